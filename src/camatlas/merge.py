@@ -1,0 +1,99 @@
+"""Linking cameras that different sources describe as one physical camera.
+
+Two cameras are linked when they come from different sources, lie within a
+distance (default 15 m, great-circle) and have compatible kinds (the same
+kind, or one of them ``other``). Nothing is dropped: both records stay in the
+atlas, and each carries a ``physical_id``, the smallest camera id of its
+group of linked cameras, so counts of physical cameras do not depend on the
+order in which sources were imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from camatlas.store import Link
+
+DEFAULT_LINK_DISTANCE_M = 15.0
+"""Default distance within which cameras of different sources are linked (metres)."""
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), used for great-circle distances."""
+
+_M_PER_DEG_LAT = 111_320.0  # only for the candidate search; distances are exact below
+
+
+def great_circle_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Haversine distance in metres between arrays of lon/lat points (degrees)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def find_links(
+    new: pd.DataFrame, candidates: pd.DataFrame, distance_m: float = DEFAULT_LINK_DISTANCE_M
+) -> list[Link]:
+    """Links between ``new`` cameras and ``candidates`` (both ``id, lon, lat, kind, source``).
+
+    ``candidates`` may include the new cameras themselves; pairs from the same
+    source are never linked. Each pair appears once, ordered by id.
+    """
+    if distance_m <= 0 or new.empty or candidates.empty:
+        return []
+    # A local equirectangular projection per point finds candidate pairs; the
+    # slack of 1% covers its error at these distances before the exact check.
+    def project(frame: pd.DataFrame) -> np.ndarray:
+        lat = frame["lat"].to_numpy(float)
+        x = frame["lon"].to_numpy(float) * _M_PER_DEG_LAT * np.cos(np.radians(lat))
+        return np.asarray(shapely.points(x, lat * _M_PER_DEG_LAT))
+
+    tree = shapely.STRtree(project(candidates))
+    i_new, i_cand = tree.query(project(new), predicate="dwithin", distance=distance_m * 1.01)
+    if len(i_new) == 0:
+        return []
+    a = new.iloc[i_new].reset_index(drop=True)
+    b = candidates.iloc[i_cand].reset_index(drop=True)
+    dist = great_circle_m(
+        a["lon"].to_numpy(float), a["lat"].to_numpy(float),
+        b["lon"].to_numpy(float), b["lat"].to_numpy(float),
+    )
+    kind_a, kind_b = a["kind"].to_numpy(), b["kind"].to_numpy()
+    keep = (
+        (dist <= distance_m)
+        & (a["source"].to_numpy() != b["source"].to_numpy())
+        & ((kind_a == kind_b) | (kind_a == "other") | (kind_b == "other"))
+    )
+    pairs: dict[tuple[str, str], float] = {}
+    for ida, idb, d in zip(a["id"][keep], b["id"][keep], dist[keep], strict=True):
+        key = (ida, idb) if ida < idb else (idb, ida)
+        pairs[key] = float(d)
+    return [Link(x, y, round(d, 3)) for (x, y), d in sorted(pairs.items())]
+
+
+def physical_ids(links: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """For every camera in ``links``, the smallest id of its group of linked cameras."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            # The smaller id becomes the root, so each group's root is its minimum.
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+    return {x: root(x) for x in list(parent)}

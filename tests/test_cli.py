@@ -1,0 +1,173 @@
+"""The command line, run as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import camatlas
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "camatlas", *map(str, args)],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def write_csv(path: Path, rows: int, start: int = 0) -> Path:
+    lines = ["id,name,latitude,longitude,camera:direction"]
+    for i in range(start, start + rows):
+        lines.append(f"{i},Camera {i},{41.0 + (i % 1000) * 1e-4:.6f},{-8.0 - (i // 1000) * 1e-4:.6f},{i % 360}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def atlas_content(path: Path) -> tuple[object, ...]:
+    with camatlas.open_atlas(path, create=False) as atlas:
+        cams = atlas.cameras()
+        return (
+            len(cams), tuple(sorted(cams["id"])), tuple(sorted(cams["name"].fillna(""))),
+            len(atlas.sources()), len(atlas.streets()), len(atlas.normalization_report()),
+        )
+
+
+def test_help_explains_every_command() -> None:
+    top = run("--help").stdout
+    for command in ("import", "fetch", "validate", "stats", "export"):
+        assert command in top
+        assert "Usage" in run(command, "--help").stdout
+
+
+def test_import_then_stats_json(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    csv = write_csv(tmp_path / "registry.csv", 25)
+    run("import", csv, "--atlas", atlas)
+    stats = json.loads(run("stats", "--atlas", atlas, "--json").stdout)
+    assert stats["cameras"] == 25
+    assert stats["direction"] == {"known": 25, "unknown": 0}
+    assert stats["by_source"] == {"registry": 25}
+
+
+def test_second_import_of_the_same_file_reports_unchanged(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    csv = write_csv(tmp_path / "registry.csv", 5)
+    run("import", csv, "--atlas", atlas)
+    before = atlas_content(atlas)
+    second = json.loads(run("import", csv, "--atlas", atlas, "--json").stdout)
+    assert second["imports"][0]["status"] == "unchanged"
+    assert atlas_content(atlas) == before
+
+
+def test_bad_row_fails_with_file_line_and_value_and_writes_nothing(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run("import", write_csv(tmp_path / "good.csv", 3), "--atlas", atlas)
+    before = atlas_content(atlas)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lat,lon\n1,41.1,-8.6\n2,461.993.881,-8.6\n3,41.2,-8.7\n")
+    proc = run("import", bad, "--atlas", atlas, check=False)
+    assert proc.returncode != 0
+    assert "bad.csv" in proc.stderr and "line 3" in proc.stderr and "461.993.881" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert atlas_content(atlas) == before
+
+
+def test_skip_bad_rows_imports_the_rest_and_lists_rejects(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lat,lon\n1,41.1,-8.6\n2,95.0,-8.6\n3,41.2,-8.7\n")
+    rejected = tmp_path / "rejected.csv"
+    run("import", bad, "--atlas", atlas, "--skip-bad-rows", "--rejected", rejected)
+    assert atlas_content(atlas)[0] == 2
+    text = rejected.read_text()
+    assert "line 3" in text and "95.0" in text
+
+
+def test_a_bad_file_among_several_stops_before_anything_is_written(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    good = write_csv(tmp_path / "good.csv", 4)
+    empty = tmp_path / "empty.osm.pbf"
+    empty.write_bytes(b"")
+    proc = run("import", good, empty, "--atlas", atlas, check=False)
+    assert proc.returncode != 0
+    assert "empty.osm.pbf" in proc.stderr and "empty" in proc.stderr
+    # The atlas was created (empty) but holds nothing from good.csv.
+    assert atlas_content(atlas)[0] == 0
+
+
+def test_validate_is_a_dry_run(tmp_path: Path) -> None:
+    csv = tmp_path / "r.csv"
+    csv.write_text("id,lat,lon,camera:type,name\n1,41.1,-8.6,dome;fixed,[bold]x[/bold] <img src=x>\n")
+    proc = run("validate", csv)
+    assert "1 cameras" in proc.stdout
+    assert "dome;fixed" in proc.stdout  # reported, not guessed
+    result = json.loads(run("validate", csv, "--json").stdout)
+    assert result["files"][0]["cameras"] == 1
+    assert any(r["key"] == "camera:type" for r in result["files"][0]["report"])
+    assert not list(tmp_path.glob("*.gpkg"))
+
+
+def test_tag_values_are_printed_verbatim_not_as_markup(tmp_path: Path) -> None:
+    csv = tmp_path / "r.csv"
+    csv.write_text("id,lat,lon,operator\n1,41.1,-8.6,[red]Evil[/red] <b>Corp</b>\n")
+    atlas = tmp_path / "a.gpkg"
+    run("import", csv, "--atlas", atlas)
+    assert "[red]Evil[/red] <b>Corp</b>" in run("stats", "--atlas", atlas).stdout
+
+
+def test_stats_on_a_missing_atlas_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run("stats", "--atlas", tmp_path / "nope.gpkg", check=False)
+    assert proc.returncode != 0 and "no atlas here" in proc.stderr
+    assert not (tmp_path / "nope.gpkg").exists()
+
+
+def test_export_geojson_carries_attribution(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run("import", write_csv(tmp_path / "r.csv", 3), "--atlas", atlas)
+    out = tmp_path / "cams.geojson"
+    proc = run("export", "--atlas", atlas, "--format", "geojson", "--output", out)
+    assert "OpenStreetMap contributors" in proc.stdout
+    assert len(json.loads(out.read_text())["features"]) == 3
+
+
+def test_kill_9_during_an_import_leaves_the_atlas_intact(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run("import", write_csv(tmp_path / "small.csv", 10), "--atlas", atlas)
+    before = atlas_content(atlas)
+    size_before = atlas.stat().st_size
+    big = write_csv(tmp_path / "big.csv", 120_000, start=10_000)
+    journal = atlas.with_name(atlas.name + "-journal")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "camatlas", "import", str(big), "--atlas", str(atlas)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    # Wait until the import is writing: SQLite's rollback journal exists and
+    # changed pages have already spilled into the atlas file itself.
+    while not (journal.exists() and atlas.stat().st_size > size_before):
+        assert proc.poll() is None, "the import ended before it could be killed"
+        assert time.monotonic() < deadline, "the import never started writing"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert journal.exists(), "the kill should leave a hot journal behind"
+    assert atlas_content(atlas) == before
+    with sqlite3.connect(atlas) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # The atlas is usable afterwards: the next import lands whole.
+    run("import", write_csv(tmp_path / "more.csv", 5, start=500), "--atlas", atlas)
+    assert atlas_content(atlas)[0] == 15

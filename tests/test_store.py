@@ -1,0 +1,251 @@
+"""The GeoPackage store: standard structure, round trip through GDAL, transactions, linking."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+import camatlas
+from camatlas.errors import AtlasError, CamatlasError
+from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
+from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
+
+
+@pytest.fixture
+def atlas_path(tmp_path: Path) -> Path:
+    return tmp_path / "atlas.gpkg"
+
+
+def test_new_atlas_is_a_standard_geopackage(atlas_path: Path) -> None:
+    camatlas.open_atlas(atlas_path).close()
+    conn = sqlite3.connect(atlas_path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == GPKG_APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 10300
+    contents = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    assert {contents[t] for t in ("cameras", "streets", "buildings")} == {"features"}
+    assert contents["sources"] == "attributes"
+    srs = {r[0] for r in conn.execute("SELECT srs_id FROM gpkg_spatial_ref_sys")}
+    assert {-1, 0, 4326} <= srs
+    ext = set(conn.execute("SELECT table_name, extension_name FROM gpkg_extensions"))
+    assert ("cameras", "gpkg_rtree_index") in ext
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_every_layer_reads_back_through_gdal(atlas_path: Path) -> None:
+    data = osm_data()
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(data, sha256="a" * 64)
+    layers = {name for name, _ in pyogrio.list_layers(atlas_path)}
+    assert {"cameras", "streets", "buildings", "sources", "normalization_report"} <= layers
+    cams = pyogrio.read_dataframe(atlas_path, layer="cameras")
+    assert cams.crs.to_epsg() == 4326
+    by_id = cams.set_index("id")
+    assert by_id.loc["osm:node/1", "geometry"].equals(shapely.Point(-8.61, 41.15))
+    assert by_id.loc["osm:node/2", "directions"] == "190-100"
+    assert by_id.loc["osm:node/1", "camera_type"] == "dome"
+    assert json.loads(by_id.loc["osm:node/1", "tags"])["name"] == "cam node/1"
+    streets = pyogrio.read_dataframe(atlas_path, layer="streets")
+    assert sorted(streets["id"]) == ["osm:way/10", "osm:way/11"]
+    assert streets.set_index("id").loc["osm:way/10", "geometry"].equals(data.streets[0].geometry)
+    buildings = pyogrio.read_dataframe(atlas_path, layer="buildings")
+    assert buildings.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert buildings.geometry.iloc[0].equals(shapely.MultiPolygon([data.buildings[0].geometry]))
+    # GDAL sees the R-tree: a bbox query is served by the spatial index.
+    info = pyogrio.read_info(atlas_path, layer="cameras")
+    assert info["capabilities"]["fast_spatial_filter"]
+    only = pyogrio.read_dataframe(atlas_path, layer="cameras", bbox=(-8.6105, 41.149, -8.609, 41.1505))
+    assert list(only["id"]) == ["osm:node/1"]
+
+
+def test_geometry_blobs_round_trip() -> None:
+    geoms = [shapely.Point(1.5, -2), shapely.LineString([(0, 0), (1, 1)]),
+             shapely.MultiPolygon([shapely.box(0, 0, 2, 1)])]
+    import numpy as np
+
+    blobs = encode_geometries(np.asarray(geoms, dtype=object))
+    assert all(b[:2] == b"GP" for b in blobs)
+    back = decode_geometries(blobs)
+    assert all(a.equals(b) for a, b in zip(geoms, back, strict=True))
+
+
+def test_bbox_query_uses_west_south_east_north(atlas_path: Path) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(osm_data(), sha256="a" * 64)
+        inside = atlas.cameras(bbox=(-8.6115, 41.1505, -8.6105, 41.1515))
+        assert list(inside["id"]) == ["osm:node/2"]
+        assert len(atlas.cameras(bbox=(0, 0, 1, 1))) == 0
+        assert len(atlas.streets(bbox=(-8.6101, 41.1509, -8.6099, 41.1511))) == 1
+
+
+def test_import_of_the_same_input_twice_changes_nothing(atlas_path: Path) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        first = atlas.import_data(osm_data(), sha256="b" * 64)
+        before = atlas.cameras().to_json(), len(atlas.sources())
+        second = atlas.import_data(osm_data(), sha256="b" * 64)
+        assert (first.status, second.status) == ("imported", "unchanged")
+        assert (atlas.cameras().to_json(), len(atlas.sources())) == before
+
+
+def test_reimport_of_changed_data_updates_in_place(atlas_path: Path) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0, name="old")]), sha256="1" * 64)
+        atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0, name="new")]), sha256="2" * 64)
+        cams = atlas.cameras()
+        assert list(cams["name"]) == ["new"]
+        assert len(atlas.sources()) == 2
+
+
+def test_failed_import_leaves_the_atlas_as_it_was(atlas_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0)]), sha256="1" * 64)
+
+        def explode(*args: object, **kwargs: object) -> int:
+            raise CamatlasError("disk full")
+
+        monkeypatch.setattr(atlas.store, "add_source", explode)
+        with pytest.raises(CamatlasError, match="disk full"):
+            atlas.import_data(osm_data(), sha256="2" * 64)
+        monkeypatch.undo()
+        assert list(atlas.cameras()["id"]) == ["reg:1"]
+        assert len(atlas.streets()) == 0
+        assert len(atlas.sources()) == 1
+
+
+def test_cameras_of_different_sources_nearby_are_linked_not_dropped(atlas_path: Path) -> None:
+    lon, lat = -8.61, 41.15
+    a = [camera("osm", "node/1", lon, lat), camera("osm", "node/2", lon, lat + 40 * DEG_PER_M_LAT)]
+    b = [
+        camera("reg", "1", lon, lat + 10 * DEG_PER_M_LAT),  # 10 m from node/1: linked
+        camera("reg", "2", lon, lat + 60 * DEG_PER_M_LAT),  # 20 m from node/2: not linked
+        camera("reg", "3", lon, lat + 41 * DEG_PER_M_LAT, kind="alpr"),  # other kind: not linked
+    ]
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(source_data("osm", a), sha256="1" * 64)
+        summary = atlas.import_data(source_data("reg", b), sha256="2" * 64)
+        assert summary.links == 1
+        links = atlas.links()
+        assert list(zip(links["camera_a"], links["camera_b"])) == [("osm:node/1", "reg:1")]
+        assert 9.5 < links["distance_m"].iloc[0] < 10.5
+        cams = atlas.cameras().set_index("id")
+        assert len(cams) == 5
+        assert cams.loc["reg:1", "physical_id"] == cams.loc["osm:node/1", "physical_id"] == "osm:node/1"
+        assert cams.loc["reg:2", "physical_id"] == "reg:2"
+        stats = atlas.stats()
+        assert (stats["cameras"], stats["physical_cameras"], stats["linked_pairs"]) == (5, 4, 1)
+
+
+def test_same_source_cameras_are_never_linked(atlas_path: Path) -> None:
+    cams = [camera("osm", "node/1", 2.0, 48.0), camera("osm", "node/2", 2.0, 48.0)]
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(source_data("osm", cams), sha256="1" * 64)
+        assert atlas.stats()["physical_cameras"] == 2
+
+
+def test_physical_ids_do_not_depend_on_import_order(tmp_path: Path) -> None:
+    lat = 41.15
+    a = [camera("aaa", "1", 2.0, lat), camera("aaa", "2", 2.001, lat)]
+    b = [camera("bbb", "1", 2.0, lat + 5 * DEG_PER_M_LAT), camera("bbb", "2", 2.001, lat + 30 * DEG_PER_M_LAT)]
+    c = [camera("ccc", "1", 2.0, lat + 12 * DEG_PER_M_LAT)]
+    results = []
+    for order in ([a, b, c], [c, b, a], [b, c, a]):
+        path = tmp_path / f"atlas{len(results)}.gpkg"
+        with camatlas.open_atlas(path) as atlas:
+            for i, group in enumerate(order):
+                atlas.import_data(source_data(group[0].source, group), sha256=str(i) * 64)
+            cams = atlas.cameras()
+            results.append(dict(zip(cams["id"], cams["physical_id"])))
+    assert results[0] == results[1] == results[2]
+    assert results[0]["ccc:1"] == results[0]["bbb:1"] == "aaa:1"
+
+
+def test_moving_a_camera_away_unlinks_it(atlas_path: Path) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(source_data("aaa", [camera("aaa", "1", 2.0, 48.0)]), sha256="1" * 64)
+        atlas.import_data(source_data("bbb", [camera("bbb", "1", 2.0, 48.00005)]), sha256="2" * 64)
+        assert atlas.stats()["physical_cameras"] == 1
+        atlas.import_data(source_data("bbb", [camera("bbb", "1", 2.0, 48.01)]), sha256="3" * 64)
+        cams = atlas.cameras().set_index("id")
+        assert cams.loc["bbb:1", "physical_id"] == "bbb:1"
+        assert atlas.stats()["linked_pairs"] == 0
+
+
+def test_opening_something_that_is_not_an_atlas_fails_clearly(tmp_path: Path) -> None:
+    text = tmp_path / "notes.gpkg"
+    text.write_text("hello")
+    with pytest.raises(AtlasError, match="notes.gpkg"):
+        camatlas.open_atlas(text)
+    with pytest.raises(AtlasError, match="no atlas here"):
+        camatlas.open_atlas(tmp_path / "missing.gpkg", create=False)
+
+
+def test_an_atlas_from_a_newer_camatlas_is_refused(atlas_path: Path) -> None:
+    camatlas.open_atlas(atlas_path).close()
+    with sqlite3.connect(atlas_path) as conn:
+        conn.execute("UPDATE camatlas_schema SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(AtlasError, match="newer camatlas"):
+        camatlas.open_atlas(atlas_path)
+
+
+def test_a_plain_geopackage_is_not_taken_for_an_atlas(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    path = tmp_path / "other.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(path)
+    with pytest.raises(AtlasError, match="not a camatlas atlas"):
+        camatlas.open_atlas(path)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "fgb", "gpkg"])
+def test_export_formats_read_back(atlas_path: Path, tmp_path: Path, fmt: str) -> None:
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_data(osm_data(), sha256="a" * 64)
+        out = tmp_path / f"out.{fmt}"
+        atlas.export(out, fmt)
+    if fmt == "csv":
+        import pandas as pd
+
+        table = pd.read_csv(out)
+        assert sorted(table["id"]) == ["osm:node/1", "osm:node/2"]
+        assert table.set_index("id").loc["osm:node/1", "lon"] == pytest.approx(-8.61)
+        return
+    back = pyogrio.read_dataframe(out, layer="cameras")
+    assert sorted(back["id"]) == ["osm:node/1", "osm:node/2"]
+    if fmt == "gpkg":
+        assert len(pyogrio.read_dataframe(out, layer="buildings")) == 1
+
+
+def test_result_layers_round_trip_with_parameters(atlas_path: Path) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    views = gpd.GeoDataFrame(
+        {"camera_id": ["a", "b"], "range_m": [30.0, 50.0], "assumed": [True, False], "n": [1, 2]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)], crs=4326,
+    )
+    table = pd.DataFrame({"area": ["x", "y"], "share": [0.25, None]})
+    with camatlas.open_atlas(atlas_path) as atlas:
+        with atlas.store.transaction():
+            atlas.store.write_result("views", views, {"range_m": 30})
+            atlas.store.write_result("coverage_by_area", table, {"by": "h3:9"})
+        with atlas.store.transaction():  # replacing keeps one entry
+            atlas.store.write_result("views", views, {"range_m": 40})
+        back = atlas.store.read_result("views")
+        assert list(back["camera_id"]) == ["a", "b"]
+        assert back["assumed"].tolist() == [True, False]
+        assert back.geometry.iloc[1].equals(shapely.box(2, 2, 3, 3))
+        assert list(atlas.store.read_result("views", bbox=(1.5, 1.5, 4, 4))["camera_id"]) == ["b"]
+        t = atlas.store.read_result("coverage_by_area")
+        assert t["share"].iloc[0] == 0.25 and pd.isna(t["share"].iloc[1])
+        results = atlas.store.results().set_index("name")
+        assert json.loads(results.loc["views", "parameters"]) == {"range_m": 40}
+        assert results.loc["views", "geometry_type"] == "POLYGON"
+        with pytest.raises(AtlasError, match="reserved"):
+            with atlas.store.transaction():
+                atlas.store.write_result("cameras", views, {})
+    # GDAL reads the result layer like any other.
+    assert len(pyogrio.read_dataframe(atlas_path, layer="views")) == 2
