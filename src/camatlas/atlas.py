@@ -86,6 +86,8 @@ def read_file(
             data.streets = []
         if "buildings" not in layers:
             data.buildings = []
+        if "areas" not in layers:
+            data.areas = []
         if "cameras" not in layers:
             data.cameras, data.problems = [], []
         return data
@@ -125,6 +127,7 @@ class ImportSummary:
     cameras: int = 0
     streets: int = 0
     buildings: int = 0
+    areas: int = 0
     problems: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     links: int = 0
@@ -218,6 +221,7 @@ class Atlas:
             cameras=counts["cameras"],
             streets=counts["streets"],
             buildings=counts["buildings"],
+            areas=counts["areas"],
             problems=counts["problems"],
             rejected=counts["rejected"],
             options=json.dumps(options or {}, sort_keys=True, default=str),
@@ -226,12 +230,13 @@ class Atlas:
             self.store.upsert_cameras(data.cameras)
             self.store.upsert_streets(data.streets)
             self.store.upsert_buildings(data.buildings)
+            self.store.upsert_areas(data.areas)
             links = self._link(data, link_distance_m)
             self.store.add_source(record, report_rows(data.problems))
         return ImportSummary(
             data.path, data.format, data.source, "imported",
             cameras=counts["cameras"], streets=counts["streets"],
-            buildings=counts["buildings"], problems=counts["problems"],
+            buildings=counts["buildings"], areas=counts["areas"], problems=counts["problems"],
             rejected=list(data.rejected), links=links,
         )
 
@@ -280,6 +285,10 @@ class Atlas:
     def buildings(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
         """Building footprints as a GeoDataFrame of MultiPolygons."""
         return self.store.read_layer("buildings", bbox)
+
+    def areas(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        """Administrative areas (name, admin_level, population) as MultiPolygons."""
+        return self.store.read_layer("areas", bbox)
 
     def sources(self) -> pd.DataFrame:
         """Every import: path, format, source, sha256, imported_at and counts."""

@@ -276,11 +276,13 @@ def import_(
         })
         return
     table = Table(title=f"Imported into {atlas}", title_justify="left")
-    for name in ("file", "status", "cameras", "streets", "buildings", "tag problems", "skipped", "links"):
+    for name in ("file", "status", "cameras", "streets", "buildings", "areas", "tag problems",
+                 "skipped", "links"):
         table.add_column(name, justify="left" if name in ("file", "status") else "right")
     for s in summaries:
         table.add_row(Text(Path(s.path).name), s.status, str(s.cameras), str(s.streets),
-                      str(s.buildings), str(s.problems), str(len(s.rejected)), str(s.links))
+                      str(s.buildings), str(s.areas), str(s.problems), str(len(s.rejected)),
+                      str(s.links))
     out.print(table)
     out.print(f"The atlas now holds {total} camera records.")
     if rejected_path:
@@ -355,7 +357,8 @@ def stats(atlas: AtlasOption, as_json: JsonOption = False) -> None:
     out.print(Text(
         f"{atlas}: {total} camera records ({result['physical_cameras']} physical cameras, "
         f"{result['linked_pairs']} linked pairs across sources), {result['streets']} streets, "
-        f"{result['buildings']} buildings, from {result['sources']} imports"
+        f"{result['buildings']} buildings, {result['areas']} areas, "
+        f"from {result['sources']} imports"
     ))
     for name in ("by_kind", "by_camera_type", "by_surveillance", "by_zone", "by_operator",
                  "by_source"):

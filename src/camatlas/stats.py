@@ -39,7 +39,7 @@ def atlas_stats(atlas: Atlas, top: int = 20) -> dict[str, Any]:
 
     Returns a JSON-ready dict: ``cameras`` (records, all sources),
     ``physical_cameras`` (after linking records of different sources),
-    ``linked_pairs``, ``streets``, ``buildings``, ``sources``, the breakdowns
+    ``linked_pairs``, ``streets``, ``buildings``, ``areas``, ``sources``, the breakdowns
     named in :data:`BREAKDOWNS` (operators limited to the ``top`` largest),
     ``direction`` (known/unknown) and ``tag_problems`` (values reported in the
     normalization report).
@@ -53,6 +53,7 @@ def atlas_stats(atlas: Atlas, top: int = 20) -> dict[str, Any]:
         "linked_pairs": len(atlas.links()),
         "streets": atlas.store.count("streets"),
         "buildings": atlas.store.count("buildings"),
+        "areas": atlas.store.count("areas"),
         "sources": atlas.store.count("sources"),
     }
     for name, column in BREAKDOWNS.items():

@@ -55,6 +55,23 @@ class Building:
     source: str = "osm"
 
 
+@dataclass(slots=True)
+class Area:
+    """One administrative area (an OSM ``boundary=administrative`` relation) as a (Multi)Polygon.
+
+    ``population`` is the OSM ``population`` tag (residents) when it is a
+    plain number, used for cameras per 1,000 residents.
+    """
+
+    id: str
+    name: str | None
+    admin_level: int | None
+    geometry: BaseGeometry
+    population: float | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    source: str = "osm"
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """An input row or element that was not imported, with the reason."""
@@ -74,6 +91,7 @@ class SourceData:
     cameras: list[Camera] = field(default_factory=list)
     streets: list[Street] = field(default_factory=list)
     buildings: list[Building] = field(default_factory=list)
+    areas: list[Area] = field(default_factory=list)
     problems: list[TagProblem] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
@@ -82,6 +100,7 @@ class SourceData:
             "cameras": len(self.cameras),
             "streets": len(self.streets),
             "buildings": len(self.buildings),
+            "areas": len(self.areas),
             "problems": len(self.problems),
             "rejected": len(self.rejected),
         }

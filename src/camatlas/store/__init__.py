@@ -23,12 +23,12 @@ import pandas as pd
 
 from camatlas.camera import Camera
 from camatlas.errors import AtlasError
-from camatlas.sources import Building, Street
+from camatlas.sources import Area, Building, Street
 
 SCHEMA_VERSION = 1
 """Version of the atlas schema this camatlas writes; newer atlases are refused."""
 
-LAYERS = ("cameras", "streets", "buildings")
+LAYERS = ("cameras", "streets", "buildings", "areas")
 """Feature layers of an atlas (all in WGS 84, EPSG:4326)."""
 
 
@@ -74,10 +74,23 @@ LAYER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("source", "text"),
         ("tags", "text"),
     ),
+    "areas": (
+        ("id", "text"),
+        ("name", "text"),
+        ("admin_level", "integer"),
+        ("population", "real"),
+        ("source", "text"),
+        ("tags", "text"),
+    ),
 }
 
-GEOMETRY_TYPES = {"cameras": "POINT", "streets": "LINESTRING", "buildings": "MULTIPOLYGON"}
-"""Geometry type of each layer (buildings are always stored as MultiPolygons)."""
+GEOMETRY_TYPES = {
+    "cameras": "POINT",
+    "streets": "LINESTRING",
+    "buildings": "MULTIPOLYGON",
+    "areas": "MULTIPOLYGON",
+}
+"""Geometry type of each layer (polygons are always stored as MultiPolygons)."""
 
 TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "sources": (
@@ -89,6 +102,7 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("cameras", "integer"),
         ("streets", "integer"),
         ("buildings", "integer"),
+        ("areas", "integer"),
         ("problems", "integer"),
         ("rejected", "integer"),
         ("options", "text"),
@@ -132,6 +146,7 @@ class SourceRecord:
     cameras: int
     streets: int
     buildings: int
+    areas: int
     problems: int
     rejected: int
     options: str = "{}"
@@ -179,6 +194,8 @@ class Store(Protocol):
     def upsert_streets(self, streets: Sequence[Street]) -> None: ...
 
     def upsert_buildings(self, buildings: Sequence[Building]) -> None: ...
+
+    def upsert_areas(self, areas: Sequence[Area]) -> None: ...
 
     def camera_points(self, bbox: BBox | None = None) -> pd.DataFrame:
         """Columns ``id, lon, lat, kind, source`` of the cameras in ``bbox``."""

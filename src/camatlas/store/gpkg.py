@@ -33,7 +33,7 @@ from shapely.geometry.base import BaseGeometry
 
 from camatlas.camera import Camera, directions_to_text
 from camatlas.errors import AtlasError
-from camatlas.sources import Building, Street
+from camatlas.sources import Area, Building, Street
 from camatlas.store import (
     GEOMETRY_TYPES,
     LAYER_COLUMNS,
@@ -252,6 +252,7 @@ _LAYER_DESCRIPTIONS = {
     "cameras": "Surveillance cameras and other devices, one row per source record",
     "streets": "Streets (OpenStreetMap highway ways)",
     "buildings": "Building footprints (OpenStreetMap)",
+    "areas": "Administrative areas with their population where known (OpenStreetMap)",
     "sources": "Every import: input path, format, SHA-256, time and counts",
     "normalization_report": "Tag values that could not be interpreted, or defaults assumed",
     "camera_links": "Pairs of cameras from different sources taken as one physical camera",
@@ -467,6 +468,20 @@ class GeoPackageStore:
             for b in buildings
         ]
         self._upsert("buildings", geoms, rows)
+
+    def upsert_areas(self, areas: Sequence[Area]) -> None:
+        geoms = [
+            shapely.MultiPolygon([a.geometry]) if a.geometry.geom_type == "Polygon" else a.geometry
+            for a in areas
+        ]
+        rows = [
+            (
+                a.id, a.name, a.admin_level, a.population, a.source,
+                json.dumps(a.tags, ensure_ascii=False, sort_keys=True),
+            )
+            for a in areas
+        ]
+        self._upsert("areas", geoms, rows)
 
     def has_source(self, sha256: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
