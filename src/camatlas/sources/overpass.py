@@ -1,0 +1,704 @@
+"""OpenStreetMap data from the Overpass API: queries, downloads and their JSON output.
+
+:func:`build_query` writes an Overpass QL query for cameras, streets and
+buildings in a bounding box or a named area; :func:`fetch` sends it to an
+Overpass API server and returns the raw JSON; :func:`read_overpass` reads such
+a JSON file (``[out:json]`` with ``out geom`` or ``out center``) into the same
+records, with the same ids, as the OSM file reader:
+
+- cameras: elements tagged ``man_made=surveillance``, source ``osm``, source id
+  ``node/<id>``, ``way/<id>`` or ``relation/<id>``; a way stands at the
+  centroid of its ``geometry`` (``out geom``), else at its ``center`` (``out
+  center``, the middle of its bounding box); a relation at the centroid of its
+  members' geometry, else its ``center``, else the middle of its ``bounds``;
+- streets: ways tagged ``highway``, id ``osm:way/<id>``, as LineStrings;
+- buildings: closed ways tagged ``building`` (not ``building=no``), id
+  ``osm:way/<id>``, as Polygons (repaired when they cross themselves), and
+  ``type=multipolygon`` relations tagged ``building``, id
+  ``osm:relation/<id>``, as MultiPolygons assembled from the geometry of their
+  way members: ``inner`` ones are holes, all others outer rings. ``height_m``
+  comes from ``height`` (``12``, ``12.5`` or ``12 m``), ``levels`` from
+  ``building:levels``; any other value leaves them unknown.
+
+Elements that cannot be placed or shaped are listed in
+:attr:`~camatlas.sources.SourceData.rejected`, never fatal.
+
+Units: coordinates in WGS 84 degrees, heights in metres, timeouts in seconds.
+OSM data is (c) OpenStreetMap contributors, ODbL 1.0.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import json
+import math
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry import (
+    GeometryCollection,
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import linemerge, unary_union
+
+from camatlas.camera import camera_from_tags
+from camatlas.errors import FetchError, FormatError, InputError
+from camatlas.sources import Building, Rejected, SourceData, Street, detect_format
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "ENDPOINT_VARIABLE",
+    "LAYERS",
+    "build_query",
+    "default_endpoint",
+    "fetch",
+    "read_overpass",
+]
+
+DEFAULT_ENDPOINT = "https://overpass-api.de/api/interpreter"
+"""The Overpass API server used when none is given."""
+
+ENDPOINT_VARIABLE = "CAMATLAS_OVERPASS_URL"
+"""Environment variable naming another Overpass API server (see :func:`default_endpoint`)."""
+
+LAYERS = ("cameras", "streets", "buildings")
+"""What a query can ask for."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("camatlas")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+USER_AGENT = f"camatlas/{_version()}"
+"""The User-Agent header sent to Overpass API servers."""
+
+_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*")
+_METRES = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?:m)?\s*")
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_overpass(path: str | Path) -> SourceData:
+    """Read an Overpass API JSON file (``[out:json]``) into cameras, streets and buildings.
+
+    Parameters
+    ----------
+    path
+        The JSON file, as saved from :func:`fetch` or overpass-turbo. Ways
+        need ``out geom`` to become streets or buildings; cameras mapped as
+        ways or relations need ``out center`` or ``out geom``.
+
+    Returns
+    -------
+    SourceData
+        Format ``"overpass-json"``, source ``"osm"``; coordinates in WGS 84
+        degrees, building heights in metres. Elements that cannot be placed or
+        shaped are in ``rejected``.
+
+    Raises
+    ------
+    FormatError
+        If the file is not Overpass JSON.
+    InputError
+        If the file is not valid JSON, or the server reported a runtime
+        error (such as a timeout) in its ``remark``, so the data is incomplete.
+    """
+    fmt = detect_format(path)
+    if fmt != "overpass-json":
+        raise FormatError(f"this is {fmt}, not Overpass API JSON", path=path)
+    try:
+        document = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    if not isinstance(document, dict) or not isinstance(document.get("elements"), list):
+        raise FormatError("Overpass JSON needs an object with a list of elements", path=path)
+    remark = document.get("remark")
+    if isinstance(remark, str) and "runtime error" in remark:
+        raise InputError(
+            "the Overpass server stopped the query, so the data is incomplete: "
+            f"{remark.strip()} (ask for a smaller area or give a longer timeout)",
+            path=path,
+        )
+    data = SourceData(path=str(path), format="overpass-json", source="osm")
+    _Elements(data).read(document["elements"])
+    return data
+
+
+class _Elements:
+    """Sorts Overpass elements into cameras, streets and buildings of one :class:`SourceData`."""
+
+    def __init__(self, data: SourceData) -> None:
+        self.data = data
+        self._seen: set[tuple[str, str]] = set()
+
+    def read(self, elements: Iterable[object]) -> None:
+        for number, element in enumerate(elements, start=1):
+            if not isinstance(element, dict):
+                self.reject(f"element {number}", element, "not a JSON object")
+                continue
+            kind, osm_id = element.get("type"), element.get("id")
+            if kind not in ("node", "way", "relation"):
+                continue  # areas, counts, derived elements: nothing to import
+            if isinstance(osm_id, bool) or not isinstance(osm_id, int):
+                self.reject(f"element {number}", osm_id, "no integer id")
+                continue
+            tags = element.get("tags")
+            if not isinstance(tags, dict) or not tags:
+                continue  # untagged nodes are the geometry of ways
+            tags = {str(key): str(value) for key, value in tags.items()}
+            ref = f"{kind}/{osm_id}"
+            if tags.get("man_made") == "surveillance" and self._first("camera", ref):
+                self.camera(ref, element, tags)
+            if kind == "way" and "highway" in tags and self._first("street", ref):
+                self.street(ref, element, tags)
+            if (
+                tags.get("building", "no") != "no"
+                and (kind == "way" or (kind == "relation" and tags.get("type") == "multipolygon"))
+                and self._first("building", ref)
+            ):
+                self.building(ref, element, tags)
+
+    def _first(self, layer: str, ref: str) -> bool:
+        """True the first time an element is seen for a layer (queries may repeat elements)."""
+        key = (layer, ref)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def reject(self, where: str, value: object, reason: str) -> None:
+        text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
+        self.data.rejected.append(Rejected(where=where, value=text[:200], reason=reason))
+
+    def camera(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
+        try:
+            lon, lat = _position(element)
+        except ValueError as exc:
+            self.reject(ref, "", f"camera without usable coordinates: {exc}")
+            return
+        timestamp = element.get("timestamp")
+        camera, problems = camera_from_tags(
+            source="osm",
+            source_id=ref,
+            lon=lon,
+            lat=lat,
+            tags=tags,
+            timestamp=timestamp if isinstance(timestamp, str) else None,
+        )
+        self.data.cameras.append(camera)
+        self.data.problems.extend(problems)
+
+    def street(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
+        try:
+            points = _points(element.get("geometry"))
+        except ValueError as exc:
+            self.reject(ref, tags["highway"], f"street without usable geometry: {exc}")
+            return
+        if len(points) < 2:
+            self.reject(ref, tags["highway"], "street with fewer than 2 points (use out geom)")
+            return
+        self.data.streets.append(
+            Street(
+                id=f"osm:{ref}",
+                highway=tags["highway"],
+                geometry=LineString(points),
+                name=tags.get("name"),
+                oneway=tags.get("oneway"),
+                nodes=_node_ids(element.get("nodes")),
+                tags=tags,
+            )
+        )
+
+    def building(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
+        try:
+            if ref.startswith("way/"):
+                geometry: BaseGeometry = _polygon(_points(element.get("geometry")))
+            else:
+                geometry = _multipolygon(element.get("members"))
+        except ValueError as exc:
+            self.reject(ref, tags["building"], f"building without usable geometry: {exc}")
+            return
+        self.data.buildings.append(
+            Building(
+                id=f"osm:{ref}",
+                building=tags["building"],
+                geometry=geometry,
+                height_m=_number(tags.get("height"), _METRES),
+                levels=_number(tags.get("building:levels"), _NUMBER),
+                tags=tags,
+            )
+        )
+
+
+# --- geometry ----------------------------------------------------------------------------------
+
+
+def _lonlat(value: object) -> tuple[float, float]:
+    """(lon, lat) in degrees of an Overpass ``{"lat": .., "lon": ..}`` object; ValueError if bad."""
+    if not isinstance(value, dict):
+        raise ValueError("no lat/lon")
+    lat, lon = value.get("lat"), value.get("lon")
+    for number in (lat, lon):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError("lat/lon missing or not numbers")
+        if not math.isfinite(number):
+            raise ValueError("lat/lon not finite")
+    assert isinstance(lat, int | float) and isinstance(lon, int | float)
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        raise ValueError(f"lat/lon out of range ({lat}, {lon})")
+    return float(lon), float(lat)
+
+
+def _points(geometry: object) -> list[tuple[float, float]]:
+    """The (lon, lat) points of an ``out geom`` way geometry; missing points are skipped."""
+    if not isinstance(geometry, list):
+        raise ValueError("no geometry (query with out geom)")
+    # Overpass writes null for points outside a clipping bbox ("out geom(bbox)").
+    return [_lonlat(point) for point in geometry if point is not None]
+
+
+def _polygon(points: Sequence[tuple[float, float]]) -> BaseGeometry:
+    """Footprint of a closed way, repaired when invalid (as the OSM file reader does)."""
+    if len(points) < 4 or points[0] != points[-1]:
+        raise ValueError(
+            "building way is not closed (a footprint needs 4 or more nodes, the last one the first)"
+        )
+    footprint = _polygonal(_repair(Polygon(points)))
+    if footprint.is_empty:
+        raise ValueError("footprint has no area once repaired")
+    return footprint
+
+
+def _multipolygon(members: object) -> MultiPolygon:
+    """Outer rings minus inner rings of a multipolygon relation (``out geom`` members).
+
+    Way members with role ``inner`` are holes; all other way members are outer
+    rings (as in the OSM file reader). Members are joined end to end into rings;
+    chains that stay open are left out.
+    """
+    if not isinstance(members, list):
+        raise ValueError("no members (query with out geom)")
+    lines: dict[str, list[LineString]] = {"outer": [], "inner": []}
+    missing = 0
+    for member in members:
+        if not isinstance(member, dict) or member.get("type") != "way":
+            continue
+        try:
+            points = _points(member.get("geometry"))
+        except ValueError:
+            missing += 1
+            continue
+        if len(points) >= 2:
+            lines["inner" if member.get("role") == "inner" else "outer"].append(LineString(points))
+    outer, open_outer = _rings(lines["outer"])
+    inner, _ = _rings(lines["inner"])
+    if not outer:
+        why = ["no closed outer ring"]
+        if missing:
+            why.append(f"{missing} member way(s) without geometry (query with out geom)")
+        if open_outer:
+            why.append(f"{open_outer} ring(s) left open")
+        raise ValueError("; ".join(why))
+    try:
+        shape = unary_union(outer)
+        if inner:
+            shape = shape.difference(unary_union(inner))
+    except GEOSException as exc:
+        raise ValueError(f"rings cannot be combined ({exc})") from None
+    shape = _polygonal(shape)
+    if shape.is_empty:
+        raise ValueError("inner rings cover the whole outer area")
+    return shape if isinstance(shape, MultiPolygon) else MultiPolygon([shape])
+
+
+def _rings(lines: list[LineString]) -> tuple[list[BaseGeometry], int]:
+    """Join way segments end to end into closed rings, as repaired polygons.
+
+    Returns the polygons and how many chains stayed open.
+    """
+    if not lines:
+        return [], 0
+    merged = linemerge(MultiLineString(lines)) if len(lines) > 1 else lines[0]
+    polygons: list[BaseGeometry] = []
+    open_chains = 0
+    for line in getattr(merged, "geoms", [merged]):
+        if not line.is_closed or len(line.coords) < 4:
+            open_chains += 1
+            continue
+        polygon = _polygonal(_repair(Polygon(line.coords)))
+        if not polygon.is_empty:
+            polygons.append(polygon)
+    return polygons, open_chains
+
+
+def _repair(polygon: Polygon) -> BaseGeometry:
+    """A valid geometry for a ring that crosses itself (maybe empty, maybe not polygonal)."""
+    if polygon.is_valid:
+        return polygon
+    return shapely.make_valid(polygon, method="structure", keep_collapsed=False)
+
+
+def _polygonal(geometry: BaseGeometry) -> Polygon | MultiPolygon:
+    """The (Multi)Polygon part of a geometry; an empty Polygon when there is none."""
+    if isinstance(geometry, Polygon | MultiPolygon):
+        return geometry
+    parts = [
+        part
+        for part in getattr(geometry, "geoms", [])
+        if isinstance(part, Polygon | MultiPolygon) and not part.is_empty
+    ]
+    if not parts:
+        return Polygon()
+    return _polygonal(unary_union(parts)) if len(parts) > 1 else parts[0]
+
+
+def _position(element: Mapping[str, Any]) -> tuple[float, float]:
+    """(lon, lat) in degrees of a node, or of the centre of a way or relation.
+
+    A way's centroid from its ``geometry`` (as the OSM file reader computes
+    it) is preferred to Overpass's ``center``, which is the middle of the
+    bounding box; a relation's centre is the centroid of its members'
+    geometry, else its ``center``, else the middle of its ``bounds``.
+    """
+    if element.get("type") == "node":
+        return _lonlat(element)
+    if isinstance(element.get("geometry"), list):
+        points = _points(element["geometry"])
+        if points:
+            return _centroid(points)
+    if "center" in element:
+        return _lonlat(element["center"])
+    if isinstance(element.get("members"), list):
+        centre = _members_centroid(element["members"])
+        if centre is not None:
+            return centre
+    bounds = element.get("bounds")
+    if isinstance(bounds, dict):
+        west, south = _lonlat({"lat": bounds.get("minlat"), "lon": bounds.get("minlon")})
+        east, north = _lonlat({"lat": bounds.get("maxlat"), "lon": bounds.get("maxlon")})
+        return (west + east) / 2.0, (south + north) / 2.0
+    raise ValueError("no geometry, center or bounds (query with out center or out geom)")
+
+
+def _centroid(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Centroid (lon, lat) of a way's points: of its area when closed, else of its line."""
+    shapes: list[BaseGeometry] = []
+    if len(points) >= 4 and points[0] == points[-1]:
+        shapes.append(Polygon(points))
+    if len(points) >= 2:
+        shapes.append(LineString(points))
+    shapes.append(MultiPoint(points))
+    for shape in shapes:
+        centre = shape.centroid
+        if not centre.is_empty and math.isfinite(centre.x) and math.isfinite(centre.y):
+            return float(centre.x), float(centre.y)
+    raise ValueError("the geometry has no centroid")
+
+
+def _members_centroid(members: list[object]) -> tuple[float, float] | None:
+    """Centroid (lon, lat) of the member ways (lines) and nodes (points) of a relation."""
+    parts: list[BaseGeometry] = []
+    for member in members:
+        if not isinstance(member, dict):
+            continue
+        if member.get("type") == "node" and "lat" in member:
+            parts.append(Point(_lonlat(member)))
+        elif member.get("type") == "way" and isinstance(member.get("geometry"), list):
+            points = _points(member["geometry"])
+            if len(points) >= 2:
+                parts.append(LineString(points))
+            elif points:
+                parts.append(Point(points[0]))
+    if not parts:
+        return None
+    centre = GeometryCollection(parts).centroid
+    if centre.is_empty:
+        return None
+    return float(centre.x), float(centre.y)
+
+
+def _node_ids(nodes: object) -> tuple[int, ...]:
+    if not isinstance(nodes, list):
+        return ()
+    return tuple(node for node in nodes if isinstance(node, int) and not isinstance(node, bool))
+
+
+def _number(value: str | None, pattern: re.Pattern[str]) -> float | None:
+    """A plain non-negative decimal number (``pattern`` may allow a unit), else None."""
+    if value is None:
+        return None
+    match = pattern.fullmatch(value)
+    return float(match[1]) if match else None
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def build_query(
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    area: str | None = None,
+    layers: Sequence[str] = LAYERS,
+    timeout_s: int = 180,
+) -> str:
+    """Write an Overpass QL query for cameras, streets and buildings.
+
+    Parameters
+    ----------
+    bbox
+        ``(west, south, east, north)`` in WGS 84 degrees; west < east (split a
+        box across the antimeridian in two) and south < north.
+    area
+        Name of an OSM area (its ``name`` tag, e.g. ``"Monaco"``), instead of
+        ``bbox``. Every area of that name matches.
+    layers
+        Any of ``"cameras"``, ``"streets"``, ``"buildings"``.
+    timeout_s
+        Server-side timeout in seconds.
+
+    Returns
+    -------
+    str
+        The query, asking for ``[out:json]`` and ``out geom`` (``out center``
+        when only cameras are asked for).
+
+    Raises
+    ------
+    InputError
+        If neither or both of bbox and area are given, the bbox is out of
+        range or in the wrong order, the area name is empty, a layer is
+        unknown, or the timeout is not a positive whole number.
+    """
+    if (bbox is None) == (area is None):
+        raise InputError("give either a bbox or an area name, not both and not neither")
+    wanted = tuple(dict.fromkeys(layers))
+    unknown = [layer for layer in wanted if layer not in LAYERS]
+    if unknown or not wanted:
+        raise InputError(f"layers must be some of {', '.join(LAYERS)}", value=list(layers))
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s <= 0:
+        raise InputError("the timeout must be a positive whole number of seconds", value=timeout_s)
+    lines = [f"[out:json][timeout:{timeout_s}];"]
+    if bbox is not None:
+        west, south, east, north = _check_bbox(bbox)
+        where = f"({_degrees(south)},{_degrees(west)},{_degrees(north)},{_degrees(east)})"
+    else:
+        assert area is not None
+        if not area.strip():
+            raise InputError("the area name is empty", value=area)
+        lines.append(f'area["name"="{_ql_string(area)}"]->.searchArea;')
+        where = "(area.searchArea)"
+    lines.append("(")
+    if "cameras" in wanted:
+        lines.append(f'  nwr["man_made"="surveillance"]{where};')
+    if "streets" in wanted:
+        lines.append(f'  way["highway"]{where};')
+    if "buildings" in wanted:
+        lines.append(f'  way["building"]["building"!="no"]{where};')
+        lines.append(f'  relation["type"="multipolygon"]["building"]["building"!="no"]{where};')
+    lines.append(");")
+    lines.append("out center;" if wanted == ("cameras",) else "out geom;")
+    return "\n".join(lines) + "\n"
+
+
+def _check_bbox(bbox: Sequence[object]) -> tuple[float, float, float, float]:
+    """Validate ``(west, south, east, north)`` in degrees."""
+    if len(bbox) != 4:
+        raise InputError("a bbox is four numbers: west, south, east, north", value=bbox)
+    numbers = []
+    for value in bbox:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InputError("a bbox is four finite numbers: west, south, east, north", value=bbox)
+        numbers.append(float(value))
+    west, south, east, north = numbers
+    if not (-180.0 <= west <= 180.0 and -180.0 <= east <= 180.0):
+        raise InputError("bbox west and east must be longitudes in -180..180", value=bbox)
+    if not (-90.0 <= south <= 90.0 and -90.0 <= north <= 90.0):
+        raise InputError(
+            "bbox south and north must be latitudes in -90..90 "
+            "(the order is west, south, east, north)",
+            value=bbox,
+        )
+    if not west < east:
+        raise InputError(
+            "bbox west must be less than east (the order is west, south, east, north; "
+            "split a box across the antimeridian in two)",
+            value=bbox,
+        )
+    if not south < north:
+        raise InputError(
+            "bbox south must be less than north (the order is west, south, east, north)",
+            value=bbox,
+        )
+    return west, south, east, north
+
+
+def _degrees(value: float) -> str:
+    """A coordinate in degrees for Overpass QL: fixed point, 7 decimals at most (about 1 cm)."""
+    text = f"{value:.7f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _ql_string(text: str) -> str:
+    """Escape text for a double-quoted Overpass QL string."""
+    escapes = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return "".join(escapes.get(char, char) for char in text)
+
+
+# --- fetching ----------------------------------------------------------------------------------
+
+
+def default_endpoint() -> str:
+    """The Overpass API server to use: ``$CAMATLAS_OVERPASS_URL``, else :data:`DEFAULT_ENDPOINT`."""
+    return os.environ.get(ENDPOINT_VARIABLE, "").strip() or DEFAULT_ENDPOINT
+
+
+_HTTP_HINTS = {
+    400: "the server refused the query",
+    429: "too many requests: the server allows only a few queries at a time from one "
+    "address; wait a minute and try again, or use another endpoint",
+    503: "the server is overloaded; try again later or use another endpoint",
+    504: "gateway timeout: the server is busy or the query too big; try again later, "
+    "with a smaller bbox, or use another endpoint",
+}
+
+
+def fetch(
+    query: str,
+    *,
+    endpoint: str | None = None,
+    timeout_s: float = 200,
+    user_agent: str = USER_AGENT,
+) -> bytes:
+    """Send an Overpass QL query to an Overpass API server; return its raw answer.
+
+    Parameters
+    ----------
+    query
+        Overpass QL, e.g. from :func:`build_query`. It is POSTed as the form
+        field ``data``.
+    endpoint
+        URL of the server's interpreter; default :func:`default_endpoint`.
+    timeout_s
+        How long to wait for the server, in seconds (connecting, and between
+        bytes of the answer).
+    user_agent
+        The User-Agent header.
+
+    Returns
+    -------
+    bytes
+        The answer, as the server sent it (JSON for ``[out:json]`` queries).
+
+    Raises
+    ------
+    FetchError
+        If the server cannot be reached or does not answer in time, answers
+        with an HTTP error (the message has the status and what to try), or
+        reports a runtime error (such as a timeout) in its JSON ``remark``.
+    """
+    url = endpoint or default_endpoint()
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise FetchError(f"the Overpass endpoint must be an http(s) URL, not {url!r}")
+    request = urllib.request.Request(
+        url,
+        data=urllib.parse.urlencode({"data": query}).encode("utf-8"),
+        method="POST",
+        headers={
+            "User-Agent": user_agent,
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            answer: bytes = response.read()
+    except urllib.error.HTTPError as exc:
+        raise FetchError(_http_error_message(url, exc)) from None
+    except TimeoutError:
+        raise FetchError(
+            f"the Overpass API at {url} did not answer within {timeout_s:g} s; "
+            "try again later, with a smaller bbox, or use another endpoint"
+        ) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, TimeoutError):
+            raise FetchError(
+                f"the Overpass API at {url} did not answer within {timeout_s:g} s; "
+                "try again later, or use another endpoint"
+            ) from None
+        raise FetchError(
+            f"cannot reach the Overpass API at {url}: {reason}; check the network connection, "
+            f"or use another endpoint (${ENDPOINT_VARIABLE})"
+        ) from None
+    remark = _remark(answer)
+    if remark is not None and "runtime error" in remark:
+        raise FetchError(
+            f"the Overpass API at {url} stopped the query: {remark.strip()}; "
+            "ask for a smaller area or give a longer timeout"
+        )
+    return answer
+
+
+def _http_error_message(url: str, error: urllib.error.HTTPError) -> str:
+    hint = _HTTP_HINTS.get(error.code, "the query failed")
+    try:
+        detail = _server_text(error.read())
+    except (OSError, http.client.HTTPException):
+        detail = ""
+    text = f"the Overpass API at {url} answered HTTP {error.code} {error.reason}: {hint}"
+    retry_after = error.headers.get("Retry-After") if error.headers else None
+    if retry_after:
+        text += f" (the server asks to retry after {retry_after} s)"
+    return f"{text} (server said: {detail})" if detail else text
+
+
+def _server_text(body: bytes) -> str:
+    """The error lines of an Overpass error page (HTML), as plain text, shortened."""
+    text = html.unescape(re.sub(r"<[^>]*>", " ", body.decode("utf-8", "replace")))
+    text = re.sub(r" ([:;,.])", r"\1", " ".join(text.split()))
+    errors = re.findall(r"Error: .*?(?= Error: |$)", text)
+    found = " ".join(errors) if errors else text
+    return found if len(found) <= 300 else found[:297] + "..."
+
+
+_REMARK = re.compile(rb'"remark"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _remark(answer: bytes) -> str | None:
+    """The ``remark`` of an Overpass JSON answer (written after the elements), if any."""
+    start = answer.rfind(b'"remark"')
+    if start < 0:
+        return None
+    match = _REMARK.match(answer, start)
+    if match is None:
+        return None
+    try:
+        remark = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return remark if isinstance(remark, str) else None
