@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from camatlas.camera import TagProblem
 from camatlas.errors import CamatlasError, FormatError, InputError
 from camatlas.merge import DEFAULT_LINK_DISTANCE_M, find_links, physical_ids
 from camatlas.sources import FORMATS, Rejected, SourceData, detect_format
+from camatlas.sources import Progress as ProgressCallback
 from camatlas.sources.table import TableOptions
 from camatlas.store import LAYERS, BBox, ReportRow, SourceRecord, Store, open_store
 
@@ -38,8 +39,6 @@ OSM_ATTRIBUTION = "(c) OpenStreetMap contributors, ODbL 1.0"
 EXPORT_FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "fgb": "FlatGeobuf", "csv": "CSV"}
 """Export formats and the GDAL drivers that write them."""
 
-ProgressCallback = Callable[[str, int, int], None]
-"""Called with (stage, done, total) while a file is read."""
 
 
 def read_file(
@@ -227,6 +226,10 @@ class Atlas:
             options=json.dumps(options or {}, sort_keys=True, default=str),
         )
         with self.store.transaction():
+            # Writers of one atlas take turns (the transaction serializes them), so
+            # another process may have imported the same input while this one waited.
+            if self.store.has_source(sha256):
+                return ImportSummary(data.path, data.format, data.source, "unchanged")
             self.store.upsert_cameras(data.cameras)
             self.store.upsert_streets(data.streets)
             self.store.upsert_buildings(data.buildings)

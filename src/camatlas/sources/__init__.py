@@ -20,8 +20,8 @@ from camatlas.errors import FormatError
 FORMATS = ("osm-pbf", "osm-xml", "overpass-json", "geojson", "json-records", "csv")
 """Input formats camatlas reads, as named by ``--format``."""
 
-Progress = Callable[[int], None]
-"""A callback told how many bytes (or items) were processed since the last call."""
+Progress = Callable[[str, int, int], None]
+"""A callback told (stage, done, total) while a reader works; total is 0 when unknown."""
 
 
 @dataclass(slots=True)
