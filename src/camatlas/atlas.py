@@ -69,7 +69,9 @@ def read_file(
         if format not in FORMATS:
             raise FormatError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         if format != detected:
-            raise FormatError(f"given as {format}, but the content looks like {detected}", path=path)
+            raise FormatError(
+                f"given as {format}, but the content looks like {detected}", path=path
+            )
     unknown = set(layers) - set(LAYERS)
     if unknown:
         raise InputError(f"unknown layer(s) {', '.join(sorted(unknown))}; use {', '.join(LAYERS)}")

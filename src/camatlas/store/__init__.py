@@ -22,7 +22,6 @@ import geopandas as gpd
 import pandas as pd
 
 from camatlas.camera import Camera
-from camatlas.errors import AtlasError
 from camatlas.sources import Area, Building, Street
 
 SCHEMA_VERSION = 1
@@ -195,6 +194,14 @@ class Store(Protocol):
 
     def upsert_buildings(self, buildings: Sequence[Building]) -> None: ...
 
+    def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
+        """Upsert rows of ``layer`` given as :meth:`read_layer` returns them.
+
+        Every column is written verbatim, ``physical_id`` included: this is how
+        ``camatlas copy`` moves an atlas between backends without loss.
+        """
+        ...
+
     def upsert_areas(self, areas: Sequence[Area]) -> None: ...
 
     def camera_points(self, bbox: BBox | None = None) -> pd.DataFrame:
@@ -222,13 +229,24 @@ class Store(Protocol):
     def count(self, layer: str) -> int: ...
 
     def write_result(
-        self, name: str, frame: pd.DataFrame, parameters: dict[str, Any]
+        self, name: str, frame: pd.DataFrame, parameters: dict[str, Any],
+        *, created_at: str | None = None,
     ) -> None:
         """Replace the result layer ``name`` with ``frame`` and record its parameters.
 
         A GeoDataFrame (WGS 84) becomes a feature layer, a plain DataFrame an
         attribute table. Column types: text, real, integer and boolean.
+        ``created_at`` (ISO 8601, UTC) defaults to now; copies keep the original.
         Must be called inside :meth:`transaction`.
+        """
+        ...
+
+    def result_columns(self, name: str) -> list[tuple[str, str]]:
+        """(column, kind) of the result layer ``name`` besides its geometry.
+
+        Kinds are ``text``, ``real``, ``integer`` or ``boolean``, as declared
+        when the layer was written (a column read back with missing values
+        may otherwise not show its kind).
         """
         ...
 
@@ -247,10 +265,10 @@ def open_store(url: str | Path, *, create: bool = True) -> Store:
     """Open (or create) the store at ``url``: a ``.gpkg`` path or a ``postgresql://`` URL."""
     text = str(url)
     if text.startswith(("postgresql://", "postgres://")):
-        raise AtlasError(
-            f"{text.split('@')[-1]}: PostgreSQL/PostGIS atlases are not available in this "
-            "version of camatlas; use a GeoPackage path such as city.gpkg"
-        )
+        # Imported here: psycopg is only loaded for atlases on a server.
+        from camatlas.store.postgis import PostGISStore
+
+        return PostGISStore(text, create=create)
     from camatlas.store.gpkg import GeoPackageStore
 
     return GeoPackageStore(Path(text), create=create)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -455,6 +455,12 @@ class GeoPackageStore:
         ]
         self._upsert("streets", [s.geometry for s in streets], rows)
 
+    def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
+        """Upsert rows given as :meth:`read_layer` returns them, every column verbatim."""
+        if layer not in LAYERS:
+            raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
+        self._upsert(layer, list(frame.geometry.to_numpy()), layer_rows(layer, frame))
+
     def upsert_buildings(self, buildings: Sequence[Building]) -> None:
         geoms = [
             shapely.MultiPolygon([b.geometry]) if b.geometry.geom_type == "Polygon" else b.geometry
@@ -593,7 +599,8 @@ class GeoPackageStore:
 
     # -- result layers -----------------------------------------------------------
 
-    def write_result(self, name: str, frame: pd.DataFrame, parameters: dict[str, Any]) -> None:
+    def write_result(self, name: str, frame: pd.DataFrame, parameters: dict[str, Any],
+                     *, created_at: str | None = None) -> None:
         self._require_transaction()
         check_result_name(name)
         self._drop_result(name)
@@ -657,8 +664,9 @@ class GeoPackageStore:
             )
         self.conn.execute(
             "INSERT INTO results (name, geometry_type, rows, parameters, created_at) "
-            "VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-            (name, gtype, len(table), json.dumps(parameters, sort_keys=True, default=str)),
+            "VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
+            (name, gtype, len(table), json.dumps(parameters, sort_keys=True, default=str),
+             created_at),
         )
 
     def _drop_result(self, name: str) -> None:
@@ -703,6 +711,16 @@ class GeoPackageStore:
     def results(self) -> pd.DataFrame:
         return self.read_table("results").drop(columns="fid")
 
+    def result_columns(self, name: str) -> list[tuple[str, str]]:
+        """(column, kind) of a result layer besides its geometry; kinds as in LAYER_COLUMNS."""
+        check_result_name(name)
+        if self.conn.execute("SELECT 1 FROM results WHERE name = ?", (name,)).fetchone() is None:
+            raise AtlasError(f"{self.path}: no result layer {name!r}")
+        info = self.conn.execute(f'PRAGMA table_info("{name}")').fetchall()
+        kinds = {"TEXT": "text", "REAL": "real", "INTEGER": "integer", "BOOLEAN": "boolean"}
+        return [(r[1], kinds.get(r[2].upper(), "text")) for r in info
+                if r[1] not in ("fid", "geom")]
+
 
 _TYPE_NAMES = {
     0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING",
@@ -710,6 +728,27 @@ _TYPE_NAMES = {
 }
 
 _RESERVED = {*LAYERS, *TABLE_COLUMNS, "camatlas_schema"}
+
+
+def layer_rows(
+    layer: str, frame: pd.DataFrame, booleans: Callable[[Any], Any] = int
+) -> list[tuple[Any, ...]]:
+    """Rows of ``frame`` in the column order of :data:`LAYER_COLUMNS`, missing values as None.
+
+    ``booleans`` converts boolean values for the backend (SQLite stores 0/1).
+    """
+    columns = []
+    for name, kind in LAYER_COLUMNS[layer]:
+        series = frame[name]
+        values = series.astype(object).where(series.notna(), None).tolist()
+        if kind == "boolean":
+            values = [None if v is None else booleans(bool(v)) for v in values]
+        elif kind == "real":
+            values = [None if v is None else float(v) for v in values]
+        elif kind == "integer":
+            values = [None if v is None else int(v) for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True)) if columns else []
 
 
 def check_result_name(name: str, what: str = "result layer") -> None:
