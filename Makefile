@@ -36,7 +36,7 @@ demo: setup
 	    [ -f "$(SHARED)/$$f" ] && FILES="$$FILES $(SHARED)/$$f"; \
 	  done; \
 	fi; \
-	$(VENV)/bin/camatlas import $$FILES --atlas $(DEMO)/atlas.gpkg
+	$(VENV)/bin/camatlas import $$FILES --atlas $(DEMO)/atlas.gpkg --skip-bad-rows
 	$(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg
 	@echo
 	@echo "The demo atlas is $(DEMO)/atlas.gpkg (a GeoPackage: open it in QGIS, or read it with GDAL)."
