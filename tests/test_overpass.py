@@ -502,3 +502,91 @@ def test_fetch_connection_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_fetch_refuses_other_schemes(tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="http"):
         fetch("[out:json];out;", endpoint=(tmp_path / "x").as_uri())
+
+
+def test_cli_fetch_imports_the_answer_and_keeps_it(server: _Server, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    atlas = tmp_path / "monaco.gpkg"
+    saved = tmp_path / "answer.json"
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "camatlas",
+            "fetch",
+            "--bbox",
+            "7.40,43.72,7.44,43.75",
+            "--atlas",
+            str(atlas),
+            "--endpoint",
+            url(server, "/api/interpreter"),
+            "--save",
+            str(saved),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    query = urllib.parse.parse_qs(server.received[0][2].decode())["data"][0]
+    assert "(43.72,7.4,43.75,7.44)" in query.replace(" ", "")
+    assert json.loads(saved.read_text()) == OVERPASS_RESPONSE
+    import camatlas
+
+    with camatlas.open_atlas(atlas, create=False) as opened:
+        cams = opened.cameras()
+        assert "osm:node/1" in set(cams["id"])
+        assert opened.sources()["path"].tolist() == [str(saved)]
+    # A server that is busy: a clear error and a non-zero exit, nothing imported.
+    busy = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "camatlas",
+            "fetch",
+            "--bbox",
+            "7.40,43.72,7.44,43.75",
+            "--atlas",
+            str(tmp_path / "other.gpkg"),
+            "--endpoint",
+            url(server, "/busy"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert busy.returncode != 0 and "429" in busy.stderr
+
+
+def test_admin_boundaries_become_areas_with_population(tmp_path: Path) -> None:
+    boundary = {
+        "type": "relation",
+        "id": 77,
+        "tags": {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": "10",
+            "name": "Monaco-Ville",
+            "population": "975",
+        },
+        "members": [
+            {"type": "way", "ref": 1, "role": "outer", "geometry": ring(7.42, 43.73, 7.43, 43.74)},
+            {"type": "node", "ref": 9, "role": "admin_centre", "lat": 43.735, "lon": 7.425},
+        ],
+    }
+    path = tmp_path / "areas.json"
+    path.write_text(json.dumps(dict(OVERPASS_RESPONSE, elements=[boundary])), encoding="utf-8")
+    data = read_overpass(path)
+    assert [(a.id, a.name, a.admin_level, a.population) for a in data.areas] == [
+        ("osm:relation/77", "Monaco-Ville", 10, 975.0)
+    ]
+    assert data.areas[0].geometry.bounds == pytest.approx((7.42, 43.73, 7.43, 43.74))
+    assert 'relation["boundary"="administrative"]' in build_query(
+        bbox=(7.4, 43.7, 7.5, 43.8), layers=("areas",)
+    )

@@ -8,6 +8,7 @@ one transaction, so a failing reader leaves the atlas untouched.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,35 @@ class SourceData:
         }
 
 
+_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*")
+_METRES = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*m?\s*")
+
+
+def tag_number(value: str | None, *, metres: bool = False) -> float | None:
+    """A plain non-negative decimal number from a tag value (ASCII digits), else None.
+
+    With ``metres`` a trailing ``m`` unit is allowed (OSM ``height=12 m``).
+    Anything else (``12 ft``, ``3,5``, ``about 10``) gives None.
+    """
+    if value is None:
+        return None
+    match = (_METRES if metres else _NUMBER).fullmatch(value)
+    return float(match[1]) if match else None
+
+
+def osm_area(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Area:
+    """An :class:`Area` from a ``boundary=administrative`` relation's tags and geometry."""
+    level = tag_number(tags.get("admin_level"))
+    return Area(
+        id=f"osm:{ref}",
+        name=tags.get("name"),
+        admin_level=int(level) if level is not None and level.is_integer() else None,
+        geometry=geometry,
+        population=tag_number(tags.get("population")),
+        tags=tags,
+    )
+
+
 def detect_format(path: str | Path) -> str:
     """Name the format of ``path`` from its first bytes (not its extension).
 
@@ -146,9 +176,7 @@ def detect_format(path: str | Path) -> str:
             return "json-records"
         if b'"elements"' in window:
             return "overpass-json"
-        raise FormatError(
-            "JSON, but neither Overpass JSON, GeoJSON nor a list of records", path=p
-        )
+        raise FormatError("JSON, but neither Overpass JSON, GeoJSON nor a list of records", path=p)
     if b"\x00" in head:
         raise FormatError("a binary file in no format camatlas reads", path=p)
     return "csv"

@@ -54,12 +54,13 @@ from shapely.geometry.base import BaseGeometry
 from camatlas.camera import camera_from_tags
 from camatlas.errors import FormatError, InputError
 from camatlas.sources import (
-    Area,
     Building,
     Rejected,
     SourceData,
     Street,
     detect_format,
+    osm_area,
+    tag_number,
 )
 from camatlas.sources import Progress as ProgressCallback
 
@@ -89,8 +90,6 @@ _FIXED_POINT = 1e7  # OSM stores coordinates as integers of 1e-7 degree
 _UNDEFINED_COORDINATE = 2_147_483_647
 
 _XML_ERROR = re.compile(r"XML parsing error at line (\d+), column (\d+): (.*)")
-_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*")
-_METRES = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*m?\s*")
 _START_TAG = re.compile(rb"<(node|way|relation)\s([^>]*)>")
 _ACTION_DELETE = re.compile(rb"""\baction\s*=\s*["']delete["']""")
 _ID_ATTRIBUTE = re.compile(rb"""\bid\s*=\s*["'](-?\d+)["']""")
@@ -757,17 +756,7 @@ class _OsmImport:
             if polygon is None:
                 self.data.rejected.append(Rejected(where, rel.tags.get("name", ""), reason))
                 continue
-            level = _number(rel.tags.get("admin_level"), _NUMBER)
-            self.data.areas.append(
-                Area(
-                    id=f"osm:{where}",
-                    name=rel.tags.get("name"),
-                    admin_level=int(level) if level is not None and level.is_integer() else None,
-                    geometry=polygon,
-                    population=_number(rel.tags.get("population"), _NUMBER),
-                    tags=rel.tags,
-                )
-            )
+            self.data.areas.append(osm_area(where, rel.tags, polygon))
 
     def _relation_area(
         self, rel: _Relation, locations: _Locations
@@ -882,8 +871,8 @@ class _OsmImport:
                 id=f"osm:{where}",
                 building=tags["building"],
                 geometry=geometry,
-                height_m=_number(tags.get("height"), _METRES),
-                levels=_number(tags.get("building:levels"), _NUMBER),
+                height_m=tag_number(tags.get("height"), metres=True),
+                levels=tag_number(tags.get("building:levels")),
                 tags=tags,
             )
         )
@@ -1004,11 +993,3 @@ def _way_centroid(node_ids: Int64Array, locations: _Locations) -> tuple[float, f
         if not center.is_empty and np.isfinite([center.x, center.y]).all():
             return float(center.x), float(center.y)
     return None
-
-
-def _number(value: str | None, pattern: re.Pattern[str]) -> float | None:
-    """A plain non-negative decimal number (``pattern`` may allow a unit), else None."""
-    if value is None:
-        return None
-    match = pattern.fullmatch(value)
-    return float(match[1]) if match else None

@@ -59,7 +59,15 @@ from shapely.ops import linemerge, unary_union
 
 from camatlas.camera import camera_from_tags
 from camatlas.errors import FetchError, FormatError, InputError
-from camatlas.sources import Building, Rejected, SourceData, Street, detect_format
+from camatlas.sources import (
+    Building,
+    Rejected,
+    SourceData,
+    Street,
+    detect_format,
+    osm_area,
+    tag_number,
+)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -77,7 +85,7 @@ DEFAULT_ENDPOINT = "https://overpass-api.de/api/interpreter"
 ENDPOINT_VARIABLE = "CAMATLAS_OVERPASS_URL"
 """Environment variable naming another Overpass API server (see :func:`default_endpoint`)."""
 
-LAYERS = ("cameras", "streets", "buildings")
+LAYERS = ("cameras", "streets", "buildings", "areas")
 """What a query can ask for."""
 
 
@@ -90,9 +98,6 @@ def _version() -> str:
 
 USER_AGENT = f"camatlas/{_version()}"
 """The User-Agent header sent to Overpass API servers."""
-
-_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*")
-_METRES = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?:m)?\s*")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -179,6 +184,12 @@ class _Elements:
                 and self._first("building", ref)
             ):
                 self.building(ref, element, tags)
+            if (
+                kind == "relation"
+                and tags.get("boundary") == "administrative"
+                and self._first("area", ref)
+            ):
+                self.area(ref, element, tags)
 
     def _first(self, layer: str, ref: str) -> bool:
         """True the first time an element is seen for a layer (queries may repeat elements)."""
@@ -245,11 +256,19 @@ class _Elements:
                 id=f"osm:{ref}",
                 building=tags["building"],
                 geometry=geometry,
-                height_m=_number(tags.get("height"), _METRES),
-                levels=_number(tags.get("building:levels"), _NUMBER),
+                height_m=tag_number(tags.get("height"), metres=True),
+                levels=tag_number(tags.get("building:levels")),
                 tags=tags,
             )
         )
+
+    def area(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
+        try:
+            geometry = _multipolygon(element.get("members"))
+        except ValueError as exc:
+            self.reject(ref, tags.get("name", ""), f"area without usable geometry: {exc}")
+            return
+        self.data.areas.append(osm_area(ref, tags, geometry))
 
 
 # --- geometry ----------------------------------------------------------------------------------
@@ -445,14 +464,6 @@ def _node_ids(nodes: object) -> tuple[int, ...]:
     return tuple(node for node in nodes if isinstance(node, int) and not isinstance(node, bool))
 
 
-def _number(value: str | None, pattern: re.Pattern[str]) -> float | None:
-    """A plain non-negative decimal number (``pattern`` may allow a unit), else None."""
-    if value is None:
-        return None
-    match = pattern.fullmatch(value)
-    return float(match[1]) if match else None
-
-
 # --- queries -----------------------------------------------------------------------------------
 
 
@@ -517,6 +528,8 @@ def build_query(
     if "buildings" in wanted:
         lines.append(f'  way["building"]["building"!="no"]{where};')
         lines.append(f'  relation["type"="multipolygon"]["building"]["building"!="no"]{where};')
+    if "areas" in wanted:
+        lines.append(f'  relation["boundary"="administrative"]{where};')
     lines.append(");")
     lines.append("out center;" if wanted == ("cameras",) else "out geom;")
     return "\n".join(lines) + "\n"
