@@ -123,6 +123,33 @@ def tag_number(value: str | None, *, metres: bool = False) -> float | None:
     return float(match[1]) if match else None
 
 
+def osm_street(
+    ref: str, tags: dict[str, str], geometry: BaseGeometry, nodes: tuple[int, ...]
+) -> Street:
+    """A :class:`Street` from a ``highway`` way's tags, line and node ids (``ref`` = ``way/N``)."""
+    return Street(
+        id=f"osm:{ref}",
+        highway=tags["highway"],
+        geometry=geometry,
+        name=tags.get("name"),
+        oneway=tags.get("oneway"),
+        nodes=nodes,
+        tags=tags,
+    )
+
+
+def osm_building(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Building:
+    """A :class:`Building` from a ``building`` way's or relation's tags and footprint."""
+    return Building(
+        id=f"osm:{ref}",
+        building=tags["building"],
+        geometry=geometry,
+        height_m=tag_number(tags.get("height"), metres=True),
+        levels=tag_number(tags.get("building:levels")),
+        tags=tags,
+    )
+
+
 def osm_area(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Area:
     """An :class:`Area` from a ``boundary=administrative`` relation's tags and geometry."""
     level = tag_number(tags.get("admin_level"))

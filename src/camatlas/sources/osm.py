@@ -53,16 +53,15 @@ from shapely.geometry.base import BaseGeometry
 
 from camatlas.camera import camera_from_tags
 from camatlas.errors import FormatError, InputError
+from camatlas.sources import Progress as ProgressCallback
 from camatlas.sources import (
-    Building,
     Rejected,
     SourceData,
-    Street,
     detect_format,
     osm_area,
-    tag_number,
+    osm_building,
+    osm_street,
 )
-from camatlas.sources import Progress as ProgressCallback
 
 __all__ = ["DEFAULT_LAYERS", "LAYERS", "read_osm"]
 
@@ -687,14 +686,8 @@ class _OsmImport:
         for row, end, line in zip(ok_rows.tolist(), bounds.tolist(), lines, strict=True):
             tags = self.ways.tags[row] or {}
             self.data.streets.append(
-                Street(
-                    id=f"osm:way/{self.ways.ids[row]}",
-                    highway=tags["highway"],
-                    geometry=line,
-                    name=tags.get("name"),
-                    oneway=tags.get("oneway"),
-                    nodes=tuple(node_ids[start:end].tolist()),
-                    tags=tags,
+                osm_street(
+                    f"way/{self.ways.ids[row]}", tags, line, tuple(node_ids[start:end].tolist())
                 )
             )
             start = end
@@ -866,16 +859,7 @@ class _OsmImport:
                 Rejected(where, tags.get("building", ""), "footprint has no area once repaired")
             )
             return
-        self.data.buildings.append(
-            Building(
-                id=f"osm:{where}",
-                building=tags["building"],
-                geometry=geometry,
-                height_m=tag_number(tags.get("height"), metres=True),
-                levels=tag_number(tags.get("building:levels")),
-                tags=tags,
-            )
-        )
+        self.data.buildings.append(osm_building(where, tags, geometry))
 
     def _building_value(self, row: int) -> str:
         return (self.ways.tags[row] or {}).get("building", "")

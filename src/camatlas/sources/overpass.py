@@ -60,13 +60,12 @@ from shapely.ops import linemerge, unary_union
 from camatlas.camera import camera_from_tags
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.sources import (
-    Building,
     Rejected,
     SourceData,
-    Street,
     detect_format,
     osm_area,
-    tag_number,
+    osm_building,
+    osm_street,
 )
 
 __all__ = [
@@ -231,15 +230,7 @@ class _Elements:
             self.reject(ref, tags["highway"], "street with fewer than 2 points (use out geom)")
             return
         self.data.streets.append(
-            Street(
-                id=f"osm:{ref}",
-                highway=tags["highway"],
-                geometry=LineString(points),
-                name=tags.get("name"),
-                oneway=tags.get("oneway"),
-                nodes=_node_ids(element.get("nodes")),
-                tags=tags,
-            )
+            osm_street(ref, tags, LineString(points), _node_ids(element.get("nodes")))
         )
 
     def building(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
@@ -251,16 +242,7 @@ class _Elements:
         except ValueError as exc:
             self.reject(ref, tags["building"], f"building without usable geometry: {exc}")
             return
-        self.data.buildings.append(
-            Building(
-                id=f"osm:{ref}",
-                building=tags["building"],
-                geometry=geometry,
-                height_m=tag_number(tags.get("height"), metres=True),
-                levels=tag_number(tags.get("building:levels")),
-                tags=tags,
-            )
-        )
+        self.data.buildings.append(osm_building(ref, tags, geometry))
 
     def area(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
         try:
