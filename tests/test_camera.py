@@ -379,6 +379,7 @@ def test_no_tags_gives_unknowns_and_one_assumption() -> None:
         ("anpr", "alpr"),
         ("gunshot_detector", "gunshot_detector"),
         (" camera ", "camera"),
+        ("other", "other"),
     ],
 )
 def test_kind(value: str, kind: str) -> None:
@@ -387,7 +388,7 @@ def test_kind(value: str, kind: str) -> None:
     assert problems == []
 
 
-@pytest.mark.parametrize("value", ["microphone", "camera;guard", "other", "cctv"])
+@pytest.mark.parametrize("value", ["microphone", "camera;guard", "others", "cctv"])
 def test_unknown_kind_is_other_and_reported(value: str) -> None:
     camera, problems = build({"surveillance:type": value})
     assert camera.kind == "other"

@@ -184,6 +184,7 @@ _KIND_VALUES = {
     "alpr": "alpr",
     "anpr": "alpr",
     "gunshot_detector": "gunshot_detector",
+    "other": "other",  # a registry's own word for "none of the above": read, not guessed
 }
 """``surveillance:type`` value (lower case) -> :data:`KINDS` entry."""
 

@@ -572,9 +572,6 @@ class _TableReader:
             tags=tags,
             fields=fields,
         )
-        if kind == "other":
-            # "other" is a registry's own word for the kind, not an unreadable value.
-            problems = [p for p in problems if (p.key, p.value) != ("field kind", "other")]
         self.data.cameras.append(camera)
         self.data.problems.extend(problems)
 
