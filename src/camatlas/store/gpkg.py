@@ -106,6 +106,15 @@ def encode_geometries(geometries: np.ndarray[Any, Any], srs_id: int = WGS84) -> 
     ]
 
 
+def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[BaseGeometry]:
+    """Polygons promoted to one-part MultiPolygons, so a layer holds one geometry type."""
+    array = np.asarray(geometries, dtype=object)
+    single = shapely.get_type_id(array) == 3
+    if single.any():
+        array[single] = shapely.multipolygons(array[single].reshape(-1, 1))
+    return list(array)
+
+
 def _wkb_offset(blob: bytes) -> int:
     if blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob")
@@ -462,10 +471,7 @@ class GeoPackageStore:
         self._upsert(layer, list(frame.geometry.to_numpy()), layer_rows(layer, frame))
 
     def upsert_buildings(self, buildings: Sequence[Building]) -> None:
-        geoms = [
-            shapely.MultiPolygon([b.geometry]) if b.geometry.geom_type == "Polygon" else b.geometry
-            for b in buildings
-        ]
+        geoms = as_multipolygons([b.geometry for b in buildings])
         rows = [
             (
                 b.id, b.building, b.height_m, b.levels, b.source,
@@ -476,10 +482,7 @@ class GeoPackageStore:
         self._upsert("buildings", geoms, rows)
 
     def upsert_areas(self, areas: Sequence[Area]) -> None:
-        geoms = [
-            shapely.MultiPolygon([a.geometry]) if a.geometry.geom_type == "Polygon" else a.geometry
-            for a in areas
-        ]
+        geoms = as_multipolygons([a.geometry for a in areas])
         rows = [
             (
                 a.id, a.name, a.admin_level, a.population, a.source,
@@ -576,7 +579,7 @@ class GeoPackageStore:
         frame = pd.DataFrame([r[1:] for r in rows], columns=names)
         if layer == "cameras":
             frame["direction_known"] = frame["direction_known"].astype(bool)
-        geometry = decode_geometries([r[0] for r in rows]) if rows else []
+        geometry = decode_geometries([r[0] for r in rows])
         return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=f"EPSG:{WGS84}")
 
     def read_table(self, table: str) -> pd.DataFrame:
@@ -705,8 +708,9 @@ class GeoPackageStore:
         ).fetchall()
         frame = _typed(pd.DataFrame([r[1:] for r in fetched], columns=[c for c, _ in columns]),
                        columns)
-        geoms = decode_geometries([r[0] for r in fetched]) if fetched else []
-        return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=f"EPSG:{WGS84}")
+        geoms = decode_geometries([r[0] for r in fetched])
+        result: pd.DataFrame = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=f"EPSG:{WGS84}")
+        return result
 
     def results(self) -> pd.DataFrame:
         return self.read_table("results").drop(columns="fid")
