@@ -1,0 +1,348 @@
+// The camatlas map: vector tiles of one atlas drawn with MapLibre GL JS.
+//
+// Every value that comes from the data (tags, names, operators) is put on the
+// page with textContent or as DOM nodes, never as HTML.
+"use strict";
+
+const DORI_COLOURS = {
+  identification: "#b10026",
+  recognition: "#fc4e2a",
+  observation: "#feb24c",
+  detection: "#ffeda0",
+};
+const HEAT_RAMP = [0, "#ffffcc", 0.25, "#fed976", 0.5, "#fd8d3c", 0.75, "#e31a1c", 1, "#800026"];
+const DENSITY_STEPS = [0, "#f7fcf5", 1, "#c7e9c0", 10, "#74c476", 50, "#238b45", 200, "#00441b"];
+// Width of a street relative to a residential one, by OSM highway class.
+const STREET_WIDTH = ["match", ["get", "highway"],
+  ["motorway", "trunk", "primary", "secondary", "tertiary"], 1.4,
+  ["footway", "path", "cycleway", "steps", "pedestrian", "track", "service", "bridleway"], 0.45,
+  1];
+const OSM_ATTRIBUTION_HTML =
+  '<a href="https://www.openstreetmap.org/copyright">&copy; OpenStreetMap contributors</a>, ODbL 1.0';
+
+function escapeHtml(text) {
+  const div = document.createElement("div");
+  div.textContent = String(text);
+  return div.innerHTML;
+}
+
+// A element with text content and optional class.
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+function formatMetres(m) {
+  if (m === null || m === undefined || Number.isNaN(m)) return "–";
+  return m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`;
+}
+
+function tileUrl(layer) {
+  return `${window.location.origin}/tiles/${layer}/{z}/{x}/{y}.pbf`;
+}
+
+// Sources and layers of the map style for the atlas described by `config`.
+function buildStyle(config) {
+  const results = new Set(config.results);
+  const sources = {};
+  const layers = [{ id: "background", type: "background", paint: { "background-color": "#f2efe9" } }];
+  const vector = (name) => {
+    sources[name] = {
+      type: "vector", tiles: [tileUrl(name)], minzoom: 0, maxzoom: 16,
+      attribution: OSM_ATTRIBUTION_HTML,
+    };
+  };
+  if (config.basemap) {
+    sources.basemap = {
+      type: "raster", tiles: [config.basemap], tileSize: 256, maxzoom: 19,
+      attribution: config.basemap_attribution ? escapeHtml(config.basemap_attribution) : "",
+    };
+    layers.push({ id: "basemap", type: "raster", source: "basemap" });
+  }
+  ["cameras", "streets", "buildings", "areas"].forEach(vector);
+  layers.push(
+    { id: "areas-line", type: "line", source: "areas", "source-layer": "areas",
+      paint: { "line-color": "#8c6bb1", "line-width": 1, "line-dasharray": [3, 2] } },
+    { id: "buildings-fill", type: "fill", source: "buildings", "source-layer": "buildings",
+      minzoom: config.layers.buildings.minzoom,
+      paint: { "fill-color": "#d9d0c9", "fill-outline-color": "#c4b8ae" } },
+    { id: "streets-casing", type: "line", source: "streets", "source-layer": "streets",
+      minzoom: 14,
+      layout: { "line-cap": "round", "line-join": "round" },
+      paint: {
+        "line-color": "#cfc8bd",
+        "line-width": ["interpolate", ["exponential", 1.6], ["zoom"],
+          14, ["+", 1, ["*", 3, STREET_WIDTH]], 16, ["+", 1.5, ["*", 6, STREET_WIDTH]],
+          19, ["+", 2, ["*", 18, STREET_WIDTH]]],
+      } },
+    { id: "streets-line", type: "line", source: "streets", "source-layer": "streets",
+      minzoom: config.layers.streets.minzoom,
+      layout: { "line-cap": "round", "line-join": "round" },
+      paint: {
+        "line-color": "#ffffff",
+        "line-width": ["interpolate", ["exponential", 1.6], ["zoom"],
+          11, ["*", 0.5, STREET_WIDTH], 16, ["*", 6, STREET_WIDTH], 19, ["*", 18, STREET_WIDTH]],
+      } },
+  );
+  if (results.has("measure_by_area")) {
+    vector("measure_by_area");
+    layers.push({
+      id: "density-fill", type: "fill", source: "measure_by_area", "source-layer": "measure_by_area",
+      layout: { visibility: "none" },
+      paint: {
+        "fill-color": ["interpolate", ["linear"],
+          ["to-number", ["coalesce", ["get", "cameras_per_km2"], ["get", "density"], 0]],
+          ...DENSITY_STEPS],
+        "fill-opacity": 0.55, "fill-outline-color": "#238b45",
+      },
+    });
+  }
+  if (results.has("street_coverage")) {
+    vector("street_coverage");
+    const share = ["coalesce", ["get", "watched_share"],
+      ["/", ["coalesce", ["get", "watched_m"], 0], ["max", ["coalesce", ["get", "length_m"], 1], 0.001]]];
+    layers.push({
+      id: "coverage-line", type: "line", source: "street_coverage", "source-layer": "street_coverage",
+      minzoom: config.layers.street_coverage.minzoom,
+      filter: [">", share, 0], // unwatched streets keep their base colour
+      layout: { "line-cap": "round", "line-join": "round" },
+      paint: {
+        "line-color": ["interpolate", ["linear"], share, ...HEAT_RAMP],
+        "line-width": ["interpolate", ["exponential", 1.6], ["zoom"], 11, 1, 16, 4, 19, 12],
+        "line-opacity": 0.85,
+      },
+    });
+  }
+  if (results.has("blind_spots")) {
+    vector("blind_spots");
+    layers.push({
+      id: "blind-spots", type: "line", source: "blind_spots", "source-layer": "blind_spots",
+      minzoom: config.layers.blind_spots.minzoom,
+      layout: { visibility: "none", "line-cap": "round" },
+      paint: { "line-color": "#1a9850", "line-width": 4, "line-dasharray": [1, 1] },
+    });
+  }
+  if (results.has("views")) {
+    vector("views");
+    const colour = ["match", ["get", "surveillance"], "public", CAMATLAS_COLOURS.public,
+      "outdoor", CAMATLAS_COLOURS.outdoor, "indoor", CAMATLAS_COLOURS.indoor, CAMATLAS_COLOURS.unknown];
+    layers.push(
+      { id: "views-fill", type: "fill", source: "views", "source-layer": "views",
+        minzoom: config.layers.views.minzoom, paint: { "fill-color": colour, "fill-opacity": 0.18 } },
+      { id: "views-line", type: "line", source: "views", "source-layer": "views",
+        minzoom: config.layers.views.minzoom,
+        paint: { "line-color": colour, "line-width": 0.8, "line-opacity": 0.6 } },
+    );
+  }
+  if (results.has("view_zones")) {
+    vector("view_zones");
+    layers.push({
+      id: "zones-fill", type: "fill", source: "view_zones", "source-layer": "view_zones",
+      minzoom: config.layers.view_zones.minzoom, layout: { visibility: "none" },
+      paint: {
+        "fill-color": ["match", ["get", "level"],
+          "identification", DORI_COLOURS.identification, "recognition", DORI_COLOURS.recognition,
+          "observation", DORI_COLOURS.observation, DORI_COLOURS.detection],
+        "fill-opacity": 0.45,
+      },
+    });
+  }
+  const count = ["get", "count"];
+  layers.push(
+    { id: "cameras-heat", type: "heatmap", source: "cameras", "source-layer": "cameras",
+      layout: { visibility: "none" },
+      paint: {
+        "heatmap-weight": ["coalesce", count, 1],
+        "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 0, 0.05, 14, 1],
+        "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 0, 8, 14, 30],
+        "heatmap-opacity": 0.75,
+      } },
+    { id: "camera-clusters", type: "circle", source: "cameras", "source-layer": "cameras",
+      filter: ["has", "count"],
+      paint: {
+        "circle-color": ["case",
+          [">=", ["get", "public"], ["max", ["get", "outdoor"], ["get", "indoor"], ["get", "unknown"]]],
+          CAMATLAS_COLOURS.public,
+          [">=", ["get", "outdoor"], ["max", ["get", "indoor"], ["get", "unknown"]]], CAMATLAS_COLOURS.outdoor,
+          [">=", ["get", "indoor"], ["get", "unknown"]], CAMATLAS_COLOURS.indoor,
+          CAMATLAS_COLOURS.unknown],
+        "circle-radius": ["interpolate", ["linear"], ["log10", count], 0, 9, 2, 13, 4, 18, 6, 24],
+        "circle-opacity": 0.85, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5,
+      } },
+    { id: "camera-cluster-counts", type: "symbol", source: "cameras", "source-layer": "cameras",
+      filter: ["has", "count"],
+      layout: {
+        "icon-image": ["concat", "count/",
+          ["case",
+            [">=", count, 1e6], ["concat", ["to-string", ["/", ["round", ["/", count, 1e5]], 10]], "M"],
+            [">=", count, 1e4], ["concat", ["to-string", ["round", ["/", count, 1e3]]], "k"],
+            [">=", count, 1e3], ["concat", ["to-string", ["/", ["round", ["/", count, 100]], 10]], "k"],
+            ["to-string", count]]],
+        "icon-allow-overlap": true, "icon-ignore-placement": true,
+      } },
+    { id: "cameras", type: "symbol", source: "cameras", "source-layer": "cameras",
+      filter: ["!", ["has", "count"]],
+      layout: {
+        "icon-image": ["concat", "cam/", ["coalesce", ["get", "kind"], "other"], "/",
+          ["coalesce", ["get", "camera_type"], "unknown"], "/",
+          ["coalesce", ["get", "surveillance"], "unknown"]],
+        "icon-rotate": ["case",
+          ["all", ["==", ["get", "camera_type"], "fixed"], ["has", "bearing"]], ["get", "bearing"], 0],
+        "icon-rotation-alignment": "map",
+        "icon-allow-overlap": true, "icon-ignore-placement": true,
+        "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1],
+      } },
+  );
+  sources.routes = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  sources["route-points"] = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  sources.exposure = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  layers.push(
+    { id: "routes", type: "line", source: "routes",
+      layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ["get", "selected"] },
+      paint: {
+        "line-color": ["get", "colour"],
+        "line-width": ["case", ["==", ["get", "selected"], 1], 7, 4],
+        "line-opacity": ["case", ["==", ["get", "selected"], 1], 0.95, 0.55],
+      } },
+    { id: "exposure-line", type: "line", source: "exposure",
+      paint: { "line-color": "#e31a1c", "line-width": 5, "line-opacity": 0.8 } },
+    { id: "route-points", type: "circle", source: "route-points",
+      paint: { "circle-radius": 7, "circle-color": ["get", "colour"],
+               "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
+  );
+  return { version: 8, sources, layers };
+}
+
+// A definition list of (label, value) pairs, values as text.
+function detailsTable(pairs) {
+  const table = el("table", null, "details");
+  for (const [label, value] of pairs) {
+    if (value === null || value === undefined || value === "") continue;
+    const row = table.insertRow();
+    row.appendChild(el("th", label));
+    row.appendChild(el("td", typeof value === "object" ? JSON.stringify(value) : value));
+  }
+  return table;
+}
+
+function cameraPopup(record) {
+  const box = el("div", null, "camera-popup");
+  const title = record.name || `${CAMATLAS_KINDS[record.kind] || record.kind || "device"}`;
+  box.appendChild(el("h3", title, "popup-title"));
+  box.appendChild(detailsTable([
+    ["kind", record.kind], ["type", record.camera_type], ["mount", record.mount],
+    ["watches", record.surveillance], ["zone", record.zone],
+    ["directions", record.direction_known ? record.directions : "unknown"],
+    ["width of view", record.width_deg !== null && record.width_deg !== undefined ? `${record.width_deg}°` : null],
+    ["range", record.range_m !== null && record.range_m !== undefined ? formatMetres(record.range_m) : null],
+    ["height", record.height_m !== null && record.height_m !== undefined ? formatMetres(record.height_m) : null],
+    ["operator", record.operator], ["manufacturer", record.manufacturer],
+    ["source", record.source], ["record", record.id],
+    ["as of", record.source_timestamp],
+  ]));
+  const tags = record.tags || {};
+  const keys = Object.keys(tags).sort();
+  if (keys.length) {
+    const details = el("details");
+    details.appendChild(el("summary", `${keys.length} tags`));
+    details.appendChild(detailsTable(keys.map((k) => [k, tags[k]])));
+    box.appendChild(details);
+  }
+  return box;
+}
+
+function propertiesPopup(title, properties) {
+  const box = el("div", null, "camera-popup");
+  box.appendChild(el("h3", title, "popup-title"));
+  box.appendChild(detailsTable(Object.entries(properties)));
+  return box;
+}
+
+async function fetchJson(url, options) {
+  const response = await fetch(url, options);
+  let body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+function setUpInteractions(map) {
+  const clickable = ["cameras", "camera-clusters", "views-fill", "density-fill"]
+    .filter((id) => map.getLayer(id));
+  for (const id of clickable) {
+    map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+  }
+  map.on("click", (event) => {
+    if (window.camatlas.picking) return; // the route planner takes the click
+    const features = map.queryRenderedFeatures(event.point, { layers: clickable });
+    if (!features.length) return;
+    const feature = features[0];
+    const layer = feature.layer.id;
+    if (layer === "camera-clusters") {
+      map.easeTo({ center: feature.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18) });
+      return;
+    }
+    const popup = new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(event.lngLat);
+    if (layer === "cameras") {
+      const id = feature.properties.id;
+      popup.setDOMContent(el("p", "Loading…")).addTo(map);
+      fetchJson(`/api/cameras/${encodeURIComponent(id)}`)
+        .then((record) => popup.setDOMContent(cameraPopup(record)))
+        .catch((error) => popup.setDOMContent(el("p", `Could not load the camera: ${error.message}`)));
+    } else if (layer === "views-fill") {
+      popup.setDOMContent(propertiesPopup("Field of view", feature.properties)).addTo(map);
+    } else {
+      const title = feature.properties.name || "Density";
+      popup.setDOMContent(propertiesPopup(title, feature.properties)).addTo(map);
+    }
+  });
+}
+
+async function startMap() {
+  const config = await fetchJson("/api/config");
+  const options = {
+    container: "map",
+    style: buildStyle(config),
+    attributionControl: false,
+    maxZoom: 20,
+    dragRotate: false,
+  };
+  if (config.bounds) {
+    const [w, s, e, n] = config.bounds;
+    options.bounds = [[w, s], [e, n]];
+    options.fitBoundsOptions = { padding: 40, maxZoom: 16 };
+  } else {
+    options.center = [0, 20];
+    options.zoom = 1;
+  }
+  const map = new maplibregl.Map(options);
+  window.camatlasMap = map; // for tests and for the curious, from the console
+  window.camatlas = { map, config, picking: false };
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.addControl(new maplibregl.AttributionControl({
+    compact: false,
+    customAttribution: config.basemap ? [] : [OSM_ATTRIBUTION_HTML],
+  }), "bottom-right");
+  map.on("styleimagemissing", (event) => {
+    const image = camatlasImage(event.id);
+    if (image && !map.hasImage(event.id)) map.addImage(event.id, image, { pixelRatio: CAMATLAS_ICON_RATIO });
+  });
+  map.on("load", () => {
+    setUpInteractions(map);
+    document.dispatchEvent(new CustomEvent("camatlas:ready", { detail: window.camatlas }));
+  });
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  startMap().catch((error) => {
+    const summary = document.getElementById("summary");
+    summary.textContent = `The map could not start: ${error.message}`;
+    summary.className = "error";
+  });
+});

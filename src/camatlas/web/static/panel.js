@@ -1,0 +1,240 @@
+// The side panel: summary, layer switches with their legend, route planner, exposure.
+"use strict";
+
+const LAYER_GROUPS = [
+  { name: "Cameras", layers: ["camera-clusters", "camera-cluster-counts", "cameras"], on: true },
+  { name: "Camera density (heat)", layers: ["cameras-heat"], on: false },
+  { name: "Fields of view", layers: ["views-fill", "views-line"], on: true },
+  { name: "DORI zones (what a camera can make out)", layers: ["zones-fill"], on: false },
+  { name: "Watched streets (share of length)", layers: ["coverage-line"], on: true },
+  { name: "Cameras per km² by area", layers: ["density-fill"], on: false },
+  { name: "Blind spots", layers: ["blind-spots"], on: false },
+  { name: "Areas", layers: ["areas-line"], on: true },
+  { name: "Streets and buildings", layers: ["streets-casing", "streets-line", "buildings-fill"], on: true },
+  { name: "Raster base map", layers: ["basemap"], on: true },
+];
+
+const ROUTE_COLOURS = ["#525252", "#2171b5", "#6a51a3", "#1a9850"];
+
+function swatch(colour, shape) {
+  const span = el("span", null, `swatch ${shape || ""}`);
+  span.style.background = colour;
+  return span;
+}
+
+function legendRow(graphic, text) {
+  const row = el("div", null, "legend-row");
+  row.appendChild(graphic);
+  row.appendChild(el("span", text));
+  return row;
+}
+
+function iconGraphic(kind, type, surveillance) {
+  const canvas = camatlasCameraCanvas(kind, type, surveillance, 18);
+  canvas.style.width = "18px";
+  canvas.style.height = "18px";
+  canvas.className = "legend-icon";
+  return canvas;
+}
+
+function rampGraphic(stops) {
+  const colours = stops.filter((_, i) => i % 2 === 1);
+  const span = el("span", null, "ramp");
+  span.style.background = `linear-gradient(to right, ${colours.join(", ")})`;
+  return span;
+}
+
+function buildLegend(map) {
+  const legend = document.getElementById("legend");
+  const block = (title) => { const d = el("div", null, "legend-block"); d.appendChild(el("h3", title)); legend.appendChild(d); return d; };
+  const colours = block("Colour: what a camera watches");
+  colours.appendChild(legendRow(iconGraphic("camera", "unknown", "public"), "public space"));
+  colours.appendChild(legendRow(iconGraphic("camera", "unknown", "outdoor"), "outdoor, private ground"));
+  colours.appendChild(legendRow(iconGraphic("camera", "unknown", "indoor"), "indoor"));
+  colours.appendChild(legendRow(iconGraphic("camera", "unknown", "unknown"), "not tagged"));
+  const kinds = block("Shape: kind of device");
+  for (const [kind, label] of Object.entries(CAMATLAS_KINDS)) {
+    kinds.appendChild(legendRow(iconGraphic(kind, "unknown", "unknown"), label));
+  }
+  const types = block("Mark: camera type");
+  for (const [type, label] of Object.entries(CAMATLAS_TYPES)) {
+    types.appendChild(legendRow(iconGraphic("camera", type, "unknown"), label));
+  }
+  const clusters = block("Clusters");
+  clusters.appendChild(legendRow(swatch(CAMATLAS_COLOURS.public, "round"),
+    "many cameras (the number on it); coloured by what most of them watch; click to zoom in"));
+  if (map.getLayer("zones-fill")) {
+    const zones = block("DORI zones (IEC EN 62676-4)");
+    for (const [level, colour] of Object.entries(DORI_COLOURS)) zones.appendChild(legendRow(swatch(colour), level));
+  }
+  if (map.getLayer("coverage-line")) {
+    block("Watched streets").appendChild(legendRow(rampGraphic(HEAT_RAMP), "0 % … 100 % of a street's length in view"));
+  }
+  if (map.getLayer("blind-spots")) {
+    const line = swatch("#1a9850");
+    line.style.height = "4px";
+    block("Blind spots").appendChild(legendRow(line, "streets no known camera sees"));
+  }
+  if (map.getLayer("density-fill")) {
+    block("Cameras per km²").appendChild(legendRow(rampGraphic(DENSITY_STEPS), "0 … 200 and more"));
+  }
+}
+
+function buildLayerSwitches(map) {
+  const list = document.getElementById("layer-list");
+  for (const group of LAYER_GROUPS) {
+    const present = group.layers.filter((id) => map.getLayer(id));
+    if (!present.length) continue;
+    const label = el("label", null, "layer-switch");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = group.on;
+    const apply = () => present.forEach((id) => map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none"));
+    box.addEventListener("change", apply);
+    apply();
+    label.appendChild(box);
+    label.appendChild(el("span", group.name));
+    list.appendChild(label);
+  }
+}
+
+function showSummary(config) {
+  const summary = document.getElementById("summary");
+  const analyses = config.results.length ? `; analyses: ${config.results.join(", ")}` : "";
+  summary.textContent = `${config.cameras.toLocaleString("en")} camera records${analyses}.`;
+  summary.className = "muted";
+}
+
+// --- route planner ---------------------------------------------------------------
+
+function setUpRoutes(map, config) {
+  const pick = document.getElementById("route-pick");
+  const clear = document.getElementById("route-clear");
+  const status = document.getElementById("route-status");
+  const table = document.getElementById("route-table");
+  const body = table.querySelector("tbody");
+  let points = [];
+  let options = [];
+  if (!config.route) {
+    pick.disabled = true;
+    status.textContent = "Route planning is not available on this server.";
+  }
+  const drawPoints = () => map.getSource("route-points").setData({
+    type: "FeatureCollection",
+    features: points.map((p, i) => ({ type: "Feature", geometry: { type: "Point", coordinates: p },
+      properties: { colour: i === 0 ? "#1a9850" : "#d7301f" } })),
+  });
+  const drawRoutes = (selected) => map.getSource("routes").setData({
+    type: "FeatureCollection",
+    features: options.map((o, i) => ({ type: "Feature", geometry: o.geometry,
+      properties: { colour: ROUTE_COLOURS[Math.min(i, ROUTE_COLOURS.length - 1)], selected: i === selected ? 1 : 0 } })),
+  });
+  const reset = () => {
+    points = []; options = [];
+    drawPoints(); drawRoutes(-1);
+    body.replaceChildren(); table.hidden = true;
+  };
+  const showOptions = () => {
+    body.replaceChildren();
+    options.forEach((o, i) => {
+      const row = body.insertRow();
+      row.className = "route-option";
+      row.dataset.index = String(i);
+      const name = i === 0 ? "shortest" : i === options.length - 1 ? "least watched" : `option ${i + 1}`;
+      const cell = row.insertCell();
+      cell.appendChild(swatch(ROUTE_COLOURS[Math.min(i, ROUTE_COLOURS.length - 1)]));
+      cell.appendChild(el("span", name));
+      row.insertCell().textContent = formatMetres(o.length_m);
+      row.insertCell().textContent = i === 0 ? "–" : `+${formatMetres(o.detour_m)} (${Math.round(100 * o.detour_ratio)} %)`;
+      const share = o.length_m > 0 ? Math.round((100 * o.watched_m) / o.length_m) : 0;
+      row.insertCell().textContent = `${formatMetres(o.watched_m)} (${share} %)`;
+      row.insertCell().textContent = String(o.cameras);
+      row.addEventListener("click", () => {
+        body.querySelectorAll("tr").forEach((r) => r.classList.remove("selected"));
+        row.classList.add("selected");
+        drawRoutes(i);
+      });
+    });
+    table.hidden = options.length === 0;
+    drawRoutes(options.length - 1);
+  };
+  const plan = async () => {
+    status.textContent = "Finding routes…";
+    const [origin, destination] = points.map(([lon, lat]) => [lat, lon]);
+    try {
+      const answer = await fetchJson("/api/route", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ origin, destination, profile: document.getElementById("route-profile").value }),
+      });
+      options = answer.options;
+      status.textContent = options.length
+        ? `${options.length} route${options.length > 1 ? "s" : ""}, from the shortest to the least watched. ${answer.note}`
+        : "No route found between these points.";
+      showOptions();
+    } catch (error) {
+      status.textContent = `No route: ${error.message}`;
+    }
+  };
+  pick.addEventListener("click", () => {
+    reset();
+    window.camatlas.picking = true;
+    map.getCanvas().style.cursor = "crosshair";
+    status.textContent = "Click the start on the map.";
+  });
+  clear.addEventListener("click", () => { reset(); status.textContent = ""; window.camatlas.picking = false; });
+  map.on("click", (event) => {
+    if (!window.camatlas.picking) return;
+    points.push([event.lngLat.lng, event.lngLat.lat]);
+    drawPoints();
+    if (points.length === 1) {
+      status.textContent = "Now click the end.";
+    } else {
+      window.camatlas.picking = false;
+      map.getCanvas().style.cursor = "";
+      plan();
+    }
+  });
+}
+
+// --- exposure of an uploaded track ---------------------------------------------------
+
+function setUpExposure(map, config) {
+  const input = document.getElementById("exposure-file");
+  const out = document.getElementById("exposure-result");
+  if (!config.route) {
+    input.disabled = true;
+    out.textContent = "Exposure is not available on this server.";
+    return;
+  }
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    out.textContent = "Measuring…";
+    const type = /\.gpx$/i.test(file.name) ? "application/gpx+xml" : "application/geo+json";
+    try {
+      const result = await fetchJson("/api/exposure", { method: "POST", headers: { "Content-Type": type }, body: await file.text() });
+      out.replaceChildren(detailsTable([
+        ["length", formatMetres(result.length_m)],
+        ["in view of cameras", formatMetres(result.watched_m)],
+        ["time in view", `${Math.round(result.seconds_in_view)} s`],
+        ["distinct cameras", result.cameras],
+        ["by operator", result.by_operator],
+        ["by surveillance", result.by_surveillance],
+        ["by DORI level", result.by_level],
+      ]), el("p", result.note, "muted"));
+      if (result.stretches) map.getSource("exposure").setData(result.stretches);
+    } catch (error) {
+      out.textContent = `Could not measure the track: ${error.message}`;
+    }
+  });
+}
+
+document.addEventListener("camatlas:ready", (event) => {
+  const { map, config } = event.detail;
+  showSummary(config);
+  buildLayerSwitches(map);
+  buildLegend(map);
+  setUpRoutes(map, config);
+  setUpExposure(map, config);
+});

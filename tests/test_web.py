@@ -1,0 +1,526 @@
+"""The HTTP API and vector tiles, tested against a real ``camatlas serve`` on a real atlas."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import camatlas
+from camatlas.errors import AtlasError
+from camatlas.web.app import open_read_only
+from camatlas.web.tiles import (
+    MVT_MEDIA_TYPE,
+    TileCache,
+    decode_tile,
+    first_bearing,
+    tile_bounds,
+)
+from tests.factories import camera, source_data
+from tests.postgis import PostgresCluster
+from tests.webserver import (
+    CLUSTER_CENTRE,
+    CLUSTER_SIZE,
+    REPO,
+    XSS_NAME,
+    Server,
+    feature_ids,
+    grid_node,
+    hand_made_views,
+    make_web_atlas,
+    running_server,
+    web_data,
+)
+
+
+def slippy_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The OSM wiki's formula for the tile holding a point (an oracle independent of tiles.py)."""
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_web_atlas(tmp_path_factory.mktemp("web") / "atlas.gpkg")
+
+
+@pytest.fixture(scope="module")
+def atlas_digest(atlas_path: Path) -> str:
+    return sha256(atlas_path)
+
+
+@pytest.fixture(scope="module")
+def server(
+    atlas_path: Path, atlas_digest: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("web-log") / "server.log"
+    with running_server(atlas_path, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=120) as c:
+        yield c
+
+
+def get_tile(client: httpx.Client, layer: str, z: int, x: int, y: int) -> dict[str, object]:
+    response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == MVT_MEDIA_TYPE
+    return decode_tile(response.content).get(layer, {"features": []})
+
+
+# --- tiles without a server -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "z"), [(-8.61, 41.15, 14), (139.7, 35.6, 9), (-77.0, 38.9, 3)]
+)
+def test_tile_bounds_hold_the_point_the_slippy_formula_puts_in_the_tile(
+    lon: float, lat: float, z: int
+) -> None:
+    x, y = slippy_tile(lon, lat, z)
+    west, south, east, north = tile_bounds(z, x, y)
+    assert west <= lon < east and south < lat <= north
+    assert math.isclose(east - west, 360.0 / 2**z)
+
+
+def test_first_bearing_of_directions_text() -> None:
+    assert first_bearing("90;190-100") == 90.0
+    assert first_bearing("350-10") == 0.0  # a range wrapping past north: its middle
+    assert first_bearing("190-100") == 325.0
+    assert first_bearing("") is None
+    assert first_bearing(None) is None
+
+
+def test_tile_cache_keeps_within_its_byte_budget() -> None:
+    cache = TileCache(max_bytes=3000)
+    payload = random.Random(0).randbytes(2000)  # incompressible: about 2 kB gzipped
+    for k in range(5):
+        cache.get_or_make(("t", k), lambda: payload)
+    kept = [k for k in range(5) if cache.get(("t", k)) is not None]
+    assert kept == [4]  # the most recent one only
+    assert cache.get_or_make(("t", 4), lambda: b"other").plain() == payload
+
+
+def test_read_only_atlas_refuses_writes(tmp_path: Path) -> None:
+    path = make_web_atlas(tmp_path / "a.gpkg")
+    before = sha256(path)
+    atlas = open_read_only(path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"), atlas.store.transaction():
+            atlas.store.upsert_cameras([camera("x", "1", 0.0, 0.0)])
+    finally:
+        atlas.close()
+    assert sha256(path) == before
+    with pytest.raises(AtlasError):
+        open_read_only(tmp_path / "missing.gpkg")
+    assert not (tmp_path / "missing.gpkg").exists()
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def test_map_page_and_its_scripts_are_served_from_the_package(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/static/vendor/maplibre-gl/maplibre-gl.js" in refs
+    assert not [r for r in refs if r.startswith(("http:", "https:", "//"))]  # no CDN
+    for ref in refs:
+        if ref.startswith("/static/"):
+            assert client.get(ref).status_code == 200, ref
+    licence = client.get("/static/vendor/maplibre-gl/LICENSE.txt")
+    assert "MapLibre contributors" in licence.text
+    maplibre = client.get(
+        "/static/vendor/maplibre-gl/maplibre-gl.js", headers={"Accept-Encoding": "gzip"}
+    )
+    assert maplibre.headers.get("content-encoding") == "gzip"
+    assert "maplibregl" in maplibre.text[:3000]
+
+
+def test_api_docs_work_offline(client: httpx.Client) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    refs = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in refs
+    assert not [r for r in refs if r.startswith(("http:", "https:", "//"))]
+    for ref in refs:
+        if ref.startswith("/static/"):
+            assert client.get(ref).status_code == 200, ref
+    assert "Apache License" in client.get("/static/vendor/swagger-ui/LICENSE").text
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/tiles/{layer}/{z}/{x}/{y}.pbf",
+        "/api/route",
+        "/api/exposure",
+        "/api/stats",
+        "/api/cameras/{camera_id}",
+        "/api/measure",
+    ):
+        assert path in spec["paths"], path
+    assert "/" not in spec["paths"] and "/docs" not in spec["paths"]
+
+
+# --- vector tiles ---------------------------------------------------------------------------
+
+
+def test_camera_tile_at_street_zoom_lists_each_camera_with_its_attributes(
+    client: httpx.Client,
+) -> None:
+    lon, lat = grid_node(2, 1)
+    x, y = slippy_tile(lon, lat, 17)
+    response = client.get(f"/tiles/cameras/17/{x}/{y}.pbf")
+    assert response.headers["content-type"] == MVT_MEDIA_TYPE
+    assert "max-age=" in response.headers["cache-control"]
+    etag = response.headers["etag"]
+    layer = decode_tile(response.content)["cameras"]
+    by_id = {f["properties"]["id"]: f["properties"] for f in layer["features"]}
+    assert by_id["osm:node/666"]["name"] == XSS_NAME
+    assert by_id["osm:node/666"]["surveillance"] == "public"
+    assert by_id["osm:node/666"]["camera_type"] == "fixed"
+    assert "count" not in by_id["osm:node/666"]
+    again = client.get(f"/tiles/cameras/17/{x}/{y}.pbf", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    head = client.head(f"/tiles/cameras/17/{x}/{y}.pbf")
+    assert head.status_code == 200 and head.headers["etag"] == etag
+    # httpx asks for gzip and unpacks it: the same tile either way.
+    raw = client.get(f"/tiles/cameras/17/{x}/{y}.pbf", headers={"Accept-Encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip"
+    plain = client.get(f"/tiles/cameras/17/{x}/{y}.pbf", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == raw.content == gzip.decompress(gzip.compress(response.content))
+
+
+@pytest.mark.parametrize("z", [3, 8, 12])
+def test_low_zoom_tiles_count_every_camera_in_clusters(
+    client: httpx.Client, atlas_path: Path, z: int
+) -> None:
+    with camatlas.open_atlas(atlas_path, create=False) as atlas:
+        cams = atlas.cameras()
+    x, y = slippy_tile(*CLUSTER_CENTRE, z)
+    on_tile = sum(slippy_tile(p.x, p.y, z) == (x, y) for p in cams.geometry)
+    features = get_tile(client, "cameras", z, x, y)["features"]
+    counts = [f["properties"].get("count", 1) for f in features]
+    assert sum(counts) == on_tile >= CLUSTER_SIZE
+    assert len(features) < on_tile  # aggregated, not listed
+    assert max(counts) >= CLUSTER_SIZE // 2
+    clusters = [f["properties"] for f in features if "count" in f["properties"]]
+    for c in clusters:
+        assert c["public"] + c["outdoor"] + c["indoor"] + c["unknown"] == c["count"]
+
+
+def test_street_building_area_and_result_tiles(client: httpx.Client) -> None:
+    lon, lat = grid_node(1, 1)
+    x, y = slippy_tile(lon, lat, 16)
+    streets = get_tile(client, "streets", 16, x, y)
+    assert "osm:way/111121" in feature_ids(streets)
+    assert {f["properties"]["highway"] for f in streets["features"]} == {"residential"}
+    # Below its zoom range a layer's tiles are empty, not missing.
+    low = client.get("/tiles/streets/9/{}/{}.pbf".format(*slippy_tile(lon, lat, 9)))
+    assert low.status_code == 200 and decode_tile(low.content) == {}
+    bx, by = slippy_tile(-8.608, 41.151, 16)
+    buildings = get_tile(client, "buildings", 16, bx, by)
+    assert [f["properties"]["building"] for f in buildings["features"]] == ["yes"]
+    areas = get_tile(client, "areas", 8, *slippy_tile(lon, lat, 8))
+    assert [f["properties"]["name"] for f in areas["features"]] == ["Testville"]
+    views = get_tile(client, "views", 16, x, y)
+    assert "osm:node/1" in {f["properties"]["camera_id"] for f in views["features"]}
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in views["features"])
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("/tiles/cameras/23/0/0.pbf", 400, "zoom"),
+        ("/tiles/cameras/2/4/0.pbf", 400, "outside the grid"),
+        ("/tiles/nothing/1/0/0.pbf", 404, "no tiled layer"),
+        ("/tiles/blind_spots/1/0/0.pbf", 404, "no tiled layer"),  # not computed in this atlas
+        ("/tiles/cameras/a/0/0.pbf", 422, "z"),
+        ("/api/cameras/osm:node/404", 404, "no camera"),
+        ("/api/cameras?bbox=1,2,3", 400, "bbox"),
+        ("/api/layers/secrets.geojson", 404, "no layer"),
+        ("/api/layers/cameras.geojson", 400, "bbox"),
+        ("/no/such/page", 404, "Not Found"),
+    ],
+)
+def test_errors_are_json_with_a_message(
+    client: httpx.Client, path: str, status: int, words: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    body = response.json()
+    assert body["status"] == status and words in body["error"]
+    assert "Traceback" not in response.text
+
+
+# --- JSON and GeoJSON ---------------------------------------------------------------------------
+
+
+def test_camera_details_keep_tag_values_verbatim(client: httpx.Client) -> None:
+    record = client.get("/api/cameras/osm:node/666").json()
+    assert record["name"] == XSS_NAME
+    assert record["tags"]["note"] == '"quoted" & <tag>'
+    assert record["operator"] == "<b>Acme</b>"
+    assert (record["lon"], record["lat"]) == pytest.approx(grid_node(2, 1))
+
+
+def test_geojson_of_cameras_in_a_bounding_box(client: httpx.Client) -> None:
+    lon, lat = CLUSTER_CENTRE
+    bbox = f"{lon - 0.001},{lat - 0.001},{lon + 0.003},{lat + 0.002}"
+    everything = client.get("/api/cameras", params={"bbox": bbox, "limit": 100})
+    assert everything.headers["content-type"].startswith("application/geo+json")
+    body = everything.json()
+    assert body["type"] == "FeatureCollection" and body["total"] == CLUSTER_SIZE
+    assert len(body["features"]) == CLUSTER_SIZE and body["truncated"] is False
+    assert "OpenStreetMap" in body["attribution"]
+    few = client.get("/api/cameras", params={"bbox": bbox, "limit": 5}).json()
+    assert len(few["features"]) == 5 and few["truncated"] is True
+    areas = client.get("/api/layers/areas.geojson").json()
+    assert areas["features"][0]["properties"]["population"] == 1000.0
+
+
+def test_stats_results_and_measure(client: httpx.Client) -> None:
+    stats = client.get("/api/stats").json()
+    assert stats["cameras"] == CLUSTER_SIZE + 3
+    assert stats["by_kind"] == {"camera": CLUSTER_SIZE + 2, "alpr": 1}
+    assert "Known cameras only" in stats["note"]
+    results = client.get("/api/results").json()
+    assert [(r["name"], r["rows"], r["parameters"]["radius_m"]) for r in results] == [
+        ("views", 3, 30.0)
+    ]
+    rows = client.get("/api/results/views").json()["rows"]
+    assert sorted(r["camera_id"] for r in rows) == ["osm:node/1", "osm:node/2", "osm:node/666"]
+    assert "views" in client.get("/api/measure").json()["results"]
+    config = client.get("/api/config").json()
+    assert config["cameras"] == CLUSTER_SIZE + 3 and config["results"] == ["views"]
+    assert set(config["layers"]) == {"cameras", "streets", "buildings", "areas", "views"}
+    west, south, east, north = config["bounds"]
+    assert west <= CLUSTER_CENTRE[0] <= east and south <= CLUSTER_CENTRE[1] <= north
+
+
+# --- routes and exposure ----------------------------------------------------------------------
+
+
+def latlon(point: tuple[float, float]) -> list[float]:
+    return [point[1], point[0]]
+
+
+def test_least_watched_route_alternatives(client: httpx.Client) -> None:
+    body = {"origin": latlon(grid_node(1, 0)), "destination": latlon(grid_node(1, 2))}
+    answer = client.post("/api/route", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    options = answer.json()["options"]
+    first, last = options[0], options[-1]
+    # Straight north past camera 1 (a 30 m disc: 60 m in view), or around it unwatched.
+    assert first["length_m"] == pytest.approx(444.6, abs=2) and first["detour_m"] == 0
+    assert first["watched_m"] == pytest.approx(60, abs=2) and first["cameras"] == 1
+    assert last["watched_m"] == 0 and last["detour_m"] > 0 and len(options) >= 2
+    coords = last["geometry"]["coordinates"]
+    assert coords[0] == pytest.approx(list(grid_node(1, 0)), abs=1e-6)
+    by_get = client.get(
+        "/api/route",
+        params={
+            "origin": ",".join(map(str, body["origin"])),
+            "destination": ",".join(map(str, body["destination"])),
+        },
+    )
+    assert by_get.json()["options"] == options
+    far = client.post("/api/route", json={"origin": [0.0, 0.0], "destination": body["destination"]})
+    assert far.status_code == 400 and far.json()["error"]
+    bad = client.post("/api/route", json={"origin": [91, 0], "destination": [0, 0]})
+    assert bad.status_code == 400 and "latitude" in bad.json()["error"]
+
+
+def test_exposure_of_a_track_as_geojson_and_gpx(client: httpx.Client) -> None:
+    (w, lat), (e, _) = grid_node(0, 1), grid_node(3, 1)  # past cameras 1 and 666
+    line = {"type": "LineString", "coordinates": [[w, lat], [e, lat]]}
+    geojson = client.post(
+        "/api/exposure", json={"type": "Feature", "geometry": line, "properties": {}}
+    )
+    assert geojson.status_code == 200, geojson.text
+    result = geojson.json()
+    assert result["cameras"] == 2 and result["watched_m"] == pytest.approx(120, abs=3)
+    assert set(result["by_operator"]) == {"City police", "<b>Acme</b>"}
+    assert result["stretches"]["type"] == "FeatureCollection"
+    gpx = (
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" '
+        'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+        f'<trkpt lat="{lat}" lon="{w}"/><trkpt lat="{lat}" lon="{e}"/>'
+        "</trkseg></trk></gpx>"
+    )
+    slow = client.post(
+        "/api/exposure",
+        params={"speed_kmh": 2.5},
+        content=gpx,
+        headers={"Content-Type": "application/gpx+xml"},
+    ).json()
+    assert slow["watched_m"] == pytest.approx(result["watched_m"])
+    assert slow["seconds_in_view"] == pytest.approx(2 * result["seconds_in_view"])
+    entities = '<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "b">]><gpx>&a;</gpx>'
+    refused = client.post(
+        "/api/exposure", content=entities, headers={"Content-Type": "application/gpx+xml"}
+    )
+    assert refused.status_code == 400 and "DOCTYPE" in refused.json()["error"]
+    broken = client.post("/api/exposure", content=b"not a track")
+    assert broken.status_code == 400 and "track" in broken.json()["error"]
+
+
+# --- safety ---------------------------------------------------------------------------------
+
+
+def test_request_bodies_are_bounded(client: httpx.Client) -> None:
+    big = b"{" + b" " * 2_000_000 + b"}"
+    declared = client.post("/api/route", content=big, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and "larger than" in declared.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
+        for _ in range(40):
+            yield b" " * 65536
+
+    streamed = client.post(
+        "/api/exposure", content=chunks(), headers={"Content-Type": "application/geo+json"}
+    )
+    assert streamed.status_code == 413 and "larger than" in streamed.json()["error"]
+
+
+def test_cross_origin_calls_are_refused_by_default(client: httpx.Client) -> None:
+    response = client.get("/api/stats", headers={"Origin": "https://example.org"})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    preflight = client.options(
+        "/api/route",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_access_log_holds_no_route_coordinates_nor_client_addresses(
+    client: httpx.Client, server: Server
+) -> None:
+    client.get(
+        "/api/route", params={"origin": "41.14917,-8.61031", "destination": "41.15377,-8.60577"}
+    )
+    client.post(
+        "/api/route", json={"origin": [41.14917, -8.61031], "destination": [41.15377, -8.60577]}
+    )
+    client.get("/api/cameras", params={"bbox": "-8.7,41.1,-8.5,41.2"})
+    deadline = time.monotonic() + 30
+    while "/api/cameras?bbox" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = server.log()
+    access = [line for line in log.splitlines() if '"GET ' in line or '"POST ' in line]
+    assert any('"GET /api/route HTTP' in line for line in access)
+    assert any('"POST /api/route HTTP' in line for line in access)
+    assert "41.149" not in log and "8.610" not in log and "8.605" not in log
+    assert "/api/cameras?bbox=-8.7" in log  # other query strings are kept
+    assert not [line for line in access if "127.0.0.1" in line]
+
+
+def test_serve_with_cors_basemap_and_a_changing_atlas(atlas_path: Path, tmp_path: Path) -> None:
+    atlas = shutil.copy(atlas_path, tmp_path / "copy.gpkg")
+    basemap = "https://tiles.example.org/{z}/{x}/{y}.png"
+    with (
+        running_server(
+            atlas,
+            tmp_path / "log.txt",
+            "--cors-origin",
+            "https://example.org",
+            "--basemap",
+            basemap,
+            "--basemap-attribution",
+            "Tiles <by> Example",
+        ) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as c,
+    ):
+        allowed = c.get("/api/stats", headers={"Origin": "https://example.org"})
+        assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+        other = c.get("/api/stats", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        config = c.get("/api/config").json()
+        assert config["basemap"] == basemap
+        assert config["basemap_attribution"] == "Tiles <by> Example"
+        assert "https://tiles.example.org" in c.get("/").headers["content-security-policy"]
+        # Another process imports a camera: the server notices and serves it.
+        with camatlas.open_atlas(atlas, create=False) as writer:
+            writer.import_data(
+                source_data("late", [camera("late", "1", *grid_node(3, 3))]), sha256="late-import"
+            )
+        deadline = time.monotonic() + 60
+        while c.get("/api/config").json()["cameras"] != CLUSTER_SIZE + 4:
+            assert time.monotonic() < deadline, "the server did not see the new camera"
+            time.sleep(0.2)
+        x, y = slippy_tile(*grid_node(3, 3), 17)
+        assert "late:1" in feature_ids(get_tile(c, "cameras", 17, x, y))
+
+
+def test_serve_refuses_a_missing_atlas_without_a_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "camatlas", "serve", "--atlas", str(tmp_path / "none.gpkg")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "no atlas here" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "none.gpkg").exists()
+
+
+def test_serving_never_changed_the_atlas(
+    client: httpx.Client, atlas_path: Path, atlas_digest: str
+) -> None:
+    client.get("/api/stats")
+    assert sha256(atlas_path) == atlas_digest
+
+
+def test_serve_a_postgis_atlas_read_only(postgres: PostgresCluster, tmp_path: Path) -> None:
+    url = postgres.url(schema="web_served")
+    with camatlas.open_atlas(url) as atlas:
+        atlas.import_data(web_data(), sha256="web-test-data")
+        hand_made_views(atlas)
+    with (
+        running_server(url, tmp_path / "log.txt") as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as c,
+    ):
+        assert c.get("/api/cameras/osm:node/666").json()["name"] == XSS_NAME
+        x, y = slippy_tile(*grid_node(1, 1), 16)
+        assert "osm:node/1" in {
+            f["properties"]["camera_id"] for f in get_tile(c, "views", 16, x, y)["features"]
+        }
+        assert (
+            sum(
+                f["properties"].get("count", 1)
+                for f in get_tile(c, "cameras", 5, *slippy_tile(*CLUSTER_CENTRE, 5))["features"]
+            )
+            == CLUSTER_SIZE + 3
+        )
+    reader = open_read_only(url)
+    try:
+        with pytest.raises(AtlasError, match="read-only"), reader.store.transaction():
+            reader.store.write_result("sneaky", reader.store.read_result("views"), {})
+    finally:
+        reader.close()
