@@ -1,0 +1,255 @@
+"""Both backends hold the same atlas, and `camatlas copy` moves one between them without loss."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+
+import camatlas
+from camatlas.camera import Direction, TagProblem
+from camatlas.copy import copy_atlas
+from camatlas.errors import AtlasError, CamatlasError
+from camatlas.sources import Area
+from camatlas.store import LAYERS, Store
+from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
+from tests.postgis import PostgresCluster
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def fill(url: str) -> None:
+    """An atlas with something in every layer and table, built the way users build one."""
+    lon, lat = -8.61, 41.15
+    data = osm_data()
+    data.areas = [
+        Area(
+            id="osm:relation/1",
+            name="Freguesia",
+            admin_level=9,
+            population=12345.0,
+            geometry=shapely.box(-8.62, 41.14, -8.60, 41.16),
+            tags={"name": "Freguesia"},
+        ),
+        Area(
+            id="osm:relation/2",
+            name=None,
+            admin_level=None,
+            geometry=shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+        ),
+    ]
+    data.problems = [
+        TagProblem("camera:type", "dome;fixed", "osm:node/1", "kept as unknown"),
+        TagProblem("camera:type", "dome;fixed", "osm:node/2", "kept as unknown"),
+        TagProblem("height", "tall", "osm:node/2", "not a number; no height"),
+    ]
+    registry = [
+        camera(
+            "reg",
+            "1",
+            lon,
+            lat + 10 * DEG_PER_M_LAT,
+            operator="Câmara",
+            width_deg=90.0,
+            directions=(Direction(10.5), Direction(350.0, 20.0)),
+        ),
+        camera("reg", "2", lon + 0.01, lat, kind="alpr"),
+    ]
+    registry[1].tags = {"note": "ünïcode ✓", "a": "1"}
+    moved = [camera("reg", "2", lon + 0.02, lat, kind="alpr", name="moved")]
+    views = gpd.GeoDataFrame(
+        {
+            "camera_id": ["osm:node/1", None, "reg:1"],
+            "range_m": [30.0, np.nan, 12.5],
+            "assumed": [True, None, False],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        },
+        geometry=[shapely.box(-8.611, 41.15, -8.610, 41.151), None, shapely.Point(-8.61, 41.15)],
+        crs=4326,
+    )
+    table = pd.DataFrame(
+        {"area": ["x", "y"], "share": [0.25, None], "cameras": [3, 4], "flag": [True, False]}
+    )
+    empty = gpd.GeoDataFrame({"label": pd.Series([], dtype=object)}, geometry=[], crs=4326)
+    with camatlas.open_atlas(url) as atlas:
+        atlas.import_data(data, sha256="a" * 64)
+        atlas.import_data(
+            source_data("reg", registry, path="reg.csv"), sha256="b" * 64, options={"note": "first"}
+        )
+        atlas.import_data(source_data("reg", moved, path="reg.csv"), sha256="c" * 64)
+        with atlas.store.transaction():
+            atlas.store.write_result("views", views, {"range_m": 30, "seed": [1, 2]})
+            atlas.store.write_result("coverage_by_area", table, {"by": "h3:9"})
+            atlas.store.write_result("nothing", empty, {})
+        with atlas.store.transaction():  # replaced: moves to the end of the results table
+            atlas.store.write_result("views", views, {"range_m": 40})
+
+
+def assert_same_atlas(a: Store, b: Store, *, link_fids: bool = True, times: bool = True) -> None:
+    """Every layer, table and result layer of ``a`` and ``b`` is equal, ids and types included.
+
+    ``times=False`` leaves out the import and creation times (for atlases built apart).
+    """
+    for layer in LAYERS:
+        assert_geodataframe_equal(a.read_layer(layer), b.read_layer(layer))
+    for table in ("sources", "normalization_report", "results"):
+        skip = ["fid"] if times else ["fid", "imported_at", "created_at"]
+        pd.testing.assert_frame_equal(
+            a.read_table(table).drop(columns=skip, errors="ignore"),
+            b.read_table(table).drop(columns=skip, errors="ignore"),
+        )
+    for table in ("sources", "normalization_report"):
+        pd.testing.assert_series_equal(a.read_table(table)["fid"], b.read_table(table)["fid"])
+    pd.testing.assert_frame_equal(a.links(), b.links())
+    if link_fids:
+        pd.testing.assert_frame_equal(a.read_table("camera_links"), b.read_table("camera_links"))
+    for name in a.results()["name"]:
+        assert a.result_columns(name) == b.result_columns(name), name
+        ra, rb = a.read_result(name), b.read_result(name)
+        if isinstance(ra, gpd.GeoDataFrame):
+            assert_geodataframe_equal(ra, rb)
+        else:
+            pd.testing.assert_frame_equal(ra, rb)
+
+
+def test_both_backends_hold_the_same_atlas(postgres: PostgresCluster, tmp_path: Path) -> None:
+    gpkg = str(tmp_path / "a.gpkg")
+    pg = postgres.url(schema="same_atlas")
+    for url in (gpkg, pg):
+        fill(url)
+        with camatlas.open_atlas(url) as atlas:
+            with pytest.raises(CamatlasError, match="boom"), atlas.store.transaction():
+                atlas.store.upsert_cameras([camera("zzz", "1", 0.0, 0.0)])
+                raise CamatlasError("boom")  # a failed write uses up no id on either backend
+            atlas.import_data(source_data("zzz", [camera("zzz", "2", 0.0, 0.0)]), sha256="d" * 64)
+    with camatlas.open_atlas(gpkg) as a, camatlas.open_atlas(pg) as b:
+        assert_same_atlas(a.store, b.store, times=False)
+        assert a.stats() | {"atlas": ""} == b.stats() | {"atlas": ""}
+        bbox = (-8.6115, 41.1495, -8.6095, 41.1515)
+        for layer in LAYERS:
+            assert_geodataframe_equal(
+                a.store.read_layer(layer, bbox), b.store.read_layer(layer, bbox)
+            )
+        pd.testing.assert_frame_equal(a.store.camera_points(bbox), b.store.camera_points(bbox))
+        assert_geodataframe_equal(
+            a.store.read_result("views", bbox),
+            b.store.read_result("views", bbox),
+        )
+
+
+@pytest.mark.parametrize("origin", ["gpkg", "postgis"])
+def test_copy_is_lossless_both_ways(origin: str, postgres: PostgresCluster, tmp_path: Path) -> None:
+    gpkg = [str(tmp_path / "first.gpkg"), str(tmp_path / "second.gpkg")]
+    pg = [postgres.url(schema=f"copy_{origin}_1"), postgres.url(schema=f"copy_{origin}_2")]
+    there, back = (pg[0], gpkg[1]) if origin == "gpkg" else (gpkg[0], pg[1])
+    start = gpkg[0] if origin == "gpkg" else pg[0]
+    fill(start)
+    first = copy_atlas(start, there)
+    second = copy_atlas(there, back)
+    assert first.rows == second.rows
+    assert first.rows["cameras"] == 4 and first.rows["areas"] == 2
+    assert first.results == second.results == ["coverage_by_area", "nothing", "views"]
+    with (
+        camatlas.open_atlas(start) as a,
+        camatlas.open_atlas(there) as b,
+        camatlas.open_atlas(back) as c,
+    ):
+        # camera_links fids are renumbered by a copy (links replaced over time leave gaps).
+        assert_same_atlas(a.store, b.store, link_fids=False)
+        assert_same_atlas(b.store, c.store)
+        cams = c.cameras().set_index("id")
+        assert cams.loc["reg:1", "physical_id"] == "osm:node/1"
+        # The copy goes on living: a new import links against the copied cameras.
+        summary = c.import_data(
+            source_data("zzz", [camera("zzz", "1", -8.61, 41.15 + 5 * DEG_PER_M_LAT)]),
+            sha256="e" * 64,
+        )
+        assert summary.links == 2
+        assert c.cameras().set_index("id").loc["zzz:1", "physical_id"] == "osm:node/1"
+    assert not list(tmp_path.glob(".*copy-*")), "the half-built GeoPackage is removed"
+
+
+def test_copy_refuses_an_atlas_with_data_unless_replace(
+    make_atlas_url: Callable[[], str], postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    source, destination = str(tmp_path / "source.gpkg"), make_atlas_url()
+    fill(source)
+    with camatlas.open_atlas(destination) as atlas:
+        atlas.import_data(source_data("old", [camera("old", "1", 5.0, 5.0)]), sha256="f" * 64)
+    with pytest.raises(AtlasError, match="already holds an atlas"):
+        copy_atlas(source, destination)
+    with camatlas.open_atlas(destination) as atlas:
+        assert list(atlas.cameras()["id"]) == ["old:1"]  # untouched
+    copy_atlas(source, destination, replace=True)
+    with camatlas.open_atlas(source) as a, camatlas.open_atlas(destination) as b:
+        assert_same_atlas(a.store, b.store, link_fids=False)  # replaced, not merged
+    copy_atlas(source, destination, replace=True)  # again, over a full atlas
+    with pytest.raises(AtlasError, match="same atlas"):
+        copy_atlas(destination, destination, replace=True)
+
+
+def test_an_empty_atlas_may_be_copied_onto(
+    make_atlas_url: Callable[[], str], postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    source, destination = str(tmp_path / "source.gpkg"), make_atlas_url()
+    fill(source)
+    camatlas.open_atlas(destination).close()  # exists, holds nothing
+    assert copy_atlas(source, destination).rows["cameras"] == 4
+
+
+def test_copy_never_overwrites_a_file_that_is_not_an_atlas(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    source = postgres.url(schema="copy_not_atlas")
+    fill(source)
+    notes = tmp_path / "notes.gpkg"
+    notes.write_text("my notes")
+    with pytest.raises(AtlasError, match=r"notes\.gpkg"):
+        copy_atlas(source, notes, replace=True)
+    assert notes.read_text() == "my notes"
+    with pytest.raises(AtlasError, match="no atlas here"):
+        copy_atlas(tmp_path / "missing.gpkg", str(tmp_path / "out.gpkg"))
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "camatlas", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:
+    gpkg = tmp_path / "a.gpkg"
+    fill(str(gpkg))
+    url = postgres.url(schema="copy_cli")
+    proc = run("copy", gpkg, url, "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["rows"]["cameras"] == 4 and summary["results"] == [
+        "coverage_by_area",
+        "nothing",
+        "views",
+    ]
+    again = run("copy", gpkg, url)
+    assert again.returncode == 1 and "--replace" in again.stderr and "Traceback" not in again.stderr
+    back = tmp_path / "back.gpkg"
+    proc = run("copy", url, back)
+    assert proc.returncode == 0 and "4 cameras" in proc.stdout, proc.stderr
+    with camatlas.open_atlas(gpkg) as a, camatlas.open_atlas(back) as b:
+        assert_same_atlas(a.store, b.store, link_fids=False)
+    assert "copy" in run("--help").stdout
