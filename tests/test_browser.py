@@ -220,7 +220,8 @@ def test_route_planner_lists_alternatives_with_their_figures(map_page: MapPage) 
     assert not first[3].startswith("0 m")
     assert last[0] == "least watched" and last[3].startswith("0 m")
     assert int(last[4]) == 0 and len(rows) >= 2
-    assert page.rendered("routes")
+    # The table is filled before MapLibre has drawn the new lines: wait for the drawing.
+    page.until(lambda: page.rendered("routes"), "the routes drawn on the map")
     assert "not logged" in page.js("document.getElementById('route-status').textContent")
 
 
