@@ -1,0 +1,647 @@
+"""Private machinery of :mod:`camatlas.route`: access rules, junction splitting, search.
+
+Three parts, each on arrays:
+
+- which streets a profile may use, and in which directions (:func:`street_access`);
+- cutting streets into edges at junctions, found from shared OSM node ids
+  (:func:`split_at_junctions`);
+- the routing network as a compressed sparse row (CSR) matrix searched with
+  :func:`scipy.sparse.csgraph.dijkstra` (:class:`Network`), and the search for
+  the supported Pareto routes between length and exposure (:func:`pareto_routes`).
+
+Why scipy's csgraph rather than igraph or rustworkx: a route query runs Dijkstra
+once per trade-off weight, each time with new edge weights. csgraph takes the
+weights as a numpy array that is part of the CSR matrix, so a new weighting
+costs one numpy expression; igraph converts a weight sequence element by
+element and builds an adjacency list on every call (about 0.1 s per call on a
+2-million-arc grid before searching), and rustworkx calls back into Python for
+each edge weight. csgraph's ``limit`` stops a search at a known cost bound,
+which the Pareto search always has after its first two runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# --- access rules -----------------------------------------------------------------
+
+_NEVER = frozenset(
+    {
+        "proposed",
+        "construction",
+        "abandoned",
+        "planned",
+        "razed",
+        "disused",
+        "raceway",
+        "bus_guideway",
+        "escape",
+        "emergency_bay",
+        "rest_area",
+        "services",
+        "no",
+        "via_ferrata",
+    }
+)
+"""Highway values that are no usable way for anyone (or not a way at all)."""
+
+_MAJOR = (
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+)
+
+PROFILE_HIGHWAYS: dict[str, frozenset[str]] = {
+    "walk": frozenset(
+        {
+            *_MAJOR,
+            "pedestrian",
+            "footway",
+            "path",
+            "steps",
+            "track",
+            "bridleway",
+            "corridor",
+            "platform",
+            "crossing",
+        }
+    ),
+    "bike": frozenset({*_MAJOR, "cycleway", "path", "track"}),
+    "car": frozenset({*_MAJOR, "motorway", "motorway_link"}),
+}
+"""Highway kinds each profile uses unless an access tag says otherwise."""
+
+PROFILE_ACCESS_KEYS: dict[str, tuple[str, ...]] = {
+    "walk": ("access", "foot"),
+    "bike": ("access", "vehicle", "bicycle"),
+    "car": ("access", "vehicle", "motor_vehicle", "motorcar"),
+}
+"""Access keys from the most general to the most specific; the most specific present wins."""
+
+_DENY = frozenset(
+    {
+        "no",
+        "private",
+        "agricultural",
+        "forestry",
+        "use_sidepath",
+        "military",
+        "delivery",
+        "emergency",
+        "permit",
+    }
+)
+_ALLOW = frozenset(
+    {
+        "yes",
+        "designated",
+        "permissive",
+        "destination",
+        "customers",
+        "official",
+        "dismount",
+        "public",
+    }
+)
+
+_FORWARD = frozenset({"yes", "1", "true"})
+_BACKWARD = frozenset({"-1", "reverse"})
+_TWO_WAY = frozenset({"no", "0", "false"})
+
+
+def street_access(
+    highway: Sequence[str | None],
+    tags: Sequence[dict[str, str]],
+    profile: str,
+) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """Which streets ``profile`` may use and in which direction.
+
+    Returns ``(forward, backward, used)``: travel along the drawing direction
+    allowed, travel against it allowed, and either. Walking ignores one-way
+    tags; bike and car respect ``oneway`` (``yes``/``1``/``true``; ``-1`` for
+    the reverse direction), the one-way implied by ``junction=roundabout`` or
+    ``circular`` and, for cars, by ``highway=motorway``; ``oneway:bicycle=no``
+    and ``cycleway=opposite*`` open a one-way street to bikes both ways.
+    Ways whose most specific access tag for the profile is ``no``,
+    ``private``, ... are left out; an allowing tag (``foot=yes``) lets a
+    profile use a kind it would not use by default.
+    """
+    kinds = PROFILE_HIGHWAYS[profile]
+    keys = PROFILE_ACCESS_KEYS[profile]
+    n = len(highway)
+    forward = np.zeros(n, dtype=bool)
+    backward = np.zeros(n, dtype=bool)
+    for i, (kind, tag) in enumerate(zip(highway, tags, strict=True)):
+        if kind is None or kind in _NEVER or (tag.get("area") == "yes" and profile == "car"):
+            continue
+        allowed = kind in kinds
+        for key in keys:
+            value = tag.get(key)
+            if value is None:
+                continue
+            value = value.split(";")[0].strip().lower()
+            if value in _DENY:
+                allowed = False
+            elif value in _ALLOW:
+                allowed = True
+        if not allowed:
+            continue
+        fwd, bwd = True, True
+        if profile != "walk":
+            fwd, bwd = _direction(kind, tag, profile)
+        forward[i], backward[i] = fwd, bwd
+    return forward, backward, forward | backward
+
+
+def _direction(kind: str, tag: dict[str, str], profile: str) -> tuple[bool, bool]:
+    oneway = (tag.get("oneway") or "").strip().lower()
+    if profile == "bike":
+        own = (tag.get("oneway:bicycle") or "").strip().lower()
+        if own:
+            oneway = own
+        elif (tag.get("cycleway") or "").startswith("opposite"):
+            oneway = "no"
+    if oneway in _FORWARD:
+        return True, False
+    if oneway in _BACKWARD:
+        return False, True
+    if oneway in _TWO_WAY:
+        return True, True
+    implied = tag.get("junction") in ("roundabout", "circular") or (
+        profile == "car" and kind == "motorway"
+    )
+    return True, not implied
+
+
+def parse_tags(texts: Iterable[Any]) -> list[dict[str, str]]:
+    """JSON tag texts (or missing values) as dicts."""
+    out: list[dict[str, str]] = []
+    for text in texts:
+        if isinstance(text, str) and text:
+            value = json.loads(text)
+            out.append(value if isinstance(value, dict) else {})
+        else:
+            out.append({})
+    return out
+
+
+# --- junctions and edges ----------------------------------------------------------
+
+_SYNTHETIC = -(1 << 62)
+"""Node keys made up for vertices without an OSM node id (far below any real id)."""
+
+
+@dataclass(slots=True)
+class Edges:
+    """Streets cut at junctions: one row per edge, coordinates flat."""
+
+    street: IntArray  # row of the street each edge comes from
+    u: IntArray  # node key of the first vertex
+    v: IntArray  # node key of the last vertex
+    coords: FloatArray  # (k, 2) vertices of all edges, edge after edge
+    coord_edge: IntArray  # edge of each vertex in coords
+    unaligned: int  # streets whose node list did not match their vertices
+
+
+def split_at_junctions(
+    coords: FloatArray,
+    coord_street: IntArray,
+    nodes: Sequence[Sequence[int]],
+) -> Edges:
+    """Cut streets into edges at every vertex shared with another street or itself.
+
+    Parameters
+    ----------
+    coords, coord_street
+        Vertices of all streets (in any CRS) and the street row of each,
+        streets in order (as from :func:`shapely.get_coordinates` with
+        ``return_index=True``).
+    nodes
+        OSM node ids of each street, aligned with its vertices. A street whose
+        list does not have one id per vertex (an extract that dropped some of
+        its nodes, or a street without ids) is split at its two ends only; its
+        ends join other streets where a street with ids has a vertex at exactly
+        the same coordinates, or where two such ends coincide.
+    """
+    n_streets = len(nodes)
+    counts = np.bincount(coord_street, minlength=n_streets)
+    id_counts = np.fromiter((len(x) for x in nodes), dtype=np.int64, count=n_streets)
+    aligned = id_counts == counts
+    keys = np.empty(len(coords), dtype=np.int64)
+    first = np.zeros(len(coords), dtype=bool)
+    last = np.zeros(len(coords), dtype=bool)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    nonempty = counts > 0
+    first[starts[nonempty]] = True
+    last[(starts + counts - 1)[nonempty]] = True
+    on_aligned = aligned[coord_street]
+    if aligned.any():
+        ids = [x for x, ok in zip(nodes, aligned.tolist(), strict=True) if ok]
+        keys[on_aligned] = np.fromiter(
+            (int(i) for street_ids in ids for i in street_ids),
+            dtype=np.int64,
+            count=int(counts[aligned].sum()),
+        )
+    loose = ~on_aligned
+    if loose.any():
+        # Interior vertices of unaligned streets: never junctions (unique keys).
+        inner = np.flatnonzero(loose & ~first & ~last)
+        keys[inner] = _SYNTHETIC + np.arange(len(inner), dtype=np.int64)
+        ends = np.flatnonzero(loose & (first | last))
+        keys[ends] = _end_keys(coords, keys, on_aligned, ends, offset=len(inner))
+    # A vertex is a junction when its node is used twice or more (by any street,
+    # including twice by one), or when it ends its street.
+    _, inverse, uses = np.unique(keys, return_inverse=True, return_counts=True)
+    junction = (uses[inverse] >= 2) | first | last
+    starts_edge = junction & ~last
+    edge_of = np.cumsum(starts_edge) - 1
+    # Interior junctions end one edge and start the next: emit them twice.
+    double = starts_edge & ~first
+    repeat = 1 + double.astype(np.int64)
+    index = np.repeat(np.arange(len(coords)), repeat)
+    coord_edge = edge_of[index]
+    copy_first = np.zeros(len(index), dtype=bool)
+    positions = np.cumsum(repeat) - repeat
+    copy_first[positions[double]] = True
+    coord_edge[copy_first] -= 1
+    n_edges = int(starts_edge.sum())
+    edge_start = np.searchsorted(coord_edge, np.arange(n_edges), side="left")
+    edge_end = np.searchsorted(coord_edge, np.arange(n_edges), side="right") - 1
+    point_keys = keys[index]
+    return Edges(
+        street=coord_street[index][edge_start].astype(np.int64),
+        u=point_keys[edge_start],
+        v=point_keys[edge_end],
+        coords=coords[index],
+        coord_edge=coord_edge.astype(np.int64),
+        unaligned=int((~aligned & nonempty).sum()),
+    )
+
+
+def _end_keys(
+    coords: FloatArray, keys: IntArray, on_aligned: BoolArray, ends: IntArray, offset: int
+) -> IntArray:
+    """Keys of the ends of unaligned streets: a node id found at the same place, else new."""
+    known: dict[tuple[float, float], int] = {}
+    aligned_idx = np.flatnonzero(on_aligned)
+    if len(aligned_idx):
+        for (x, y), key in zip(
+            coords[aligned_idx].tolist(), keys[aligned_idx].tolist(), strict=True
+        ):
+            known.setdefault((x, y), key)
+    out = np.empty(len(ends), dtype=np.int64)
+    made: dict[tuple[float, float], int] = {}
+    for i, (x, y) in enumerate(coords[ends].tolist()):
+        key = known.get((x, y))
+        if key is None:
+            key = made.setdefault((x, y), _SYNTHETIC + offset + len(made))
+        out[i] = key
+    return out
+
+
+# --- intervals --------------------------------------------------------------------
+
+
+def merge_intervals(
+    group: IntArray, start: FloatArray, end: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Union of intervals per group: sorted, disjoint ``(group, start, end)``."""
+    if len(group) == 0:
+        return group.astype(np.int64), start.astype(float), end.astype(float)
+    order = np.lexsort((start, group))
+    g, s, e = group[order], start[order], end[order]
+    reach = pd.Series(e).groupby(g, sort=False).cummax().to_numpy()
+    opens = np.ones(len(g), dtype=bool)
+    opens[1:] = (g[1:] != g[:-1]) | (s[1:] > reach[:-1])
+    first = np.flatnonzero(opens)
+    return g[first], s[first], np.maximum.reduceat(e, first)
+
+
+def covered_length(starts: FloatArray, ends: FloatArray, lo: float, hi: float) -> float:
+    """Length of ``[lo, hi]`` covered by disjoint intervals."""
+    if len(starts) == 0 or hi <= lo:
+        return 0.0
+    return float(np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0.0, None).sum())
+
+
+# --- the routing network ----------------------------------------------------------
+
+
+def largest_component(n_nodes: int, tail: IntArray, head: IntArray, *, strong: bool) -> BoolArray:
+    """Nodes of the largest (strongly, for directed travel) connected component."""
+    if n_nodes == 0:
+        return np.zeros(0, dtype=bool)
+    graph = sp.csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(
+        graph, directed=True, connection="strong" if strong else "weak"
+    )
+    biggest = np.bincount(labels).argmax()
+    keep: BoolArray = labels == biggest
+    return keep
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """A piece of travel to or from a point on an edge: to ``node``, costing length and exposure."""
+
+    node: int
+    length_m: float
+    watched_m: float
+    edge: int
+    start_m: float  # along the edge, in the direction of travel's edge geometry
+    end_m: float
+    forward: bool
+
+
+@dataclass(slots=True)
+class Found:
+    """One route found by a search run."""
+
+    length_m: float
+    watched_m: float
+    arcs: tuple[int, ...]  # arcs travelled in full, in order
+    first: Leg | None  # from the origin to the first node (None: direct)
+    last: Leg | None  # from the last node to the destination (None: direct)
+    direct: Leg | None  # origin and destination on one edge, travelled along it
+    weight: float = 0.0  # the trade-off weight that found it
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.arcs, self.first, self.last, self.direct)
+
+
+@dataclass(slots=True)
+class Network:
+    """The arcs of a street graph as a CSR matrix, one row per node plus a virtual origin.
+
+    Arcs between the same two nodes (parallel streets) share one matrix entry
+    holding the cheaper of them for the weight of the run. With ``node_xy``
+    (metric coordinates of the nodes, and arc lengths never shorter than the
+    straight line between their nodes), searches are goal-directed (A*).
+    """
+
+    n_nodes: int
+    tail: IntArray  # per arc, sorted by (tail, head)
+    head: IntArray
+    edge: IntArray  # edge each arc travels
+    forward: BoolArray  # along the edge's drawing direction
+    length: FloatArray
+    watched: FloatArray
+    node_xy: FloatArray | None = None
+    indptr: npt.NDArray[np.integer[Any]] = field(init=False)
+    indices: npt.NDArray[np.integer[Any]] = field(init=False)
+    pair_start: IntArray = field(init=False)  # first arc of each matrix entry
+    pair_key: IntArray = field(init=False)
+    pair_tail: IntArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        order = np.lexsort((self.head, self.tail))
+        for name in ("tail", "head", "edge", "forward", "length", "watched"):
+            setattr(self, name, getattr(self, name)[order])
+        key = self.tail * (self.n_nodes + 1) + self.head
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = key[1:] != key[:-1]
+        self.pair_start = np.flatnonzero(new).astype(np.int64)
+        self.pair_key = key[self.pair_start]
+        self.pair_tail = pair_tail = self.tail[self.pair_start]
+        # The virtual origin is row n_nodes with two slots at the very end.
+        counts = np.bincount(pair_tail, minlength=self.n_nodes + 1)
+        counts[self.n_nodes] = 2
+        # scipy's csgraph works on 32-bit indices: keep them so, not cast on every run.
+        index_type = np.int32 if len(self.tail) + 2 < 2**31 else np.int64
+        self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(index_type)
+        self.indices = np.concatenate(
+            (self.head[self.pair_start], [self.n_nodes, self.n_nodes])
+        ).astype(index_type)
+
+    @property
+    def parallel(self) -> bool:
+        return len(self.pair_start) < len(self.tail)
+
+    def search(
+        self,
+        first: Sequence[Leg],
+        last: Sequence[Leg],
+        direct: Leg | None,
+        *,
+        origin_xy: tuple[float, float] | None = None,
+        goal_xy: tuple[float, float] | None = None,
+    ) -> Search:
+        return Search(self, first, last, direct, origin_xy=origin_xy, goal_xy=goal_xy)
+
+
+class Search:
+    """Runs of Dijkstra from one origin to one destination under changing weights.
+
+    Goal-directed when the network knows its node coordinates and the origin
+    and goal points are given: every arc's cost is reduced by the straight-line
+    distance to the goal that it gains, ``cost(u, v) - h(u) + h(v)``, which is
+    never negative because a street is never shorter than the straight line
+    and the weights only add to the length. Dijkstra on the reduced costs is
+    A*: a search bounded by a cost ``c`` visits only the nodes ``x`` with
+    ``d(x) + h(x) <= c``, an ellipse round the origin and the goal rather than
+    a disc round the origin.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        first: Sequence[Leg],
+        last: Sequence[Leg],
+        direct: Leg | None,
+        *,
+        origin_xy: tuple[float, float] | None = None,
+        goal_xy: tuple[float, float] | None = None,
+    ) -> None:
+        self.net = net
+        self.first = list(first)
+        self.last = list(last)
+        self.direct = direct
+        self.indices = net.indices.copy()
+        for slot, leg in enumerate(self.first[:2]):
+            self.indices[-2 + slot] = leg.node
+        self.data = np.empty(len(self.indices), dtype=np.float64)
+        self.matrix = sp.csr_matrix(
+            (self.data, self.indices, net.indptr),
+            shape=(net.n_nodes + 1, net.n_nodes + 1),
+            copy=False,
+        )
+        self.runs = 0
+        self.h = np.zeros(net.n_nodes + 1)
+        if net.node_xy is not None and origin_xy is not None and goal_xy is not None:
+            self.h[:-1] = np.hypot(net.node_xy[:, 0] - goal_xy[0], net.node_xy[:, 1] - goal_xy[1])
+            self.h[-1] = math.hypot(origin_xy[0] - goal_xy[0], origin_xy[1] - goal_xy[1])
+        if net.node_xy is not None and origin_xy is not None and goal_xy is not None:
+            self.shift = self.h[net.indices[:-2]] - self.h[net.pair_tail]
+        else:
+            self.shift = np.zeros(len(net.pair_start))
+        if net.parallel:
+            self.buffer = np.empty(len(net.tail))
+        else:
+            # One arc per matrix entry: the length part of every run's costs is fixed.
+            self.base = np.maximum(net.length + self.shift, 0.0)  # 0: rounding of the shift
+
+    def run(self, weight: float, limit: float = math.inf) -> Found | None:
+        """The route of least ``length + weight * watched`` (None when none within ``limit``)."""
+        net = self.net
+        self.runs += 1
+        data = self.matrix.data
+        costs = data[:-2]
+        if net.parallel:
+            np.multiply(net.watched, weight, out=self.buffer)
+            self.buffer += net.length
+            np.minimum.reduceat(self.buffer, net.pair_start, out=costs)
+            costs += self.shift
+            np.maximum(costs, 0.0, out=costs)
+        else:
+            np.multiply(net.watched, weight, out=costs)
+            costs += self.base
+        # Unused slots point at the origin itself: a loop that never helps.
+        data[-2:] = 0.0
+        for slot, leg in enumerate(self.first[:2]):
+            reduced = leg.length_m + weight * leg.watched_m + self.h[leg.node] - self.h[-1]
+            data[-2 + slot] = max(reduced, 0.0)
+        best: Found | None = None
+        best_cost = math.inf
+        if self.direct is not None:
+            best_cost = self.direct.length_m + weight * self.direct.watched_m
+            best = Found(
+                self.direct.length_m, self.direct.watched_m, (), None, None, self.direct, weight
+            )
+        if not self.last or not self.first:
+            return best if best_cost <= limit else None
+        dist, pred = dijkstra(
+            self.matrix,
+            directed=True,
+            indices=net.n_nodes,
+            return_predecessors=True,
+            limit=max(limit - self.h[-1], 0.0),
+        )
+        choice = None
+        for leg in self.last:
+            reached = float(dist[leg.node]) + self.h[-1] - self.h[leg.node]
+            cost = reached + leg.length_m + weight * leg.watched_m
+            if cost < best_cost:
+                best_cost, choice = cost, leg
+        if choice is None:
+            return best if best_cost <= limit else None
+        return self._trace(pred, choice, weight)
+
+    def _trace(self, pred: npt.NDArray[np.int32], last: Leg, weight: float) -> Found:
+        net = self.net
+        origin = net.n_nodes
+        path = [last.node]
+        while True:
+            before = int(pred[path[-1]])
+            if before == origin or before < 0:
+                break
+            path.append(before)
+        path.reverse()
+        # The first leg is the slot into the path's first node with the lower cost.
+        legs = [leg for leg in self.first[:2] if leg.node == path[0]]
+        first = min(legs, key=lambda leg: leg.length_m + weight * leg.watched_m)
+        nodes = np.asarray(path, dtype=np.int64)
+        keys = nodes[:-1] * (net.n_nodes + 1) + nodes[1:]
+        pair = np.searchsorted(net.pair_key, keys)
+        arcs = net.pair_start[pair]
+        if net.parallel:
+            ends = np.append(net.pair_start[1:], len(net.tail))[pair]
+            for i in np.flatnonzero(ends - arcs > 1).tolist():
+                lo, hi = int(arcs[i]), int(ends[i])
+                costs = net.length[lo:hi] + weight * net.watched[lo:hi]
+                arcs[i] = lo + int(np.argmin(costs))
+        length = first.length_m + float(net.length[arcs].sum()) + last.length_m
+        watched = first.watched_m + float(net.watched[arcs].sum()) + last.watched_m
+        return Found(length, watched, tuple(arcs.tolist()), first, last, None, weight)
+
+
+LEAST_WEIGHT = 1e-6
+"""Trade-off weight of the shortest route: breaks ties in length by exposure."""
+
+MOST_WEIGHT = 1e6
+"""Trade-off weight of the least-watched route: a watched metre outweighs 1,000 km."""
+
+
+def pareto_routes(
+    search: Search,
+    *,
+    max_detour: float | None = None,
+    max_runs: int = 24,
+    first_limit: float = math.inf,
+) -> list[Found]:
+    """Supported Pareto routes between length and metres in view, shortest first.
+
+    Dichotomic (Aneja-Nair) search over the weighted sum ``length + w *
+    watched``: the shortest route (``w`` near 0) and the least watched (``w``
+    very large) are found first; between two routes A and B found, the weight
+    at which both cost the same, ``w = (len_B - len_A) / (watched_A -
+    watched_B)``, gives a third route strictly cheaper than both at that weight
+    if one exists, and the search recurses on both sides. It finds every route
+    on the lower convex hull of (length, watched) in at most ``2k - 1`` runs for
+    ``k`` routes; each run after the first stops at the cost of a route already
+    known. Routes longer than ``(1 + max_detour)`` times the shortest are left
+    out (and not searched for). ``first_limit`` bounds the first run (a guess
+    such as twice the straight-line distance); when no route lies within it,
+    the run is repeated without a bound.
+    """
+    shortest = search.run(LEAST_WEIGHT, first_limit)
+    if shortest is None and math.isfinite(first_limit):
+        shortest = search.run(LEAST_WEIGHT)
+    if shortest is None:
+        return []
+    found = {shortest.key(): shortest}
+    limit_m = math.inf if max_detour is None else shortest.length_m * (1 + max_detour)
+    if shortest.watched_m > 1e-9:
+        bound = shortest.length_m + MOST_WEIGHT * shortest.watched_m
+        least = search.run(MOST_WEIGHT, bound * (1 + 1e-9))
+        if least is not None and least.key() not in found:
+            found[least.key()] = least
+            pending = [(shortest, least)]
+            while pending and search.runs < max_runs:
+                a, b = pending.pop()
+                if a.length_m > limit_m:
+                    continue
+                gain = a.watched_m - b.watched_m
+                cost = b.length_m - a.length_m
+                if gain <= 1e-9 or cost <= 1e-9:
+                    continue
+                weight = cost / gain
+                level = a.length_m + weight * a.watched_m
+                c = search.run(weight, level * (1 + 1e-9) + 1e-9)
+                if c is None or c.key() in found:
+                    continue
+                if c.length_m + weight * c.watched_m < level - 1e-9 * max(1.0, level):
+                    found[c.key()] = c
+                    pending.extend([(c, b), (a, c)])
+    routes = sorted(found.values(), key=lambda r: (r.length_m, r.watched_m))
+    kept: list[Found] = []
+    for route in routes:
+        if route.length_m > limit_m * (1 + 1e-12):
+            break
+        if kept and route.watched_m >= kept[-1].watched_m - 1e-9:
+            continue  # dominated (or a copy): as long and no less watched
+        kept.append(route)
+    return kept

@@ -1,0 +1,793 @@
+"""Street graph, least-watched routes and track exposure.
+
+Exact answers on hand-made towns (streets in metres near Porto, views as
+rectangles), the search engine against networkx's Dijkstra on random graphs,
+the Pareto set against every simple path of small random grids, the CLI as a
+real process, and one route across the real City of London.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+import camatlas
+from camatlas import _graph, route
+from camatlas.atlas import Atlas
+from camatlas.camera import Camera
+from camatlas.errors import InputError
+from camatlas.measure import coverage_of_lines
+from camatlas.sources import SourceData, Street
+
+UTM = pyproj.CRS("EPSG:32629")  # Porto's UTM zone: the hand-made towns' metric CRS
+X0, Y0 = 532_000.0, 4_555_000.0  # a point in Porto, metres
+TO_WGS84 = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
+REPO = Path(__file__).resolve().parent.parent
+LEVELS = ("identification", "recognition", "observation", "detection")
+
+
+# --- hand-made towns ------------------------------------------------------------------
+
+
+class Town:
+    """Streets drawn in metres from (X0, Y0), with OSM-like node ids."""
+
+    def node(self, nid: int, x: float, y: float) -> int:
+        self.points[nid] = (x, y)
+        return nid
+
+    def __init__(self, first_way: int = 1) -> None:
+        self.points: dict[int, tuple[float, float]] = {}
+        self.ways: list[tuple[str, list[int], dict[str, str]]] = []
+        self.first_way = first_way
+
+    def way(self, *nids: int, highway: str = "residential", **tags: str) -> str:
+        wid = f"osm:way/{self.first_way + len(self.ways)}"
+        self.ways.append((wid, list(nids), {"highway": highway, **tags}))
+        return wid
+
+    def lonlat(self, x: float, y: float) -> tuple[float, float]:
+        lon, lat = TO_WGS84.transform(X0 + x, Y0 + y)
+        return float(lon), float(lat)
+
+    def latlon(self, nid_or_xy: int | tuple[float, float]) -> tuple[float, float]:
+        x, y = self.points[nid_or_xy] if isinstance(nid_or_xy, int) else nid_or_xy
+        lon, lat = self.lonlat(x, y)
+        return lat, lon
+
+    def streets(self, drop_ids: tuple[str, ...] = ()) -> list[Street]:
+        out = []
+        for wid, nids, tags in self.ways:
+            line = shapely.LineString([self.lonlat(*self.points[n]) for n in nids])
+            out.append(
+                Street(
+                    id=wid,
+                    highway=tags["highway"],
+                    geometry=line,
+                    name=tags.get("name"),
+                    oneway=tags.get("oneway"),
+                    nodes=() if wid in drop_ids else tuple(nids),
+                    tags=tags,
+                )
+            )
+        return out
+
+    def frame(self, drop_ids: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+        rows = [
+            {
+                "id": s.id,
+                "highway": s.highway,
+                "name": s.name,
+                "oneway": s.oneway,
+                "nodes": json.dumps(list(s.nodes)),
+                "tags": json.dumps(s.tags),
+                "geometry": s.geometry,
+            }
+            for s in self.streets(drop_ids)
+        ]
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def views_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Rows of (physical_id, level, geometry[, operator, surveillance]) as a views frame."""
+    return gpd.GeoDataFrame(
+        {
+            "camera_id": [r["id"] for r in rows],
+            "physical_id": [r["id"] for r in rows],
+            "kind": "camera",
+            "operator": [r.get("operator") for r in rows],
+            "surveillance": [r.get("surveillance", "public") for r in rows],
+            "level": [r["level"] for r in rows],
+        },
+        geometry=[r["geometry"] for r in rows],
+        crs=UTM,
+    )
+
+
+def camera_view(pid: str, geometry: shapely.Polygon, **extra: str) -> list[dict[str, Any]]:
+    """A camera whose whole view is one rectangle, all of it at the detection level."""
+    return [
+        {"id": pid, "level": "view", "geometry": geometry, **extra},
+        {"id": pid, "level": "detection", "geometry": geometry, **extra},
+    ]
+
+
+def make_atlas(path: Path, town: Town, views: gpd.GeoDataFrame | None = None) -> Atlas:
+    """An atlas with the town's streets, one camera per view and the views stored as results."""
+    atlas = camatlas.open_atlas(path)
+    cameras = []
+    if views is not None:
+        for pid, geom in zip(views["physical_id"], views.geometry, strict=True):
+            if pid in {c.source_id for c in cameras}:
+                continue
+            lon, lat = TO_WGS84.transform(geom.centroid.x, geom.centroid.y)
+            cameras.append(
+                Camera(
+                    id=f"test:{pid}",
+                    lon=lon,
+                    lat=lat,
+                    source="test",
+                    source_id=pid,
+                    kind="camera",
+                    tags={},
+                )
+            )
+    data = SourceData(
+        path="town.osm", format="osm-xml", source="osm", streets=town.streets(), cameras=cameras
+    )
+    atlas.import_data(data, sha256=hashlib.sha256(path.name.encode()).hexdigest())
+    if views is not None:
+        stored = views.to_crs("EPSG:4326")
+        stored["physical_id"] = [f"test:{p}" for p in stored["physical_id"]]
+        stored["camera_id"] = stored["physical_id"]
+        with atlas.store.transaction():
+            atlas.store.write_result("views", stored[stored["level"] == "view"], {"test": True})
+            atlas.store.write_result(
+                "view_zones", stored[stored["level"] != "view"], {"test": True}
+            )
+    return atlas
+
+
+def three_ways() -> tuple[Town, gpd.GeoDataFrame]:
+    """Three ways from O (node 1) to D (node 2).
+
+    - straight, 300 m, 100 m of it seen by camera a;
+    - up 25 m, across 300 m, down 25 m: 350 m, 40 m seen by camera b;
+    - up 50 m, across, down 50 m: 400 m, unseen.
+    """
+    town = Town()
+    o, d = town.node(1, 0, 0), town.node(2, 300, 0)
+    p1, p2 = town.node(3, 0, 25), town.node(4, 0, 50)
+    q1, q2 = town.node(5, 300, 25), town.node(6, 300, 50)
+    town.way(o, d, name="Low Street")
+    town.way(o, p1, p2, name="West Lane")
+    town.way(p1, q1, name="Middle Street")
+    town.way(p2, q2, name="High Street")
+    town.way(q2, q1, d, name="East Lane")
+    views = views_frame(
+        camera_view("a", box(100, -5, 200, 5), operator="City", surveillance="public")
+        + camera_view("b", box(130, 20, 170, 30), operator="Shop", surveillance="outdoor")
+    )
+    return town, views
+
+
+# --- the street graph ----------------------------------------------------------------
+
+
+def test_streets_are_cut_at_shared_nodes_and_unaligned_streets_at_their_ends() -> None:
+    town = Town()
+    for nid, (x, y) in {
+        1: (0, 0),
+        2: (100, 0),
+        3: (200, 0),
+        4: (100, 100),
+        5: (100, -80),
+        6: (150, -80),
+    }.items():
+        town.node(nid, x, y)
+    town.way(1, 2, 3)  # cut at 2 where way 2 starts
+    town.way(2, 4)
+    way3 = town.way(5, 6, 3)  # its node ids get lost: joined by coordinates at its ends
+    graph = route.graph_from_streets(town.frame(drop_ids=(way3,)), crs=UTM)
+    edges = graph.edges
+    assert sorted(edges["length_m"].round(6)) == sorted(
+        [100.0, 100.0, 100.0, round(50 + math.hypot(50, 80), 6)]
+    )
+    assert graph.unaligned_streets == 1
+    assert graph.network.n_nodes == 5  # 1 to 5: way 3 joins node 3 by its coordinates
+    assert len(graph.detached) == 0
+    # The unaligned street joins node 3 (exact same coordinates), so 5 -> 2 is possible.
+    options = graph.least_watched(town.latlon(5), town.latlon(4))
+    assert options[0].length_m == pytest.approx(50 + math.hypot(50, 80) + 100 + 100)
+
+
+def test_profiles_choose_streets_by_kind_and_access() -> None:
+    town = Town()
+    for nid, (x, y) in {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0), 5: (400, 0)}.items():
+        town.node(nid, x, y)
+    town.way(1, 2, highway="footway")
+    town.way(2, 3, highway="residential")
+    town.way(3, 4, highway="motorway", oneway="no")
+    town.way(4, 5, highway="service", access="private", foot="yes")
+    frame = town.frame()
+    kinds = {
+        p: set(route.graph_from_streets(frame, p, crs=UTM).edges["highway"]) for p in route.PROFILES
+    }
+    # The largest connected part for walking is the chain 1-2-3 plus 4-5 cut off by
+    # the motorway: its components are {1,2,3} and {4,5}; the larger is kept.
+    assert kinds["walk"] == {"footway", "residential"}
+    assert kinds["bike"] == {"residential"}
+    assert kinds["car"] == {"residential", "motorway"}
+
+
+def test_oneway_respected_for_bike_and_car_ignored_for_walk() -> None:
+    town = Town()
+    o, d = town.node(1, 0, 0), town.node(2, 100, 0)
+    p, q = town.node(3, 0, 50), town.node(4, 100, 50)
+    town.way(d, o, oneway="yes")  # drawn D -> O: travel only from D to O
+    town.way(o, p, q, d)  # the 200 m way round, both directions
+    frame = town.frame()
+    o_ll, d_ll = town.latlon(o), town.latlon(d)
+    for profile, there, back in (("walk", 100, 100), ("bike", 200, 100), ("car", 200, 100)):
+        graph = route.graph_from_streets(frame, profile, crs=UTM)
+        assert graph.least_watched(o_ll, d_ll)[0].length_m == pytest.approx(there), profile
+        assert graph.least_watched(d_ll, o_ll)[0].length_m == pytest.approx(back), profile
+
+
+@pytest.mark.parametrize(
+    ("tags", "bike", "car"),
+    [
+        ({"oneway": "-1"}, 100, 100),  # drawn D -> O, -1: travel O -> D only
+        ({"junction": "roundabout"}, 200, 200),  # implied one-way along the drawing
+        ({"oneway": "yes", "oneway:bicycle": "no"}, 100, 200),
+        ({"junction": "roundabout", "oneway": "no"}, 100, 100),
+    ],
+)
+def test_oneway_tags(tags: dict[str, str], bike: float, car: float) -> None:
+    town = Town()
+    o, d = town.node(1, 0, 0), town.node(2, 100, 0)
+    town.node(3, 0, 50)
+    town.node(4, 100, 50)
+    town.way(d, o, **tags)
+    town.way(o, 3, 4, d)
+    frame = town.frame()
+    for profile, expected in (("bike", bike), ("car", car)):
+        graph = route.graph_from_streets(frame, profile, crs=UTM)
+        got = graph.least_watched(town.latlon(o), town.latlon(d))[0].length_m
+        assert got == pytest.approx(expected), profile
+
+
+def test_only_the_largest_strongly_connected_part_is_kept_for_cars() -> None:
+    town = Town()
+    for nid, (x, y) in {1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (200, 0)}.items():
+        town.node(nid, x, y)
+    town.way(1, 2, 3, 1)  # a loop, both ways
+    dead_end = town.way(2, 4, oneway="yes")  # one way out, no way back: not strongly connected
+    car = route.graph_from_streets(town.frame(), "car", crs=UTM)
+    walk = route.graph_from_streets(town.frame(), "walk", crs=UTM)
+    assert dead_end in set(car.detached["street_id"])
+    assert dead_end not in set(car.edges["street_id"])
+    assert dead_end in set(walk.edges["street_id"])
+    with pytest.raises(InputError, match=f"{dead_end} at 20 m is not connected"):
+        car.least_watched(town.latlon(1), town.latlon((200, 20)), max_snap_m=50)
+
+
+def test_snapping_beyond_the_limit_names_the_point_and_the_distance() -> None:
+    town, _ = three_ways()
+    graph = route.graph_from_streets(town.frame(), crs=UTM)
+    far = town.latlon((150, -400))  # 400 m south of Low Street
+    with pytest.raises(InputError) as info:
+        graph.least_watched(far, town.latlon(2))
+    text = str(info.value)
+    assert text.startswith("origin")
+    assert "400 m away" in text and "250 m" in text
+    with pytest.raises(InputError, match=r"destination.*400 m away"):
+        graph.least_watched(town.latlon(1), far)
+    # Within a raised limit the same point is fine, and the distance is reported.
+    option = graph.least_watched(far, town.latlon(2), max_snap_m=500)[0]
+    assert option.origin_snap_m == pytest.approx(400, abs=1e-3)
+    with pytest.raises(InputError, match="latitude"):
+        graph.least_watched((95.0, 0.0), town.latlon(2))
+
+
+# --- least-watched routes: exact answers ------------------------------------------------
+
+
+def test_least_watched_on_three_ways_gives_every_trade_off() -> None:
+    town, views = three_ways()
+    graph = route.graph_from_streets(town.frame(), views=views)
+    options = graph.least_watched(town.latlon(1), town.latlon(2))
+    got = [(round(o.length_m, 6), round(o.watched_m, 6), o.cameras) for o in options]
+    assert got == [(300.0, 100.0, ("a",)), (350.0, 40.0, ("b",)), (400.0, 0.0, ())]
+    assert [round(o.detour_m, 6) for o in options] == [0.0, 50.0, 100.0]
+    assert [round(o.detour_ratio, 6) for o in options] == [
+        0.0,
+        round(50 / 300, 6),
+        round(100 / 300, 6),
+    ]
+    # The geometry runs from the origin to the destination in lon/lat.
+    first, last = options[1].geometry.coords[0], options[1].geometry.coords[-1]
+    assert first == pytest.approx(town.lonlat(0, 0), abs=1e-7)
+    assert last == pytest.approx(town.lonlat(300, 0), abs=1e-7)
+    assert options[1].as_dict()["geometry"]["type"] == "LineString"
+    # A maximum detour keeps the routes within it.
+    capped = graph.least_watched(town.latlon(1), town.latlon(2), max_detour=0.2)
+    assert [round(o.length_m, 6) for o in capped] == [300.0, 350.0]
+    assert len(graph.least_watched(town.latlon(1), town.latlon(2), max_detour=0.1)) == 1
+
+
+def test_edge_exposure_by_level_and_cameras() -> None:
+    town, views = three_ways()
+    graph = route.graph_from_streets(town.frame(), views=views)
+    edges = graph.edges.set_index("street_id")
+    low = edges.loc["osm:way/1"]
+    assert low["watched_m"] == pytest.approx(100)
+    assert low["watched_m_detection"] == pytest.approx(100)
+    assert low["cameras"] == ("a",)
+    high = edges.loc["osm:way/4"]
+    assert high["watched_m"] == 0 and high["cameras"] == ()
+
+
+def test_route_starts_and_ends_at_the_snapped_points_inside_edges() -> None:
+    town, views = three_ways()
+    graph = route.graph_from_streets(town.frame(), views=views)
+    # From 10 m north of Low Street at x=50 to x=250 on it: 200 m, of which 100 m in view.
+    options = graph.least_watched(town.latlon((50, 10)), town.latlon((250, 0)))
+    assert options[0].length_m == pytest.approx(200)
+    assert options[0].watched_m == pytest.approx(100)
+    assert options[0].origin_snap_m == pytest.approx(10)
+    assert options[0].geometry.coords[0] == pytest.approx(town.lonlat(50, 0), abs=1e-7)
+    assert options[0].geometry.coords[-1] == pytest.approx(town.lonlat(250, 0), abs=1e-7)
+    # Both points inside the seen stretch, on one edge: the direct piece, 60 m, all seen,
+    # or round the west lane, middle street and back: longer and less seen.
+    inside = graph.least_watched(town.latlon((120, 0)), town.latlon((180, 0)))
+    assert (inside[0].length_m, inside[0].watched_m) == pytest.approx((60, 60))
+    assert inside[0].cameras == ("a",)
+    assert all(o.watched_m < 60 for o in inside[1:])
+    # And backwards along the same edge.
+    back = graph.least_watched(town.latlon((180, 0)), town.latlon((120, 0)))
+    assert (back[0].length_m, back[0].watched_m) == pytest.approx((60, 60))
+    # Origin and destination the same point: a route of length zero.
+    still = graph.least_watched(town.latlon((180, 0)), town.latlon((180, 0)))
+    assert still[0].length_m == pytest.approx(0)
+
+
+def test_a_long_way_round_is_found_beyond_the_first_search_bound() -> None:
+    town = Town()
+    for nid, (x, y) in {1: (0, 0), 2: (0, 600), 3: (20, 600), 4: (20, 0)}.items():
+        town.node(nid, x, y)
+    town.way(1, 2, 3, 4)  # 1,220 m round a 20 m gap (a river without a bridge)
+    graph = route.graph_from_streets(town.frame(), crs=UTM)
+    (option,) = graph.least_watched(town.latlon(1), town.latlon(4))
+    assert option.length_m == pytest.approx(1220)
+
+
+def test_parallel_streets_between_two_junctions() -> None:
+    town = Town()
+    o, d = town.node(1, 0, 0), town.node(2, 100, 0)
+    town.node(3, 50, 30)
+    town.way(o, d)  # 100 m, watched
+    town.way(o, 3, d)  # about 117 m, not watched: a parallel edge between the same nodes
+    views = views_frame(camera_view("a", box(40, -5, 60, 5)))
+    graph = route.graph_from_streets(town.frame(), views=views)
+    assert graph.network.parallel
+    options = graph.least_watched(town.latlon((-1, 0)), town.latlon((101, 0)), max_snap_m=5)
+    assert [round(o.watched_m, 6) for o in options] == [20.0, 0.0]
+    assert options[1].length_m == pytest.approx(2 * math.hypot(50, 30))  # from the snapped ends
+
+
+# --- the search engine against networkx ------------------------------------------------
+
+
+def _leg(node: int) -> _graph.Leg:
+    return _graph.Leg(node, 0.0, 0.0, -1, 0.0, 0.0, True)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_search_costs_equal_networkx_dijkstra(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    m = int(rng.integers(1, 5 * n))
+    tail, head = rng.integers(0, n, m), rng.integers(0, n, m)
+    xy = rng.uniform(0, 1000, (n, 2))
+    chord = np.hypot(*(xy[tail] - xy[head]).T)
+    # Streets at least as long as the straight line; rounded up (ties), some loops (zeros).
+    length = np.ceil(chord * rng.uniform(1, 1.3, m) * 10) / 10
+    watched = length * rng.uniform(0, 1, m) * (rng.random(m) < 0.6)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(range(n))
+    for t, h, ln, w in zip(tail, head, length, watched, strict=True):
+        graph.add_edge(int(t), int(h), length=ln, watched=w)
+    directed = seed % 2 == 0  # goal-directed (A*) on even seeds, plain Dijkstra on odd
+    net = _graph.Network(n, tail, head, np.arange(m), np.ones(m, bool), length, watched,
+                         node_xy=xy if directed else None)  # fmt: skip
+    source, target = (int(v) for v in rng.integers(0, n, 2))
+    search = net.search([_leg(source)], [_leg(target)], None,
+                        origin_xy=tuple(xy[source]), goal_xy=tuple(xy[target]))  # fmt: skip
+    for weight in (0.0, 0.5, 3.0, 1000.0):
+        found = search.run(weight)
+
+        def cost(u: int, v: int, data: dict[int, dict[str, float]], w: float = weight) -> float:
+            return min(d["length"] + w * d["watched"] for d in data.values())
+
+        try:
+            expected = nx.dijkstra_path_length(graph, source, target, weight=cost)
+        except nx.NetworkXNoPath:
+            assert found is None
+            continue
+        assert found is not None
+        assert found.length_m + weight * found.watched_m == pytest.approx(expected, abs=1e-6)
+        # Bounded at the optimum, the same cost is found; just below it, none.
+        again = search.run(weight, expected + 1e-6)
+        assert again is not None
+        assert again.length_m + weight * again.watched_m == pytest.approx(expected, abs=1e-6)
+        if expected > 1e-3:
+            assert search.run(weight, expected - 1e-3) is None
+        # The arcs form a path from the source to the target.
+        nodes = [source] + [int(net.head[a]) for a in found.arcs]
+        assert all(int(net.tail[a]) == nodes[i] for i, a in enumerate(found.arcs))
+        assert nodes[-1] == target
+
+
+def _grid(seed: int, size: int = 4) -> tuple[Town, gpd.GeoDataFrame]:
+    rng = np.random.default_rng(seed)
+    town = Town()
+    for i in range(size):
+        for j in range(size):
+            town.node(
+                i * size + j + 1, j * 100 + rng.uniform(-20, 20), i * 100 + rng.uniform(-20, 20)
+            )
+    for i in range(size):
+        for j in range(size):
+            nid = i * size + j + 1
+            if j + 1 < size:
+                town.way(nid, nid + 1)
+            if i + 1 < size:
+                town.way(nid, nid + size)
+    rows = []
+    for k in range(6):
+        x, y = rng.uniform(-20, 320, 2)
+        w, h = rng.uniform(10, 120, 2)
+        rows += camera_view(f"c{k}", box(x, y, x + w, y + h))
+    return town, views_frame(rows)
+
+
+def _lower_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Vertices of the lower-left convex hull of (length, watched): the supported Pareto set."""
+    pts = sorted(set(points))
+    frontier: list[tuple[float, float]] = []
+    for p in pts:
+        if frontier and p[1] >= frontier[-1][1] - 1e-9:
+            continue
+        frontier.append(p)
+    hull: list[tuple[float, float]] = []
+    for p in frontier:
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) <= 1e-7:
+                hull.pop()  # hull[-1] lies on or above the segment hull[-2] -> p
+            else:
+                break
+        hull.append(p)
+    return hull
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pareto_routes_are_the_supported_set_of_every_simple_path(seed: int) -> None:
+    town, views = _grid(seed)
+    graph = route.graph_from_streets(town.frame(), views=views)
+    edges = graph.edges
+    multi = nx.MultiGraph()
+    for row in edges.itertuples():
+        multi.add_edge(row.u, row.v, length=row.length_m, watched=row.watched_m)
+    at = {
+        tuple(np.round(g.coords[0], 6)): u for g, u in zip(edges.geometry, edges["u"], strict=True)
+    }
+    at.update(
+        {
+            tuple(np.round(g.coords[-1], 6)): v
+            for g, v in zip(edges.geometry, edges["v"], strict=True)
+        }
+    )
+    start, end = 1, len(town.points)
+    s_node = at[tuple(np.round(np.add((X0, Y0), town.points[start]), 6))]
+    t_node = at[tuple(np.round(np.add((X0, Y0), town.points[end]), 6))]
+    points = []
+    for path in nx.all_simple_edge_paths(multi, s_node, t_node):
+        data = [multi.edges[e] for e in path]
+        points.append((sum(d["length"] for d in data), sum(d["watched"] for d in data)))
+    options = graph.least_watched(town.latlon(start), town.latlon(end))
+    got = [(o.length_m, o.watched_m) for o in options]
+    # no route is dominated by any path
+    for length, watched in got:
+        assert not any(
+            (pl < length - 1e-6 and pw <= watched + 1e-6)
+            or (pl <= length + 1e-6 and pw < watched - 1e-6)
+            for pl, pw in points
+        )
+    assert got[0][0] == pytest.approx(min(p[0] for p in points), abs=1e-6)
+    least = min(p[1] for p in points)
+    assert got[-1][1] == pytest.approx(least, abs=1e-6)
+    assert got[-1][0] == pytest.approx(min(p[0] for p in points if p[1] <= least + 1e-6))
+    assert np.allclose(got, _lower_hull(points), atol=1e-6)
+    # A maximum detour keeps a prefix of the same routes.
+    capped = graph.least_watched(town.latlon(start), town.latlon(end), max_detour=0.1)
+    assert [(o.length_m, o.watched_m) for o in capped] == got[: len(capped)]
+    assert all(o.detour_ratio <= 0.1 + 1e-12 for o in capped)
+
+
+# --- tracks ---------------------------------------------------------------------------
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>walk</name>
+    <trkseg><trkpt lat="41.15" lon="-8.61"><ele>80</ele></trkpt>
+            <trkpt lat="41.151" lon="-8.611"/></trkseg>
+    <trkseg><trkpt lat="41.152" lon="-8.612"/><trkpt lat="41.153" lon="-8.613"/>
+            <trkpt lat="41.154" lon="-8.614"/></trkseg>
+  </trk>
+  <rte><rtept lat="41.1" lon="-8.6"/><rtept lat="41.2" lon="-8.7"/></rte>
+</gpx>"""
+
+
+def test_gpx_and_geojson_tracks_are_parsed(tmp_path: Path) -> None:
+    lines = route.parse_track(GPX.encode())
+    assert [len(part.coords) for part in lines.geoms] == [2, 3, 2]
+    assert lines.geoms[0].coords[0] == (-8.61, 41.15)
+    feature = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "LineString", "coordinates": [[-8.6, 41.1, 3], [-8.7, 41.2, 4]]},
+    }
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            feature,
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[0, 0], [1, 1]], [[2, 2], [3, 3]]],
+                },
+            },
+        ],
+    }
+    path = tmp_path / "walk.geojson"
+    path.write_text(json.dumps(collection))
+    assert [list(p.coords) for p in route.read_track(path).geoms] == [
+        [(-8.6, 41.1), (-8.7, 41.2)],
+        [(0, 0), (1, 1)],
+        [(2, 2), (3, 3)],
+    ]
+    bad = {
+        "broken.gpx": "<gpx><trk><trkseg><trkpt lat='1'",
+        "empty.gpx": "<gpx xmlns='http://www.topografix.com/GPX/1/1'><trk/></gpx>",
+        "point.geojson": json.dumps({"type": "Point", "coordinates": [0, 0]}),
+        "far.geojson": json.dumps({"type": "LineString", "coordinates": [[0, 0], [200, 95]]}),
+        "osm.xml": "<osm version='0.6'/>",
+        "text.txt": "hello",
+        "nolon.gpx": "<gpx><rte><rtept lat='1'/><rtept lat='2' lon='3'/></rte></gpx>",
+    }
+    for name, content in bad.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(InputError) as info:
+            route.read_track(tmp_path / name)
+        assert name in str(info.value)
+    with pytest.raises(InputError, match="no such file"):
+        route.read_track(tmp_path / "missing.gpx")
+
+
+def _watched_street_scene() -> tuple[Town, gpd.GeoDataFrame]:
+    """A 300 m street; camera a sees x 50-150 (identification to 80, recognition beyond),
+    camera b sees x 120-200 at detection level."""
+    town = Town()
+    town.node(1, 0, 0)
+    town.node(2, 300, 0)
+    town.way(1, 2, name="Watched Street")
+    a = dict(id="a", operator="City Police", surveillance="public")
+    b = dict(id="b", operator="Corner Shop", surveillance="outdoor")
+    views = views_frame(
+        [
+            {**a, "level": "view", "geometry": box(50, -10, 150, 10)},
+            {**a, "level": "identification", "geometry": box(50, -10, 80, 10)},
+            {**a, "level": "recognition", "geometry": box(80, -10, 150, 10)},
+            {**b, "level": "view", "geometry": box(120, -10, 200, 10)},
+            {**b, "level": "detection", "geometry": box(120, -10, 200, 10)},
+        ]
+    )
+    return town, views
+
+
+def _check_watched_street(result: dict[str, Any], prefix: str = "") -> None:
+    assert result["length_m"] == pytest.approx(300)
+    assert result["watched_m"] == pytest.approx(150)
+    assert result["seconds_in_view"] == pytest.approx(150 / (5 / 3.6), abs=0.1)
+    assert result["camera_ids"] == [prefix + "a", prefix + "b"]
+    assert result["cameras"] == 2
+    assert {k: v["watched_m"] for k, v in result["by_level"].items()} == pytest.approx(
+        {"identification": 30, "recognition": 70, "observation": 0, "detection": 50}
+    )
+    assert result["by_operator"] == {
+        "City Police": {"cameras": 1, "watched_m": 100.0, "seconds_in_view": 72.0},
+        "Corner Shop": {"cameras": 1, "watched_m": 80.0, "seconds_in_view": 57.6},
+    }
+    assert {k: v["watched_m"] for k, v in result["by_surveillance"].items()} == {
+        "public": 100.0,
+        "outdoor": 80.0,
+    }
+    (stretch,) = result["stretches"]["features"]
+    props = stretch["properties"]
+    assert (props["start_m"], props["end_m"]) == pytest.approx((50, 200))
+    assert props["cameras"] == [prefix + "a", prefix + "b"]
+    assert props["best_level"] == "identification"
+    assert stretch["geometry"]["type"] == "LineString"
+
+
+def test_exposure_of_a_track_along_a_watched_street_equals_its_coverage() -> None:
+    town, views = _watched_street_scene()
+    track = shapely.LineString([town.lonlat(0, 0), town.lonlat(300, 0)])
+    direct = coverage_of_lines(
+        gpd.GeoSeries([shapely.LineString([(X0, Y0), (X0 + 300, Y0)])], crs=UTM), views
+    )
+    result = route.exposure(None, track, views=views)  # type: ignore[arg-type]
+    assert result["watched_m"] == pytest.approx(direct["watched_m"].iloc[0])
+    assert result["camera_ids"] == list(direct["cameras"].iloc[0])
+    _check_watched_street(result)
+    slow = route.exposure(None, track, views=views, speed_kmh=2.5)  # type: ignore[arg-type]
+    assert slow["seconds_in_view"] == pytest.approx(2 * result["seconds_in_view"], abs=0.2)
+    with pytest.raises(InputError, match="speed"):
+        route.exposure(None, track, views=views, speed_kmh=0)  # type: ignore[arg-type]
+
+
+# --- through the atlas --------------------------------------------------------------------
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_routes_and_exposure_through_the_atlas_write_and_log_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    town, views = three_ways()
+    atlas = make_atlas(tmp_path / "town.gpkg", town, views)
+    gpx = tmp_path / "track.gpx"
+    points = "".join(
+        f'<trkpt lat="{lat}" lon="{lon}"/>'
+        for lat, lon in (town.latlon((0, 0)), town.latlon((300, 0)))
+    )
+    gpx.write_text(f"<gpx><trk><trkseg>{points}</trkseg></trk></gpx>")
+    before = _digest(tmp_path)
+    with caplog.at_level(logging.DEBUG):
+        options = route.least_watched(atlas, town.latlon(1), town.latlon(2))
+        result = route.exposure(atlas, gpx)
+    got = [(round(o.length_m, 6), round(o.watched_m, 6), o.cameras) for o in options]
+    assert got == [(300.0, 100.0, ("test:a",)), (350.0, 40.0, ("test:b",)), (400.0, 0.0, ())]
+    assert result["watched_m"] == pytest.approx(100)
+    assert result["by_operator"]["City"]["cameras"] == 1
+    assert "stored result layers views" in result["views"]
+    atlas.close()
+    assert _digest(tmp_path) == before
+    lat, lon = town.latlon(1)
+    assert not any(
+        f"{lat:.4f}"[:7] in r.getMessage() or f"{lon:.4f}"[:7] in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_graph_is_built_once_per_atlas_and_profile_until_the_atlas_changes(
+    tmp_path: Path,
+) -> None:
+    town, views = three_ways()
+    atlas = make_atlas(tmp_path / "town.gpkg", town, views)
+    walk = route.build_graph(atlas)
+    assert route.build_graph(atlas) is walk
+    assert route.build_graph(atlas, "car") is not walk
+    more = Town(first_way=100)
+    more.node(1, 0, 0)
+    more.node(7, -100, 0)
+    more.way(1, 7)
+    atlas.import_data(
+        SourceData(path="more.osm", format="osm-xml", source="osm", streets=more.streets()),
+        sha256="more",
+    )
+    rebuilt = route.build_graph(atlas)
+    assert rebuilt is not walk
+    assert len(rebuilt.edges) == len(walk.edges) + 1
+    with pytest.raises(InputError, match="unknown profile"):
+        route.build_graph(atlas, "horse")
+    atlas.close()
+
+
+def _run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "camatlas", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_cli_route_and_exposure(tmp_path: Path) -> None:
+    town, views = _watched_street_scene()
+    path = tmp_path / "town.gpkg"
+    make_atlas(path, town, views).close()
+    start = "{:.7f},{:.7f}".format(*town.latlon((0, 0)))
+    end = "{:.7f},{:.7f}".format(*town.latlon((300, 0)))
+    data = json.loads(_run("route", "--atlas", path, "--from", start, "--to", end, "--json").stdout)
+    (only,) = data["routes"]
+    assert only["length_m"] == pytest.approx(300)
+    assert only["watched_m"] == pytest.approx(150)
+    assert only["cameras"] == 2 and only["detour_m"] == 0
+    assert only["geometry"]["coordinates"][0] == pytest.approx(list(town.lonlat(0, 0)), abs=1e-6)
+    text = _run("route", "--atlas", path, "--from", start, "--to", end).stdout
+    assert "300 m" in text and "150 m" in text
+    far = "{:.7f},{:.7f}".format(*town.latlon((0, 1000)))
+    failed = _run("route", "--atlas", path, "--from", far, "--to", end, check=False)
+    assert failed.returncode == 1
+    assert "1,000 m away" in failed.stderr and "Traceback" not in failed.stderr
+    bad = _run("route", "--atlas", path, "--from", "41.1", "--to", end, check=False)
+    assert bad.returncode == 1 and "LAT,LON" in bad.stderr
+    track = tmp_path / "walk.geojson"
+    track.write_text(
+        json.dumps(
+            {
+                "type": "LineString",
+                "coordinates": [list(town.lonlat(0, 0)), list(town.lonlat(300, 0))],
+            }
+        )
+    )
+    result = json.loads(_run("exposure", track, "--atlas", path, "--json").stdout)
+    _check_watched_street(result, prefix="test:")
+    text = _run("exposure", track, "--atlas", path, "--speed", "4").stdout
+    assert "150 m in view" in text and "City Police" in text
+    for command in ("route", "exposure"):
+        assert "never logged or stored" in " ".join(_run(command, "--help").stdout.split())
+
+
+# --- real data --------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_route_across_the_city_of_london(shared_data: Path, tmp_path: Path) -> None:
+    atlas = camatlas.open_atlas(tmp_path / "london.gpkg")
+    atlas.import_file(shared_data / "london.osm.pbf")
+    st_pauls, chancery_lane = (51.51378, -0.09846), (51.51852, -0.11113)
+    options = route.least_watched(atlas, st_pauls, chancery_lane)
+    geod = pyproj.Geod(ellps="WGS84")
+    straight = geod.inv(st_pauls[1], st_pauls[0], chancery_lane[1], chancery_lane[0])[2]
+    assert len(options) >= 1
+    assert options[0].length_m >= straight
+    assert options[0].length_m < 2 * straight
+    for a, b in itertools.pairwise(options):
+        assert b.length_m > a.length_m and b.watched_m < a.watched_m
+    graph = route.build_graph(atlas)
+    assert graph.unaligned_streets == 0  # the reader keeps node ids aligned with vertices
+    assert graph.edges["watched_m"].sum() > 0  # the City's cameras see some streets
+    atlas.close()
