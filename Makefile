@@ -8,13 +8,16 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO   := demo
 SHARED ?= ../shared/data
-DEB_PACKAGES := osmium-tool
+DEB_PACKAGES := osmium-tool chromium postgresql postgresql-15-postgis-3
+# Only the benchmarks need these (osm2pgsql: the reference of bench/store.py).
+BENCH_DEB_PACKAGES := osm2pgsql
+DEMO_PORT ?= 8000
 
 .PHONY: setup demo test bench lint clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -38,18 +41,35 @@ demo: setup
 	fi; \
 	$(VENV)/bin/camatlas import $$FILES --atlas $(DEMO)/atlas.gpkg --skip-bad-rows
 	$(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg
+	$(VENV)/bin/camatlas sight --atlas $(DEMO)/atlas.gpkg
+	$(VENV)/bin/camatlas measure --atlas $(DEMO)/atlas.gpkg --by admin
 	@echo
 	@echo "The demo atlas is $(DEMO)/atlas.gpkg (a GeoPackage: open it in QGIS, or read it with GDAL)."
 	@echo "Next:"
 	@echo "  $(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg --json"
+	@echo "  $(VENV)/bin/camatlas measure --atlas $(DEMO)/atlas.gpkg --by h3:9 --samples 20 --json"
 	@echo "  $(VENV)/bin/camatlas export --atlas $(DEMO)/atlas.gpkg --format geojson -o $(DEMO)/cameras.geojson"
 	@echo "  $(VENV)/bin/camatlas --help"
+	@echo
+	@echo "Serving the map of the demo atlas: open http://127.0.0.1:$(DEMO_PORT)/ in a browser (API docs at /docs; Ctrl+C stops)."
+	$(VENV)/bin/camatlas serve --atlas $(DEMO)/atlas.gpkg --port $(DEMO_PORT)
 
 test: setup
 	$(PY) -m pytest -q
 
 bench: setup
+	@missing=""; for p in $(BENCH_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the benchmarks:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	$(PY) bench/import.py
+	$(PY) bench/tiles.py
+	$(PY) bench/sight.py
+	$(PY) bench/coverage.py
+	$(PY) bench/route.py
+	$(PY) bench/store.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -326,7 +326,7 @@ def validate(
         options = _table_options(lat, lon, x, y, wkt, crs, id_column, column, kind,
                                  source_name, delimiter, skip_bad_rows)
         datas = _read_all(files, format, _layers(layers), options)
-    results = []
+    results: list[dict[str, Any]] = []
     for data in datas:
         report = report_rows(data.problems)
         results.append({
@@ -489,6 +489,75 @@ def copy_(
 
 
 @app.command()
+def sight(
+    atlas: AtlasOption,
+    range_m: Annotated[
+        float | None,
+        typer.Option("--range", help="Range of every camera in metres (default: its tag, else "
+                     "the default for its type, zone and mount)."),
+    ] = None,
+    width: Annotated[
+        float | None,
+        typer.Option("--width", help="Width of view of every camera in degrees (its lens, for "
+                     "domes and panning cameras)."),
+    ] = None,
+    no_occlusion: Annotated[
+        bool, typer.Option("--no-occlusion", help="Do not cut views by building footprints.")
+    ] = False,
+    include_indoor: Annotated[
+        bool,
+        typer.Option("--include-indoor", help="Give views to surveillance=indoor cameras too."),
+    ] = False,
+    resolution: Annotated[
+        int | None,
+        typer.Option("--resolution", help="Assumed horizontal resolution in pixels, for the DORI "
+                     "zones (default 1920)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute every camera's field of view, cut by buildings and split into DORI zones.
+
+    Writes the layers views (one polygon per camera) and view_zones (identification,
+    recognition, observation and detection bands, IEC EN 62676-4) into the atlas, with
+    the parameters used. Missing widths and ranges get documented defaults.
+    """
+    from camatlas.sight import DEFAULT_RESOLUTION_PX, SightParameters, summarize
+    from camatlas.sight import sight as compute_sight
+
+    with _errors():
+        params = SightParameters(
+            range_m=range_m, width_deg=width, occlusion=not no_occlusion,
+            include_indoor=include_indoor,
+            resolution_px=DEFAULT_RESOLUTION_PX if resolution is None else resolution,
+        )
+        with open_atlas(atlas, create=False) as at, _progress() as progress:
+            views = compute_sight(at, params, progress=_FileProgress(progress, "sight"))
+            total = at.store.count("cameras")
+        result = {"atlas": _shown(atlas), "camera_records": total, **summarize(views),
+                  "crs": views.crs.to_string() if views.crs else None,
+                  "layers": ["views", "view_zones"], "parameters": params.as_dict()}
+    if as_json:
+        out.print_json(data=result)
+        return
+    out.print(Text(
+        f"{_shown(atlas)}: views of {result['cameras_with_views']} of {total} camera records "
+        f"({result['full_circle']} full discs, {result['on_wall']} on a building's wall); "
+        f"{result['assumed']} used a default width or range."
+    ))
+    out.print("Area in view (overlaps counted once):")
+    table = Table(show_header=False, box=None)
+    table.add_column("level")
+    table.add_column("km²", justify="right")
+    table.add_row("any level", f"{result['area_km2']:.4f} km²")
+    for level, km2 in result["area_by_level_km2"].items():
+        table.add_row(f"  best {level}", f"{km2:.4f} km²")
+    out.print(table)
+    out.print(Text(f"Stored as layers views and view_zones ({result['crs']} for the computation, "
+                   "WGS 84 in the atlas). Defaults and their sources: docs/method.md."))
+    out.print(f"Known cameras only. OpenStreetMap data {OSM_ATTRIBUTION}.")
+
+
+@app.command()
 def measure(
     atlas: AtlasOption,
     by: Annotated[
@@ -505,7 +574,9 @@ def measure(
                      "(default: all)."),
     ] = None,
     samples: Annotated[
-        int, typer.Option(help="Draws of the unknown view parameters for an uncertainty range (0: none).")
+        int,
+        typer.Option(help="Draws of the unknown view parameters for an uncertainty range "
+                     "(0: none)."),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
     completeness: Annotated[
@@ -523,7 +594,11 @@ def measure(
         bool, typer.Option("--no-occlusion", help="Do not cut views by buildings.")
     ] = False,
     include_indoor: Annotated[
-        bool, typer.Option("--include-indoor", help="Count indoor cameras too.")
+        bool,
+        typer.Option(
+            "--include-indoor",
+            help="Give indoor cameras views too (they always count in densities).",
+        ),
     ] = False,
     population: Annotated[
         Path | None,
@@ -603,15 +678,19 @@ def measure(
     if c["factor"] < 1:
         out.print(Text(
             f"Estimated with completeness {c['factor']:g} (counted / {c['factor']:g}): "
-            f"{c['estimated_cameras']:.0f} cameras, {_num(c['estimated_cameras_per_km2'])} per km², "
+            f"{c['estimated_cameras']:.0f} cameras, "
+            f"{_num(c['estimated_cameras_per_km2'])} per km², "
             f"{_num(c['estimated_cameras_per_street_km'], 3)} per km of street."
         ))
-    if result.uncertainty:
+    if result.uncertainty and result.uncertainty["watched_share"]["median"] == (
+        result.uncertainty["watched_share"]["median"]  # NaN when there is no street
+    ):
         u = result.uncertainty["watched_share"]
         out.print(Text(
             f"Uncertainty over {result.uncertainty['samples']} draws of unknown view parameters "
-            f"(seed {result.uncertainty['seed']}): watched share median {100 * u['median']:.1f}%, "
-            f"5-95% range {100 * u['p5']:.1f}-{100 * u['p95']:.1f}%."
+            f"(seed {result.uncertainty['seed']}): watched share median "
+            f"{_num(100 * u['median'], 1)}%, 5-95% range {_num(100 * u['p5'], 1)}-"
+            f"{_num(100 * u['p95'], 1)}%."
         ))
     if result.parameters.get("by"):
         table = Table(title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}",
@@ -624,7 +703,8 @@ def measure(
                 str(row.rank), Text(str(row.name)), f"{row.area_km2:.2f}", str(row.cameras),
                 _num(row.cameras_per_km2), _num(row.cameras_per_street_km, 3),
                 _num(row.cameras_per_1000_residents),
-                "-" if row.watched_share != row.watched_share else f"{100 * row.watched_share:.1f}%",
+                "-" if row.watched_share != row.watched_share
+                else f"{100 * row.watched_share:.1f}%",
             )
         out.print(table)
     b = s["blind_spots"]
@@ -632,11 +712,12 @@ def measure(
                    f"{b['min_length_m']:g} m, {b['length_m'] / 1000:.1f} km in all."))
     a = s["assumptions"]
     out.print(Text(
-        f"Assumptions: range from defaults for {a['range_from_default']} of {a['cameras']} "
+        f"Assumptions: range from defaults for {a['range_from_default']} of "
+        f"{a['cameras_with_views']} "
         f"cameras, width for {a['width_from_default']}; {a['full_circle']} seen as full circles "
         f"(dome/panning or direction unknown); occlusion by buildings "
-        f"{'on' if a['occlusion_by_buildings'] else 'off'}; indoor cameras "
-        f"{'included' if a['indoor_cameras_included'] else 'left out'}. Street length counts "
+        f"{'on' if a['occlusion_by_buildings'] else 'off'}; indoor cameras counted, "
+        f"{'with' if a['indoor_cameras_included'] else 'without'} views. Street length counts "
         "streets people use (see docs/method.md); the area is the street land."
     ))
     out.print(Text(f"Written to {_shown(atlas)}: layers street_coverage, measure_by_area, "
@@ -761,12 +842,14 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.", min=0, max=65535)] = 8000,
+    port: Annotated[
+        int, typer.Option(help="TCP port; 0 picks a free one.", min=0, max=65535)
+    ] = 8000,
     basemap: Annotated[
         str | None,
-        typer.Option(help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png, "
-                     "drawn under the atlas. Default: the atlas's own streets and buildings "
-                     "(works offline)."),
+        typer.Option(help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}"
+                     ".png, drawn under the atlas. Default: the atlas's own streets and "
+                     "buildings (works offline)."),
     ] = None,
     basemap_attribution: Annotated[
         str | None, typer.Option(help="Attribution text of the --basemap tiles.")
