@@ -36,7 +36,10 @@ DATA = REPO.parent / "shared" / "data"
 FILES = ("monaco.osm.pbf", "london.osm.pbf", "porto.osm.pbf")
 CAMERA_FILTER = ["n/man_made=surveillance"]
 LAYER_FILTER = [
-    "nwr/man_made=surveillance", "w/highway", "wr/building", "r/boundary=administrative",
+    "nwr/man_made=surveillance",
+    "w/highway",
+    "wr/building",
+    "r/boundary=administrative",
 ]
 
 # Code run in a child process so that its peak RSS is its own.
@@ -73,7 +76,9 @@ def run_child(mode: str, path: Path, workdir: Path) -> dict[str, float]:
     out = workdir / f"atlas-{time.monotonic_ns()}.gpkg"
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(path), str(out)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     if out.exists():
         out.unlink()
@@ -85,7 +90,8 @@ def time_osmium(path: Path, filters: list[str], workdir: Path) -> float:
     t0 = time.perf_counter()
     subprocess.run(
         ["osmium", "tags-filter", "--overwrite", "-o", str(out), str(path), *filters],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     seconds = time.perf_counter() - t0
     out.unlink()
@@ -109,18 +115,25 @@ def make_padded(source: Path, nodes: int, workdir: Path) -> Path:
             x = lon0 + (i % side) * 0.2 / side
             y = lat0 + (i // side) * 0.1 / side
             fh.write(f"n{first_id + i} v1 x{x:.7f} y{y:.7f} Tnatural=tree\n")
-    subprocess.run(["osmium", "cat", "--overwrite", "-o", str(padding), str(padding_opl)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["osmium", "cat", "--overwrite", "-o", str(padding), str(padding_opl)],
+        check=True,
+        capture_output=True,
+    )
     padding_opl.unlink()
-    subprocess.run(["osmium", "merge", "--overwrite", "-o", str(out), str(source), str(padding)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["osmium", "merge", "--overwrite", "-o", str(out), str(source), str(padding)],
+        check=True,
+        capture_output=True,
+    )
     padding.unlink()
     return out
 
 
 def count_nodes(path: Path) -> int:
-    proc = subprocess.run(["osmium", "fileinfo", "-e", "-j", str(path)],
-                          check=True, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["osmium", "fileinfo", "-e", "-j", str(path)], check=True, capture_output=True, text=True
+    )
     return int(json.loads(proc.stdout)["data"]["count"]["nodes"])
 
 
@@ -142,8 +155,11 @@ def main() -> None:
         porto = args.data / "porto.osm.pbf"
         padded = make_padded(porto, args.padding_nodes, workdir) if porto.exists() else None
         inputs = files + ([padded] if padded else [])
-        base_rss = float(subprocess.run([sys.executable, "-c", BASELINE], capture_output=True,
-                                        text=True, check=True).stdout)
+        base_rss = float(
+            subprocess.run(
+                [sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True
+            ).stdout
+        )
         rows = []
         for path in inputs:
             print(f"measuring {path.name} ...", file=sys.stderr)
@@ -154,22 +170,24 @@ def main() -> None:
             ext_s = best([r["seconds"] for r in ext])
             imp_s = best([r["seconds"] for r in imp])
             startup = best([r["startup_s"] for r in ext + imp])
-            rows.append({
-                "startup_s": startup,
-                "file": path.name,
-                "nodes": count_nodes(path),
-                "mb": path.stat().st_size / 1e6,
-                "cameras": int(imp[0]["cameras"]),
-                "streets": int(imp[0]["streets"]),
-                "buildings": int(imp[0]["buildings"]),
-                "extract_s": ext_s,
-                "osmium_cameras_s": osm_cam,
-                "extract_ratio": ext_s / osm_cam,
-                "import_s": imp_s,
-                "osmium_layers_s": osm_all,
-                "import_ratio": imp_s / osm_all,
-                "import_rss_mb": max(r["rss_mb"] for r in imp),
-            })
+            rows.append(
+                {
+                    "startup_s": startup,
+                    "file": path.name,
+                    "nodes": count_nodes(path),
+                    "mb": path.stat().st_size / 1e6,
+                    "cameras": int(imp[0]["cameras"]),
+                    "streets": int(imp[0]["streets"]),
+                    "buildings": int(imp[0]["buildings"]),
+                    "extract_s": ext_s,
+                    "osmium_cameras_s": osm_cam,
+                    "extract_ratio": ext_s / osm_cam,
+                    "import_s": imp_s,
+                    "osmium_layers_s": osm_all,
+                    "import_ratio": imp_s / osm_all,
+                    "import_rss_mb": max(r["rss_mb"] for r in imp),
+                }
+            )
 
     header = (
         "| file | nodes | MB | cameras | streets | buildings | camera extraction s "

@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import camatlas
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,18 +19,26 @@ REPO = Path(__file__).resolve().parent.parent
 def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
         env={**os.environ, "COLUMNS": "200"},
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        raise AssertionError(
+            f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 
 def write_csv(path: Path, rows: int, start: int = 0) -> Path:
     lines = ["id,name,latitude,longitude,camera:direction"]
     for i in range(start, start + rows):
-        lines.append(f"{i},Camera {i},{41.0 + (i % 1000) * 1e-4:.6f},{-8.0 - (i // 1000) * 1e-4:.6f},{i % 360}")
+        lines.append(
+            f"{i},Camera {i},{41.0 + (i % 1000) * 1e-4:.6f},"
+            f"{-8.0 - (i // 1000) * 1e-4:.6f},{i % 360}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -41,8 +47,12 @@ def atlas_content(path: Path) -> tuple[object, ...]:
     with camatlas.open_atlas(path, create=False) as atlas:
         cams = atlas.cameras()
         return (
-            len(cams), tuple(sorted(cams["id"])), tuple(sorted(cams["name"].fillna(""))),
-            len(atlas.sources()), len(atlas.streets()), len(atlas.normalization_report()),
+            len(cams),
+            tuple(sorted(cams["id"])),
+            tuple(sorted(cams["name"].fillna(""))),
+            len(atlas.sources()),
+            len(atlas.streets()),
+            len(atlas.normalization_report()),
         )
 
 
@@ -111,7 +121,9 @@ def test_a_bad_file_among_several_stops_before_anything_is_written(tmp_path: Pat
 
 def test_validate_is_a_dry_run(tmp_path: Path) -> None:
     csv = tmp_path / "r.csv"
-    csv.write_text("id,lat,lon,camera:type,name\n1,41.1,-8.6,dome;fixed,[bold]x[/bold] <img src=x>\n")
+    csv.write_text(
+        "id,lat,lon,camera:type,name\n1,41.1,-8.6,dome;fixed,[bold]x[/bold] <img src=x>\n"
+    )
     proc = run("validate", csv)
     assert "1 cameras" in proc.stdout
     assert "dome;fixed" in proc.stdout  # reported, not guessed
@@ -153,7 +165,9 @@ def test_kill_9_during_an_import_leaves_the_atlas_intact(tmp_path: Path) -> None
     journal = atlas.with_name(atlas.name + "-journal")
     proc = subprocess.Popen(
         [sys.executable, "-m", "camatlas", "import", str(big), "--atlas", str(atlas)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 240
     # Wait until the import is writing: SQLite's rollback journal exists and

@@ -64,13 +64,18 @@ def test_every_layer_reads_back_through_gdal(atlas_path: Path) -> None:
     # GDAL sees the R-tree: a bbox query is served by the spatial index.
     info = pyogrio.read_info(atlas_path, layer="cameras")
     assert info["capabilities"]["fast_spatial_filter"]
-    only = pyogrio.read_dataframe(atlas_path, layer="cameras", bbox=(-8.6105, 41.149, -8.609, 41.1505))
+    only = pyogrio.read_dataframe(
+        atlas_path, layer="cameras", bbox=(-8.6105, 41.149, -8.609, 41.1505)
+    )
     assert list(only["id"]) == ["osm:node/1"]
 
 
 def test_geometry_blobs_round_trip() -> None:
-    geoms = [shapely.Point(1.5, -2), shapely.LineString([(0, 0), (1, 1)]),
-             shapely.MultiPolygon([shapely.box(0, 0, 2, 1)])]
+    geoms = [
+        shapely.Point(1.5, -2),
+        shapely.LineString([(0, 0), (1, 1)]),
+        shapely.MultiPolygon([shapely.box(0, 0, 2, 1)]),
+    ]
     import numpy as np
 
     blobs = encode_geometries(np.asarray(geoms, dtype=object))
@@ -99,14 +104,20 @@ def test_import_of_the_same_input_twice_changes_nothing(atlas_url: str) -> None:
 
 def test_reimport_of_changed_data_updates_in_place(atlas_url: str) -> None:
     with camatlas.open_atlas(atlas_url) as atlas:
-        atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0, name="old")]), sha256="1" * 64)
-        atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0, name="new")]), sha256="2" * 64)
+        atlas.import_data(
+            source_data("reg", [camera("reg", "1", 2.0, 48.0, name="old")]), sha256="1" * 64
+        )
+        atlas.import_data(
+            source_data("reg", [camera("reg", "1", 2.0, 48.0, name="new")]), sha256="2" * 64
+        )
         cams = atlas.cameras()
         assert list(cams["name"]) == ["new"]
         assert len(atlas.sources()) == 2
 
 
-def test_failed_import_leaves_the_atlas_as_it_was(atlas_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_import_leaves_the_atlas_as_it_was(
+    atlas_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with camatlas.open_atlas(atlas_url) as atlas:
         atlas.import_data(source_data("reg", [camera("reg", "1", 2.0, 48.0)]), sha256="1" * 64)
 
@@ -135,11 +146,16 @@ def test_cameras_of_different_sources_nearby_are_linked_not_dropped(atlas_url: s
         summary = atlas.import_data(source_data("reg", b), sha256="2" * 64)
         assert summary.links == 1
         links = atlas.links()
-        assert list(zip(links["camera_a"], links["camera_b"])) == [("osm:node/1", "reg:1")]
+        pairs = list(zip(links["camera_a"], links["camera_b"], strict=True))
+        assert pairs == [("osm:node/1", "reg:1")]
         assert 9.5 < links["distance_m"].iloc[0] < 10.5
         cams = atlas.cameras().set_index("id")
         assert len(cams) == 5
-        assert cams.loc["reg:1", "physical_id"] == cams.loc["osm:node/1", "physical_id"] == "osm:node/1"
+        assert (
+            cams.loc["reg:1", "physical_id"]
+            == cams.loc["osm:node/1", "physical_id"]
+            == "osm:node/1"
+        )
         assert cams.loc["reg:2", "physical_id"] == "reg:2"
         stats = atlas.stats()
         assert (stats["cameras"], stats["physical_cameras"], stats["linked_pairs"]) == (5, 4, 1)
@@ -155,7 +171,10 @@ def test_same_source_cameras_are_never_linked(atlas_url: str) -> None:
 def test_physical_ids_do_not_depend_on_import_order(make_atlas_url: Callable[[], str]) -> None:
     lat = 41.15
     a = [camera("aaa", "1", 2.0, lat), camera("aaa", "2", 2.001, lat)]
-    b = [camera("bbb", "1", 2.0, lat + 5 * DEG_PER_M_LAT), camera("bbb", "2", 2.001, lat + 30 * DEG_PER_M_LAT)]
+    b = [
+        camera("bbb", "1", 2.0, lat + 5 * DEG_PER_M_LAT),
+        camera("bbb", "2", 2.001, lat + 30 * DEG_PER_M_LAT),
+    ]
     c = [camera("ccc", "1", 2.0, lat + 12 * DEG_PER_M_LAT)]
     results = []
     for order in ([a, b, c], [c, b, a], [b, c, a]):
@@ -163,7 +182,7 @@ def test_physical_ids_do_not_depend_on_import_order(make_atlas_url: Callable[[],
             for i, group in enumerate(order):
                 atlas.import_data(source_data(group[0].source, group), sha256=str(i) * 64)
             cams = atlas.cameras()
-            results.append(dict(zip(cams["id"], cams["physical_id"])))
+            results.append(dict(zip(cams["id"], cams["physical_id"], strict=True)))
     assert results[0] == results[1] == results[2]
     assert results[0]["ccc:1"] == results[0]["bbb:1"] == "aaa:1"
 
@@ -182,7 +201,7 @@ def test_moving_a_camera_away_unlinks_it(atlas_url: str) -> None:
 def test_opening_something_that_is_not_an_atlas_fails_clearly(tmp_path: Path) -> None:
     text = tmp_path / "notes.gpkg"
     text.write_text("hello")
-    with pytest.raises(AtlasError, match="notes.gpkg"):
+    with pytest.raises(AtlasError, match=r"notes\.gpkg"):
         camatlas.open_atlas(text)
     with pytest.raises(AtlasError, match="no atlas here"):
         camatlas.open_atlas(tmp_path / "missing.gpkg", create=False)
@@ -229,7 +248,8 @@ def test_result_layers_round_trip_with_parameters(atlas_url: str, backend: str) 
 
     views = gpd.GeoDataFrame(
         {"camera_id": ["a", "b"], "range_m": [30.0, 50.0], "assumed": [True, False], "n": [1, 2]},
-        geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)], crs=4326,
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)],
+        crs=4326,
     )
     table = pd.DataFrame({"area": ["x", "y"], "share": [0.25, None]})
     with camatlas.open_atlas(atlas_url) as atlas:
@@ -248,8 +268,7 @@ def test_result_layers_round_trip_with_parameters(atlas_url: str, backend: str) 
         results = atlas.store.results().set_index("name")
         assert json.loads(results.loc["views", "parameters"]) == {"range_m": 40}
         assert results.loc["views", "geometry_type"] == "POLYGON"
-        with pytest.raises(AtlasError, match="reserved"):
-            with atlas.store.transaction():
-                atlas.store.write_result("cameras", views, {})
+        with pytest.raises(AtlasError, match="reserved"), atlas.store.transaction():
+            atlas.store.write_result("cameras", views, {})
     if backend == "gpkg":  # GDAL reads the result layer like any other.
         assert len(pyogrio.read_dataframe(atlas_url, layer="views")) == 2

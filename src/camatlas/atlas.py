@@ -40,7 +40,6 @@ EXPORT_FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "fgb": "FlatGeobuf", "cs
 """Export formats and the GDAL drivers that write them."""
 
 
-
 def read_file(
     path: str | Path,
     *,
@@ -196,8 +195,9 @@ class Atlas:
         options = {"layers": sorted(layers), "link_distance_m": link_distance_m}
         if table_options is not None:
             options["table"] = asdict(table_options)
-        summary = self.import_data(data, sha256=sha, options=options,
-                                   link_distance_m=link_distance_m)
+        summary = self.import_data(
+            data, sha256=sha, options=options, link_distance_m=link_distance_m
+        )
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -239,10 +239,17 @@ class Atlas:
             links = self._link(data, link_distance_m)
             self.store.add_source(record, report_rows(data.problems))
         return ImportSummary(
-            data.path, data.format, data.source, "imported",
-            cameras=counts["cameras"], streets=counts["streets"],
-            buildings=counts["buildings"], areas=counts["areas"], problems=counts["problems"],
-            rejected=list(data.rejected), links=links,
+            data.path,
+            data.format,
+            data.source,
+            "imported",
+            cameras=counts["cameras"],
+            streets=counts["streets"],
+            buildings=counts["buildings"],
+            areas=counts["areas"],
+            problems=counts["problems"],
+            rejected=list(data.rejected),
+            links=links,
         )
 
     def _link(self, data: SourceData, distance_m: float) -> int:
@@ -260,8 +267,10 @@ class Atlas:
         )
         margin = distance_m / 80_000.0  # degrees; generous up to about 70 degrees latitude
         bbox = (
-            new["lon"].min() - margin, new["lat"].min() - margin,
-            new["lon"].max() + margin, new["lat"].max() + margin,
+            new["lon"].min() - margin,
+            new["lat"].min() - margin,
+            new["lon"].max() + margin,
+            new["lat"].max() + margin,
         )
         candidates = self.store.camera_points(bbox)
         links = find_links(new, candidates, distance_m)
@@ -349,8 +358,12 @@ class Atlas:
             if format in ("geojson", "gpkg", "fgb"):
                 options["DESCRIPTION"] = f"camatlas {name}; OpenStreetMap data {OSM_ATTRIBUTION}"
             pyogrio.write_dataframe(
-                frame, out, layer=name, driver=EXPORT_FORMATS[format],
-                append=format == "gpkg" and out.exists(), layer_options=options,
+                frame,
+                out,
+                layer=name,
+                driver=EXPORT_FORMATS[format],
+                append=format == "gpkg" and out.exists(),
+                layer_options=options,
             )
         return layers
 

@@ -58,7 +58,8 @@ err = Console(stderr=True, highlight=False)
 AtlasOption = Annotated[
     str,
     typer.Option(
-        "--atlas", "-a",
+        "--atlas",
+        "-a",
         help=(
             "The atlas: a GeoPackage file (created when missing), e.g. city.gpkg, or a "
             "PostgreSQL/PostGIS URL, e.g. postgresql://user@host/db?schema=camatlas."
@@ -118,7 +119,9 @@ def _main(
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", help=f"Input format ({', '.join(FORMATS)}); detected when omitted."),
+    typer.Option(
+        "--format", "-f", help=f"Input format ({', '.join(FORMATS)}); detected when omitted."
+    ),
 ]
 LayersOption = Annotated[
     str,
@@ -165,19 +168,40 @@ SkipOption = Annotated[
 
 
 def _table_options(
-    lat: str | None, lon: str | None, x: str | None, y: str | None, wkt: str | None,
-    crs: str | None, id_column: str | None, column: list[str] | None, kind: str | None,
-    source_name: str | None, delimiter: str | None, skip_bad_rows: bool,
+    lat: str | None,
+    lon: str | None,
+    x: str | None,
+    y: str | None,
+    wkt: str | None,
+    crs: str | None,
+    id_column: str | None,
+    column: list[str] | None,
+    kind: str | None,
+    source_name: str | None,
+    delimiter: str | None,
+    skip_bad_rows: bool,
 ) -> TableOptions:
     columns: dict[str, str] = {}
     for item in column or []:
         name, sep, col = item.partition("=")
         if not sep or not col or name not in FIELDS:
-            raise _fail(f"--column {item!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}")
+            raise _fail(
+                f"--column {item!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}"
+            )
         columns[name] = col
     return TableOptions(
-        lat=lat, lon=lon, x=x, y=y, wkt=wkt, crs=crs, id=id_column, columns=columns,
-        kind=kind, source=source_name, skip_bad_rows=skip_bad_rows, delimiter=delimiter,
+        lat=lat,
+        lon=lon,
+        x=x,
+        y=y,
+        wkt=wkt,
+        crs=crs,
+        id=id_column,
+        columns=columns,
+        kind=kind,
+        source=source_name,
+        skip_bad_rows=skip_bad_rows,
+        delimiter=delimiter,
     )
 
 
@@ -199,15 +223,22 @@ class _FileProgress:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.progress.update(
-            self.task, description=f"{self.name}: {stage}", completed=done,
+            self.task,
+            description=f"{self.name}: {stage}",
+            completed=done,
             total=total if total > 0 else None,
         )
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     )
 
 
@@ -219,8 +250,13 @@ def _read_all(
     with _progress() as progress:
         for path in files:
             results.append(
-                read_file(path, format=format, layers=layers, table_options=options,
-                          progress=_FileProgress(progress, path.name))
+                read_file(
+                    path,
+                    format=format,
+                    layers=layers,
+                    table_options=options,
+                    progress=_FileProgress(progress, path.name),
+                )
             )
     return results
 
@@ -240,21 +276,36 @@ def _write_rejected(path: Path, rows: list[tuple[str, Rejected]]) -> None:
 
 @app.command("import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records."),
+    ],
     atlas: AtlasOption,
     format: FormatOption = None,
     layers: LayersOption = ",".join(LAYERS),
-    lat: LatOption = None, lon: LonOption = None, x: XOption = None, y: YOption = None,
-    wkt: WktOption = None, crs: CrsOption = None, id_column: IdOption = None,
-    column: ColumnOption = None, kind: KindOption = None, source_name: SourceOption = None,
-    delimiter: DelimiterOption = None, skip_bad_rows: SkipOption = False,
+    lat: LatOption = None,
+    lon: LonOption = None,
+    x: XOption = None,
+    y: YOption = None,
+    wkt: WktOption = None,
+    crs: CrsOption = None,
+    id_column: IdOption = None,
+    column: ColumnOption = None,
+    kind: KindOption = None,
+    source_name: SourceOption = None,
+    delimiter: DelimiterOption = None,
+    skip_bad_rows: SkipOption = False,
     rejected: Annotated[
         Path | None,
-        typer.Option(help="Where --skip-bad-rows writes rejected rows (CSV). Default: beside the atlas."),
+        typer.Option(
+            help="Where --skip-bad-rows writes rejected rows (CSV). Default: beside the atlas."
+        ),
     ] = None,
     link_distance: Annotated[
         float,
-        typer.Option(help="Link cameras of different sources within this distance as one (metres)."),
+        typer.Option(
+            help="Link cameras of different sources within this distance as one (metres)."
+        ),
     ] = DEFAULT_LINK_DISTANCE_M,
     as_json: JsonOption = False,
 ) -> None:
@@ -264,8 +315,9 @@ def import_(
     the atlas has already seen (same SHA-256) changes nothing.
     """
     with _errors():
-        options = _table_options(lat, lon, x, y, wkt, crs, id_column, column, kind,
-                                 source_name, delimiter, skip_bad_rows)
+        options = _table_options(
+            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter, skip_bad_rows
+        )
         chosen = _layers(layers)
         with open_atlas(atlas) as at:
             todo: list[Path] = []
@@ -280,8 +332,11 @@ def import_(
             datas = _read_all(todo, format, chosen, options)
             for path, data in zip(todo, datas, strict=True):
                 opts = {"layers": sorted(chosen), "link_distance_m": link_distance}
-                summaries.append(at.import_data(data, sha256=shas[path], options=opts,
-                                                link_distance_m=link_distance))
+                summaries.append(
+                    at.import_data(
+                        data, sha256=shas[path], options=opts, link_distance_m=link_distance
+                    )
+                )
             rejected_rows = [(Path(s.path).name, r) for s in summaries for r in s.rejected]
             rejected_path = None
             if skip_bad_rows and rejected_rows:
@@ -289,20 +344,40 @@ def import_(
                 _write_rejected(rejected_path, rejected_rows)
             total = at.store.count("cameras")
     if as_json:
-        out.print_json(data={
-            "atlas": _shown(atlas), "imports": [s.as_dict() for s in summaries],
-            "cameras": total,
-            "rejected_file": str(rejected_path) if rejected_path else None,
-        })
+        out.print_json(
+            data={
+                "atlas": _shown(atlas),
+                "imports": [s.as_dict() for s in summaries],
+                "cameras": total,
+                "rejected_file": str(rejected_path) if rejected_path else None,
+            }
+        )
         return
     table = Table(title=f"Imported into {_shown(atlas)}", title_justify="left")
-    for name in ("file", "status", "cameras", "streets", "buildings", "areas", "tag problems",
-                 "skipped", "links"):
+    for name in (
+        "file",
+        "status",
+        "cameras",
+        "streets",
+        "buildings",
+        "areas",
+        "tag problems",
+        "skipped",
+        "links",
+    ):
         table.add_column(name, justify="left" if name in ("file", "status") else "right")
     for s in summaries:
-        table.add_row(Text(Path(s.path).name), s.status, str(s.cameras), str(s.streets),
-                      str(s.buildings), str(s.areas), str(s.problems), str(len(s.rejected)),
-                      str(s.links))
+        table.add_row(
+            Text(Path(s.path).name),
+            s.status,
+            str(s.cameras),
+            str(s.streets),
+            str(s.buildings),
+            str(s.areas),
+            str(s.problems),
+            str(len(s.rejected)),
+            str(s.links),
+        )
     out.print(table)
     out.print(f"The atlas now holds {total} camera records.")
     if rejected_path:
@@ -315,39 +390,78 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Input files to check.")],
     format: FormatOption = None,
     layers: LayersOption = ",".join(LAYERS),
-    lat: LatOption = None, lon: LonOption = None, x: XOption = None, y: YOption = None,
-    wkt: WktOption = None, crs: CrsOption = None, id_column: IdOption = None,
-    column: ColumnOption = None, kind: KindOption = None, source_name: SourceOption = None,
-    delimiter: DelimiterOption = None, skip_bad_rows: SkipOption = False,
+    lat: LatOption = None,
+    lon: LonOption = None,
+    x: XOption = None,
+    y: YOption = None,
+    wkt: WktOption = None,
+    crs: CrsOption = None,
+    id_column: IdOption = None,
+    column: ColumnOption = None,
+    kind: KindOption = None,
+    source_name: SourceOption = None,
+    delimiter: DelimiterOption = None,
+    skip_bad_rows: SkipOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Dry run: read files and say what would be imported and what could not be read."""
     with _errors():
-        options = _table_options(lat, lon, x, y, wkt, crs, id_column, column, kind,
-                                 source_name, delimiter, skip_bad_rows)
+        options = _table_options(
+            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter, skip_bad_rows
+        )
         datas = _read_all(files, format, _layers(layers), options)
     results: list[dict[str, Any]] = []
     for data in datas:
         report = report_rows(data.problems)
-        results.append({
-            "path": data.path, "format": data.format, "source": data.source, **data.counts(),
-            "report": [{"key": r.key, "value": r.value, "reason": r.reason, "count": r.count,
-                        "examples": json.loads(r.example_ids)} for r in report],
-            "rejected_rows": [{"where": r.where, "value": r.value, "reason": r.reason}
-                              for r in data.rejected],
-        })
+        results.append(
+            {
+                "path": data.path,
+                "format": data.format,
+                "source": data.source,
+                **data.counts(),
+                "report": [
+                    {
+                        "key": r.key,
+                        "value": r.value,
+                        "reason": r.reason,
+                        "count": r.count,
+                        "examples": json.loads(r.example_ids),
+                    }
+                    for r in report
+                ],
+                "rejected_rows": [
+                    {"where": r.where, "value": r.value, "reason": r.reason} for r in data.rejected
+                ],
+            }
+        )
     if as_json:
         out.print_json(data={"files": results})
         return
     for res in results:
-        out.print(Text(f"{res['path']} ({res['format']}): {res['cameras']} cameras, "
-                       f"{res['streets']} streets, {res['buildings']} buildings would be imported"))
+        out.print(
+            Text(
+                f"{res['path']} ({res['format']}): {res['cameras']} cameras, "
+                f"{res['streets']} streets, {res['buildings']} buildings would be imported"
+            )
+        )
         if res["report"]:
-            table = Table("key", "value", "count", "what camatlas did", "examples",
-                          title="Tag values not interpreted", title_justify="left")
+            table = Table(
+                "key",
+                "value",
+                "count",
+                "what camatlas did",
+                "examples",
+                title="Tag values not interpreted",
+                title_justify="left",
+            )
             for r in res["report"][:30]:
-                table.add_row(Text(r["key"]), Text(r["value"]), str(r["count"]), Text(r["reason"]),
-                              Text(", ".join(r["examples"][:3])))
+                table.add_row(
+                    Text(r["key"]),
+                    Text(r["value"]),
+                    str(r["count"]),
+                    Text(r["reason"]),
+                    Text(", ".join(r["examples"][:3])),
+                )
             out.print(table)
         if res["rejected_rows"]:
             out.print(f"{len(res['rejected_rows'])} rows/elements skipped, e.g.:")
@@ -374,25 +488,40 @@ def stats(atlas: AtlasOption, as_json: JsonOption = False) -> None:
         out.print_json(data=result)
         return
     total = result["cameras"]
-    out.print(Text(
-        f"{_shown(atlas)}: {total} camera records ({result['physical_cameras']} physical cameras, "
-        f"{result['linked_pairs']} linked pairs across sources), {result['streets']} streets, "
-        f"{result['buildings']} buildings, {result['areas']} areas, "
-        f"from {result['sources']} imports"
-    ))
-    for name in ("by_kind", "by_camera_type", "by_surveillance", "by_zone", "by_operator",
-                 "by_source"):
-        out.print(_breakdown_table(name.replace("by_", "by ").replace("_", " "), result[name], total))
+    out.print(
+        Text(
+            f"{_shown(atlas)}: {total} camera records "
+            f"({result['physical_cameras']} physical cameras, "
+            f"{result['linked_pairs']} linked pairs across sources), {result['streets']} streets, "
+            f"{result['buildings']} buildings, {result['areas']} areas, "
+            f"from {result['sources']} imports"
+        )
+    )
+    for name in (
+        "by_kind",
+        "by_camera_type",
+        "by_surveillance",
+        "by_zone",
+        "by_operator",
+        "by_source",
+    ):
+        out.print(
+            _breakdown_table(name.replace("by_", "by ").replace("_", " "), result[name], total)
+        )
     out.print(_breakdown_table("direction", result["direction"], total))
-    out.print(f"Tag values not interpreted, or defaults assumed: {result['tag_problems']} "
-              "(see the normalization_report table, or `camatlas validate FILE`).")
+    out.print(
+        f"Tag values not interpreted, or defaults assumed: {result['tag_problems']} "
+        "(see the normalization_report table, or `camatlas validate FILE`)."
+    )
     out.print(f"Known cameras only. OpenStreetMap data {OSM_ATTRIBUTION}.")
 
 
 @app.command()
 def export(
     atlas: AtlasOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (replaced if present).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write (replaced if present).")
+    ],
     format: Annotated[
         str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORT_FORMATS)}.")
     ] = "geojson",
@@ -403,8 +532,12 @@ def export(
     """Export the atlas: GeoJSON, CSV or FlatGeobuf (one layer), or GeoPackage (all layers)."""
     with _errors(), open_atlas(atlas, create=False) as at:
         written = at.export(output, format, layer=layer)
-    out.print(Text(f"Wrote {', '.join(written)} to {output}. "
-                   f"OpenStreetMap data {OSM_ATTRIBUTION}: keep this attribution."))
+    out.print(
+        Text(
+            f"Wrote {', '.join(written)} to {output}. "
+            f"OpenStreetMap data {OSM_ATTRIBUTION}: keep this attribution."
+        )
+    )
 
 
 @app.command()
@@ -416,12 +549,18 @@ def fetch(
     area: Annotated[str | None, typer.Option(help="Name of an OSM area, e.g. 'Porto'.")] = None,
     endpoint: Annotated[
         str | None,
-        typer.Option(help="Overpass API endpoint (default: $CAMATLAS_OVERPASS_URL or overpass-api.de)."),
+        typer.Option(
+            help="Overpass API endpoint (default: $CAMATLAS_OVERPASS_URL or overpass-api.de)."
+        ),
     ] = None,
-    cameras_only: Annotated[bool, typer.Option(help="Fetch cameras only, not streets and buildings.")] = False,
+    cameras_only: Annotated[
+        bool, typer.Option(help="Fetch cameras only, not streets and buildings.")
+    ] = False,
     save: Annotated[
         Path | None,
-        typer.Option(help="Where to keep the raw response (default: beside the atlas, timestamped)."),
+        typer.Option(
+            help="Where to keep the raw response (default: beside the atlas, timestamped)."
+        ),
     ] = None,
     timeout: Annotated[int, typer.Option(help="Server-side query timeout in seconds.")] = 180,
 ) -> None:
@@ -440,7 +579,9 @@ def fetch(
             try:
                 w, s, e, n = (float(v) for v in bbox.split(","))
             except ValueError:
-                raise _fail(f"--bbox {bbox!r}: expected four numbers WEST,SOUTH,EAST,NORTH") from None
+                raise _fail(
+                    f"--bbox {bbox!r}: expected four numbers WEST,SOUTH,EAST,NORTH"
+                ) from None
             box = (w, s, e, n)
         layers = ("cameras",) if cameras_only else LAYERS
         query = build_query(bbox=box, area=area, layers=layers, timeout_s=timeout)
@@ -452,8 +593,12 @@ def fetch(
         target.write_bytes(payload)
         with open_atlas(atlas) as at:
             summary = at.import_file(target, layers=layers)
-    out.print(Text(f"Saved the response to {target}; {summary.status}: {summary.cameras} cameras, "
-                   f"{summary.streets} streets, {summary.buildings} buildings."))
+    out.print(
+        Text(
+            f"Saved the response to {target}; {summary.status}: {summary.cameras} cameras, "
+            f"{summary.streets} streets, {summary.buildings} buildings."
+        )
+    )
 
 
 @app.command("copy")
@@ -467,7 +612,9 @@ def copy_(
     ],
     replace: Annotated[
         bool,
-        typer.Option("--replace", help="Overwrite an atlas that already holds data at DESTINATION."),
+        typer.Option(
+            "--replace", help="Overwrite an atlas that already holds data at DESTINATION."
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -493,13 +640,19 @@ def sight(
     atlas: AtlasOption,
     range_m: Annotated[
         float | None,
-        typer.Option("--range", help="Range of every camera in metres (default: its tag, else "
-                     "the default for its type, zone and mount)."),
+        typer.Option(
+            "--range",
+            help="Range of every camera in metres (default: its tag, else "
+            "the default for its type, zone and mount).",
+        ),
     ] = None,
     width: Annotated[
         float | None,
-        typer.Option("--width", help="Width of view of every camera in degrees (its lens, for "
-                     "domes and panning cameras)."),
+        typer.Option(
+            "--width",
+            help="Width of view of every camera in degrees (its lens, for "
+            "domes and panning cameras).",
+        ),
     ] = None,
     no_occlusion: Annotated[
         bool, typer.Option("--no-occlusion", help="Do not cut views by building footprints.")
@@ -510,8 +663,10 @@ def sight(
     ] = False,
     resolution: Annotated[
         int | None,
-        typer.Option("--resolution", help="Assumed horizontal resolution in pixels, for the DORI "
-                     "zones (default 1920)."),
+        typer.Option(
+            "--resolution",
+            help="Assumed horizontal resolution in pixels, for the DORI zones (default 1920).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -526,24 +681,33 @@ def sight(
 
     with _errors():
         params = SightParameters(
-            range_m=range_m, width_deg=width, occlusion=not no_occlusion,
+            range_m=range_m,
+            width_deg=width,
+            occlusion=not no_occlusion,
             include_indoor=include_indoor,
             resolution_px=DEFAULT_RESOLUTION_PX if resolution is None else resolution,
         )
         with open_atlas(atlas, create=False) as at, _progress() as progress:
             views = compute_sight(at, params, progress=_FileProgress(progress, "sight"))
             total = at.store.count("cameras")
-        result = {"atlas": _shown(atlas), "camera_records": total, **summarize(views),
-                  "crs": views.crs.to_string() if views.crs else None,
-                  "layers": ["views", "view_zones"], "parameters": params.as_dict()}
+        result = {
+            "atlas": _shown(atlas),
+            "camera_records": total,
+            **summarize(views),
+            "crs": views.crs.to_string() if views.crs else None,
+            "layers": ["views", "view_zones"],
+            "parameters": params.as_dict(),
+        }
     if as_json:
         out.print_json(data=result)
         return
-    out.print(Text(
-        f"{_shown(atlas)}: views of {result['cameras_with_views']} of {total} camera records "
-        f"({result['full_circle']} full discs, {result['on_wall']} on a building's wall); "
-        f"{result['assumed']} used a default width or range."
-    ))
+    out.print(
+        Text(
+            f"{_shown(atlas)}: views of {result['cameras_with_views']} of {total} camera records "
+            f"({result['full_circle']} full discs, {result['on_wall']} on a building's wall); "
+            f"{result['assumed']} used a default width or range."
+        )
+    )
     out.print("Area in view (overlaps counted once):")
     table = Table(show_header=False, box=None)
     table.add_column("level")
@@ -552,8 +716,12 @@ def sight(
     for level, km2 in result["area_by_level_km2"].items():
         table.add_row(f"  best {level}", f"{km2:.4f} km²")
     out.print(table)
-    out.print(Text(f"Stored as layers views and view_zones ({result['crs']} for the computation, "
-                   "WGS 84 in the atlas). Defaults and their sources: docs/method.md."))
+    out.print(
+        Text(
+            f"Stored as layers views and view_zones ({result['crs']} for the computation, "
+            "WGS 84 in the atlas). Defaults and their sources: docs/method.md."
+        )
+    )
     out.print(f"Known cameras only. OpenStreetMap data {OSM_ATTRIBUTION}.")
 
 
@@ -562,27 +730,33 @@ def measure(
     atlas: AtlasOption,
     by: Annotated[
         str | None,
-        typer.Option(help="Aggregate by admin boundaries (admin, admin:LEVEL), user polygons "
-                     "(geojson:FILE.geojson with a name property) or H3 cells (h3:9)."),
+        typer.Option(
+            help="Aggregate by admin boundaries (admin, admin:LEVEL), user polygons "
+            "(geojson:FILE.geojson with a name property) or H3 cells (h3:9)."
+        ),
     ] = None,
     admin_level: Annotated[
         int | None, typer.Option(help="admin_level for --by admin (default: the most detailed).")
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option(help="Surveillance kinds counted, comma-separated, e.g. camera,alpr "
-                     "(default: all)."),
+        typer.Option(
+            help="Surveillance kinds counted, comma-separated, e.g. camera,alpr (default: all)."
+        ),
     ] = None,
     samples: Annotated[
         int,
-        typer.Option(help="Draws of the unknown view parameters for an uncertainty range "
-                     "(0: none)."),
+        typer.Option(
+            help="Draws of the unknown view parameters for an uncertainty range (0: none)."
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
     completeness: Annotated[
         float,
-        typer.Option(help="Share of real cameras that are mapped, e.g. 0.63; density estimates "
-                     "= counted / completeness."),
+        typer.Option(
+            help="Share of real cameras that are mapped, e.g. 0.63; density estimates "
+            "= counted / completeness."
+        ),
     ] = 1.0,
     range_m: Annotated[
         float | None, typer.Option("--range", help="Range of every camera's view, metres.")
@@ -608,9 +782,12 @@ def measure(
         str | None, typer.Option(help="Column of --population matching a polygon property.")
     ] = None,
     rank_by: Annotated[
-        str, typer.Option(help="Rank areas by cameras_per_km2, watched_share, "
-                          "cameras_per_street_km, cameras_per_1000_residents, "
-                          "watched_m_per_street_km or cameras.")
+        str,
+        typer.Option(
+            help="Rank areas by cameras_per_km2, watched_share, "
+            "cameras_per_street_km, cameras_per_1000_residents, "
+            "watched_m_per_street_km or cameras."
+        ),
     ] = "cameras_per_km2",
     min_blind: Annotated[
         float, typer.Option(help="Shortest unwatched stretch reported as a blind spot, metres.")
@@ -631,97 +808,157 @@ def measure(
 
     with _errors():
         params = SightParameters(
-            range_m=range_m, width_deg=width, occlusion=not no_occlusion,
+            range_m=range_m,
+            width_deg=width,
+            occlusion=not no_occlusion,
             include_indoor=include_indoor,
         )
         kinds = None if kind is None else [k.strip() for k in kind.split(",") if k.strip()]
         with open_atlas(atlas, create=False) as at, _progress() as progress:
             result = run_measure(
-                at, by=by, params=params, samples=samples, seed=seed,
-                completeness=completeness, kinds=kinds, admin_level=admin_level,
-                population=population, population_key=population_key, rank_by=rank_by,
-                min_blind_m=min_blind, progress=_FileProgress(progress, "measure"),
+                at,
+                by=by,
+                params=params,
+                samples=samples,
+                seed=seed,
+                completeness=completeness,
+                kinds=kinds,
+                admin_level=admin_level,
+                population=population,
+                population_key=population_key,
+                rank_by=rank_by,
+                min_blind_m=min_blind,
+                progress=_FileProgress(progress, "measure"),
             )
     if as_json:
         out.print_json(data=result.as_dict())
         return
     s = result.summary
     share = s["watched_share"]
-    out.print(Text(
-        f"{_shown(atlas)}: known cameras only. {s['cameras_total']} physical cameras counted "
-        f"({s['camera_records']} records; records of different sources linked as one camera "
-        f"count once; kinds: {', '.join(s['kinds']) or 'none'})."
-    ))
-    out.print(Text(
-        f"Streets: {s['streets']} ways, {s['street_length_m'] / 1000:.1f} km; watched "
-        f"{s['watched_length_m'] / 1000:.2f} km"
-        + (f" = {100 * share:.1f}% ({s['watched_m_per_street_km']:.0f} m per km of street)"
-           if share is not None and share == share else "")
-        + f", by {s['cameras_watching_streets']} cameras."
-    ))
-    out.print(Text(
-        "Best level in view: " + ", ".join(
-            f"{level} {s[f'watched_m_{level}'] / 1000:.2f} km"
-            for level in ("identification", "recognition", "observation", "detection")
+    out.print(
+        Text(
+            f"{_shown(atlas)}: known cameras only. {s['cameras_total']} physical cameras counted "
+            f"({s['camera_records']} records; records of different sources linked as one camera "
+            f"count once; kinds: {', '.join(s['kinds']) or 'none'})."
         )
-    ))
+    )
+    out.print(
+        Text(
+            f"Streets: {s['streets']} ways, {s['street_length_m'] / 1000:.1f} km; watched "
+            f"{s['watched_length_m'] / 1000:.2f} km"
+            + (
+                f" = {100 * share:.1f}% ({s['watched_m_per_street_km']:.0f} m per km of street)"
+                if share is not None and share == share
+                else ""
+            )
+            + f", by {s['cameras_watching_streets']} cameras."
+        )
+    )
+    out.print(
+        Text(
+            "Best level in view: "
+            + ", ".join(
+                f"{level} {s[f'watched_m_{level}'] / 1000:.2f} km"
+                for level in ("identification", "recognition", "observation", "detection")
+            )
+        )
+    )
+
     def _num(value: object, digits: int = 2) -> str:
         return "-" if value is None or value != value else f"{value:.{digits}f}"
 
-    out.print(Text(
-        f"Street land {s['area_km2']:.2f} km² holds {s['cameras']} cameras: "
-        f"{_num(s['cameras_per_km2'])} per km², {_num(s['cameras_per_street_km'], 3)} per km "
-        f"of street" + (f", {_num(s['cameras_per_1000_residents'])} per 1,000 residents"
-                        if s["cameras_per_1000_residents"] is not None else "") + "."
-    ))
+    out.print(
+        Text(
+            f"Street land {s['area_km2']:.2f} km² holds {s['cameras']} cameras: "
+            f"{_num(s['cameras_per_km2'])} per km², {_num(s['cameras_per_street_km'], 3)} per km "
+            f"of street"
+            + (
+                f", {_num(s['cameras_per_1000_residents'])} per 1,000 residents"
+                if s["cameras_per_1000_residents"] is not None
+                else ""
+            )
+            + "."
+        )
+    )
     c = s["completeness"]
     if c["factor"] < 1:
-        out.print(Text(
-            f"Estimated with completeness {c['factor']:g} (counted / {c['factor']:g}): "
-            f"{c['estimated_cameras']:.0f} cameras, "
-            f"{_num(c['estimated_cameras_per_km2'])} per km², "
-            f"{_num(c['estimated_cameras_per_street_km'], 3)} per km of street."
-        ))
-    if result.uncertainty and result.uncertainty["watched_share"]["median"] == (
-        result.uncertainty["watched_share"]["median"]  # NaN when there is no street
+        out.print(
+            Text(
+                f"Estimated with completeness {c['factor']:g} (counted / {c['factor']:g}): "
+                f"{c['estimated_cameras']:.0f} cameras, "
+                f"{_num(c['estimated_cameras_per_km2'])} per km², "
+                f"{_num(c['estimated_cameras_per_street_km'], 3)} per km of street."
+            )
+        )
+    if (
+        result.uncertainty
+        and result.uncertainty["watched_share"]["median"]
+        == (
+            result.uncertainty["watched_share"]["median"]  # NaN when there is no street
+        )
     ):
         u = result.uncertainty["watched_share"]
-        out.print(Text(
-            f"Uncertainty over {result.uncertainty['samples']} draws of unknown view parameters "
-            f"(seed {result.uncertainty['seed']}): watched share median "
-            f"{_num(100 * u['median'], 1)}%, 5-95% range {_num(100 * u['p5'], 1)}-"
-            f"{_num(100 * u['p95'], 1)}%."
-        ))
+        out.print(
+            Text(
+                f"Uncertainty over {result.uncertainty['samples']} draws "
+                "of unknown view parameters "
+                f"(seed {result.uncertainty['seed']}): watched share median "
+                f"{_num(100 * u['median'], 1)}%, 5-95% range {_num(100 * u['p5'], 1)}-"
+                f"{_num(100 * u['p95'], 1)}%."
+            )
+        )
     if result.parameters.get("by"):
-        table = Table(title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}",
-                      title_justify="left")
-        for name in ("rank", "area", "km²", "cameras", "per km²", "per street km",
-                     "per 1,000 res.", "watched"):
+        table = Table(
+            title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}", title_justify="left"
+        )
+        for name in (
+            "rank",
+            "area",
+            "km²",
+            "cameras",
+            "per km²",
+            "per street km",
+            "per 1,000 res.",
+            "watched",
+        ):
             table.add_column(name, justify="left" if name == "area" else "right")
         for row in result.by_area.head(top).itertuples():
             table.add_row(
-                str(row.rank), Text(str(row.name)), f"{row.area_km2:.2f}", str(row.cameras),
-                _num(row.cameras_per_km2), _num(row.cameras_per_street_km, 3),
+                str(row.rank),
+                Text(str(row.name)),
+                f"{row.area_km2:.2f}",
+                str(row.cameras),
+                _num(row.cameras_per_km2),
+                _num(row.cameras_per_street_km, 3),
                 _num(row.cameras_per_1000_residents),
-                "-" if row.watched_share != row.watched_share
+                "-"
+                if row.watched_share != row.watched_share
                 else f"{100 * row.watched_share:.1f}%",
             )
         out.print(table)
     b = s["blind_spots"]
-    out.print(Text(f"Blind spots: {b['count']} unwatched stretches of at least "
-                   f"{b['min_length_m']:g} m, {b['length_m'] / 1000:.1f} km in all."))
+    out.print(
+        Text(
+            f"Blind spots: {b['count']} unwatched stretches of at least "
+            f"{b['min_length_m']:g} m, {b['length_m'] / 1000:.1f} km in all."
+        )
+    )
     a = s["assumptions"]
-    out.print(Text(
-        f"Assumptions: range from defaults for {a['range_from_default']} of "
-        f"{a['cameras_with_views']} "
-        f"cameras, width for {a['width_from_default']}; {a['full_circle']} seen as full circles "
-        f"(dome/panning or direction unknown); occlusion by buildings "
-        f"{'on' if a['occlusion_by_buildings'] else 'off'}; indoor cameras counted, "
-        f"{'with' if a['indoor_cameras_included'] else 'without'} views. Street length counts "
-        "streets people use (see docs/method.md); the area is the street land."
-    ))
-    out.print(Text(f"Written to {_shown(atlas)}: layers street_coverage, measure_by_area, "
-                   "blind_spots."))
+    out.print(
+        Text(
+            f"Assumptions: range from defaults for {a['range_from_default']} of "
+            f"{a['cameras_with_views']} "
+            f"cameras, width for {a['width_from_default']}; "
+            f"{a['full_circle']} seen as full circles "
+            f"(dome/panning or direction unknown); occlusion by buildings "
+            f"{'on' if a['occlusion_by_buildings'] else 'off'}; indoor cameras counted, "
+            f"{'with' if a['indoor_cameras_included'] else 'without'} views. Street length counts "
+            "streets people use (see docs/method.md); the area is the street land."
+        )
+    )
+    out.print(
+        Text(f"Written to {_shown(atlas)}: layers street_coverage, measure_by_area, blind_spots.")
+    )
     out.print(f"Known cameras only. OpenStreetMap data {OSM_ATTRIBUTION}.")
 
 
@@ -737,8 +974,10 @@ def route_(
     ] = "walk",
     max_detour: Annotated[
         float | None,
-        typer.Option(help="Leave out routes longer than the shortest by more than this share "
-                     "(0.5 = at most 50% longer). Default: no limit."),
+        typer.Option(
+            help="Leave out routes longer than the shortest by more than this share "
+            "(0.5 = at most 50% longer). Default: no limit."
+        ),
     ] = None,
     max_snap: Annotated[
         float, typer.Option(help="Refuse a point farther than this from a usable street, metres.")
@@ -760,34 +999,50 @@ def route_(
         end = parse_lat_lon(destination, "--to")
         with open_atlas(atlas, create=False) as at:
             graph = build_graph(at, profile)
-            options = graph.least_watched(start, end, max_detour=max_detour,
-                                          max_snap_m=max_snap)
+            options = graph.least_watched(start, end, max_detour=max_detour, max_snap_m=max_snap)
     if as_json:
-        out.print_json(data={
-            "profile": profile,
-            "routes": [o.as_dict() for o in options],
-            "origin_snap_m": round(options[0].origin_snap_m, 2),
-            "destination_snap_m": round(options[0].destination_snap_m, 2),
-            "max_detour": max_detour,
-            "views": graph.views_source,
-            "note": "known cameras only",
-            "attribution": f"OpenStreetMap data {OSM_ATTRIBUTION}",
-        })
+        out.print_json(
+            data={
+                "profile": profile,
+                "routes": [o.as_dict() for o in options],
+                "origin_snap_m": round(options[0].origin_snap_m, 2),
+                "destination_snap_m": round(options[0].destination_snap_m, 2),
+                "max_detour": max_detour,
+                "views": graph.views_source,
+                "note": "known cameras only",
+                "attribution": f"OpenStreetMap data {OSM_ATTRIBUTION}",
+            }
+        )
         return
-    table = Table(title=f"{len(options)} {profile} route(s), shortest first, least watched last",
-                  title_justify="left")
+    table = Table(
+        title=f"{len(options)} {profile} route(s), shortest first, least watched last",
+        title_justify="left",
+    )
     for name in ("#", "length", "detour", "in view", "share in view", "cameras"):
         table.add_column(name, justify="right")
     for i, o in enumerate(options, 1):
-        table.add_row(str(i), f"{o.length_m:,.0f} m",
-                      f"+{o.detour_m:,.0f} m ({100 * o.detour_ratio:.0f}%)",
-                      f"{o.watched_m:,.0f} m", f"{100 * o.watched_share:.0f}%", str(len(o.cameras)))
+        table.add_row(
+            str(i),
+            f"{o.length_m:,.0f} m",
+            f"+{o.detour_m:,.0f} m ({100 * o.detour_ratio:.0f}%)",
+            f"{o.watched_m:,.0f} m",
+            f"{100 * o.watched_share:.0f}%",
+            str(len(o.cameras)),
+        )
     out.print(table)
-    out.print(Text(f"Start and end moved {options[0].origin_snap_m:,.0f} m and "
-                   f"{options[0].destination_snap_m:,.0f} m onto the nearest streets. "
-                   "Use --json for the route geometries."))
-    out.print(Text(f"Known cameras only; views: {graph.views_source}. "
-                   f"OpenStreetMap data {OSM_ATTRIBUTION}."))
+    out.print(
+        Text(
+            f"Start and end moved {options[0].origin_snap_m:,.0f} m and "
+            f"{options[0].destination_snap_m:,.0f} m onto the nearest streets. "
+            "Use --json for the route geometries."
+        )
+    )
+    out.print(
+        Text(
+            f"Known cameras only; views: {graph.views_source}. "
+            f"OpenStreetMap data {OSM_ATTRIBUTION}."
+        )
+    )
 
 
 @app.command("exposure")
@@ -810,17 +1065,27 @@ def exposure_(
     with _errors(), open_atlas(atlas, create=False) as at:
         result = track_exposure(at, track, speed_kmh=speed)
     if as_json:
-        out.print_json(data={**result, "note": "known cameras only",
-                             "attribution": f"OpenStreetMap data {OSM_ATTRIBUTION}"})
+        out.print_json(
+            data={
+                **result,
+                "note": "known cameras only",
+                "attribution": f"OpenStreetMap data {OSM_ATTRIBUTION}",
+            }
+        )
         return
-    out.print(Text(
-        f"{result['length_m']:,.0f} m, {result['seconds'] / 60:.1f} min at {speed:g} km/h: "
-        f"{result['watched_m']:,.0f} m in view ({100 * result['watched_share']:.0f}%), "
-        f"{result['seconds_in_view'] / 60:.1f} min, by {result['cameras']} distinct cameras; "
-        f"{len(result['stretches']['features'])} watched stretches."
-    ))
-    for key, title in (("by_operator", "by operator"), ("by_surveillance", "by surveillance"),
-                       ("by_level", "by best DORI level")):
+    out.print(
+        Text(
+            f"{result['length_m']:,.0f} m, {result['seconds'] / 60:.1f} min at {speed:g} km/h: "
+            f"{result['watched_m']:,.0f} m in view ({100 * result['watched_share']:.0f}%), "
+            f"{result['seconds_in_view'] / 60:.1f} min, by {result['cameras']} distinct cameras; "
+            f"{len(result['stretches']['features'])} watched stretches."
+        )
+    )
+    for key, title in (
+        ("by_operator", "by operator"),
+        ("by_surveillance", "by surveillance"),
+        ("by_level", "by best DORI level"),
+    ):
         table = Table(title=title, title_justify="left")
         table.add_column("")
         if key != "by_level":
@@ -829,11 +1094,13 @@ def exposure_(
         table.add_column("seconds", justify="right")
         for name, row in result[key].items():
             cells = [str(row["cameras"])] if key != "by_level" else []
-            table.add_row(Text(name), *cells, f"{row['watched_m']:,.0f} m",
-                          f"{row['seconds_in_view']:,.0f}")
+            table.add_row(
+                Text(name), *cells, f"{row['watched_m']:,.0f} m", f"{row['seconds_in_view']:,.0f}"
+            )
         out.print(table)
-    out.print(Text(f"Known cameras only; views: {result['views']}. "
-                   f"OpenStreetMap data {OSM_ATTRIBUTION}."))
+    out.print(
+        Text(f"Known cameras only; views: {result['views']}. OpenStreetMap data {OSM_ATTRIBUTION}.")
+    )
 
 
 @app.command()
@@ -847,17 +1114,21 @@ def serve(
     ] = 8000,
     basemap: Annotated[
         str | None,
-        typer.Option(help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}"
-                     ".png, drawn under the atlas. Default: the atlas's own streets and "
-                     "buildings (works offline)."),
+        typer.Option(
+            help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}"
+            ".png, drawn under the atlas. Default: the atlas's own streets and "
+            "buildings (works offline)."
+        ),
     ] = None,
     basemap_attribution: Annotated[
         str | None, typer.Option(help="Attribution text of the --basemap tiles.")
     ] = None,
     cors_origin: Annotated[
         list[str] | None,
-        typer.Option(help="Allow the API to be called from pages of this origin "
-                     "(e.g. https://example.org); repeatable. Default: no cross-origin calls."),
+        typer.Option(
+            help="Allow the API to be called from pages of this origin "
+            "(e.g. https://example.org); repeatable. Default: no cross-origin calls."
+        ),
     ] = None,
 ) -> None:
     """Serve the web map and the HTTP API of an atlas (read-only) until Ctrl+C.
@@ -872,16 +1143,30 @@ def serve(
     if basemap is not None and not basemap.startswith(("https://", "http://")):
         raise _fail(f"--basemap {basemap!r}: expected an http(s) URL with {{z}}/{{x}}/{{y}}")
     settings = ServerSettings(
-        atlas=atlas, host=host, port=port, basemap=basemap,
-        basemap_attribution=basemap_attribution, cors_origins=tuple(cors_origin or ()),
+        atlas=atlas,
+        host=host,
+        port=port,
+        basemap=basemap,
+        basemap_attribution=basemap_attribution,
+        cors_origins=tuple(cors_origin or ()),
     )
 
     def listening(server: RunningServer) -> None:
-        out.print(Text(f"Serving the map of {_shown(atlas)} at {server.url}/ "
-                       f"(API docs: {server.url}/docs). Press Ctrl+C to stop."), soft_wrap=True)
+        out.print(
+            Text(
+                f"Serving the map of {_shown(atlas)} at {server.url}/ "
+                f"(API docs: {server.url}/docs). Press Ctrl+C to stop."
+            ),
+            soft_wrap=True,
+        )
         if host not in ("127.0.0.1", "localhost", "::1"):
-            err.print(Text(f"warning: listening on {host}: anyone who can reach this machine "
-                           "can read the atlas."), soft_wrap=True)
+            err.print(
+                Text(
+                    f"warning: listening on {host}: anyone who can reach this machine "
+                    "can read the atlas."
+                ),
+                soft_wrap=True,
+            )
         sys.stdout.flush()
 
     with _errors():
@@ -894,4 +1179,3 @@ def main() -> None:
         app()
     except BrokenPipeError:  # e.g. `camatlas stats --json | head`
         sys.stderr.close()
-

@@ -49,6 +49,7 @@ def find_links(
     """
     if distance_m <= 0 or new.empty or candidates.empty:
         return []
+
     # A local equirectangular projection per point finds candidate pairs; the
     # slack of 1% covers its error at these distances before the exact check.
     def project(frame: pd.DataFrame) -> np.ndarray:
@@ -63,8 +64,10 @@ def find_links(
     a = new.iloc[i_new].reset_index(drop=True)
     b = candidates.iloc[i_cand].reset_index(drop=True)
     dist = great_circle_m(
-        a["lon"].to_numpy(float), a["lat"].to_numpy(float),
-        b["lon"].to_numpy(float), b["lat"].to_numpy(float),
+        a["lon"].to_numpy(float),
+        a["lat"].to_numpy(float),
+        b["lon"].to_numpy(float),
+        b["lat"].to_numpy(float),
     )
     kind_a, kind_b = a["kind"].to_numpy(), b["kind"].to_numpy()
     keep = (

@@ -229,8 +229,12 @@ class Store(Protocol):
     def count(self, layer: str) -> int: ...
 
     def write_result(
-        self, name: str, frame: pd.DataFrame, parameters: dict[str, Any],
-        *, created_at: str | None = None,
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        parameters: dict[str, Any],
+        *,
+        created_at: str | None = None,
     ) -> None:
         """Replace the result layer ``name`` with ``frame`` and record its parameters.
 

@@ -161,7 +161,9 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("ST_MinY", 1, envelope_part(2), deterministic=True)
     conn.create_function("ST_MaxY", 1, envelope_part(3), deterministic=True)
     conn.create_function(
-        "ST_IsEmpty", 1, lambda b: None if b is None else int(_blob_envelope(b) is None),
+        "ST_IsEmpty",
+        1,
+        lambda b: None if b is None else int(_blob_envelope(b) is None),
         deterministic=True,
     )
 
@@ -233,9 +235,7 @@ def _schema_sql() -> list[str]:
         "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))",
     ]
     for layer in LAYERS:
-        columns = ", ".join(
-            f'"{name}" {_SQL_TYPES[kind]}' for name, kind in LAYER_COLUMNS[layer]
-        )
+        columns = ", ".join(f'"{name}" {_SQL_TYPES[kind]}' for name, kind in LAYER_COLUMNS[layer])
         statements.append(
             f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
             f'geom {GEOMETRY_TYPES[layer]}, {columns}, UNIQUE ("id"))'
@@ -344,12 +344,30 @@ class GeoPackageStore:
             self.conn.executemany(
                 "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    ("Undefined cartesian SRS", -1, "NONE", -1, "undefined",
-                     "undefined cartesian coordinate reference system"),
-                    ("Undefined geographic SRS", 0, "NONE", 0, "undefined",
-                     "undefined geographic coordinate reference system"),
-                    ("WGS 84 geodetic", WGS84, "EPSG", WGS84, _WGS84_WKT,
-                     "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+                    (
+                        "Undefined cartesian SRS",
+                        -1,
+                        "NONE",
+                        -1,
+                        "undefined",
+                        "undefined cartesian coordinate reference system",
+                    ),
+                    (
+                        "Undefined geographic SRS",
+                        0,
+                        "NONE",
+                        0,
+                        "undefined",
+                        "undefined geographic coordinate reference system",
+                    ),
+                    (
+                        "WGS 84 geodetic",
+                        WGS84,
+                        "EPSG",
+                        WGS84,
+                        _WGS84_WKT,
+                        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+                    ),
                 ],
             )
             for layer in LAYERS:
@@ -420,8 +438,13 @@ class GeoPackageStore:
 
     # -- writes ------------------------------------------------------------------
 
-    def _upsert(self, layer: str, geometries: list[BaseGeometry], rows: list[tuple[Any, ...]],
-                keep: Sequence[str] = ()) -> None:
+    def _upsert(
+        self,
+        layer: str,
+        geometries: list[BaseGeometry],
+        rows: list[tuple[Any, ...]],
+        keep: Sequence[str] = (),
+    ) -> None:
         self._require_transaction()
         if not rows:
             return
@@ -443,10 +466,25 @@ class GeoPackageStore:
         geoms = list(shapely.points([c.lon for c in cameras], [c.lat for c in cameras]))
         rows = [
             (
-                c.id, c.physical_id or c.id, c.kind, c.camera_type, c.mount, c.zone,
-                c.surveillance, directions_to_text(c.directions), int(c.direction_known),
-                c.width_deg, c.range_m, c.height_m, c.tilt_deg, c.operator, c.manufacturer,
-                c.name, c.source, c.source_id, c.source_timestamp,
+                c.id,
+                c.physical_id or c.id,
+                c.kind,
+                c.camera_type,
+                c.mount,
+                c.zone,
+                c.surveillance,
+                directions_to_text(c.directions),
+                int(c.direction_known),
+                c.width_deg,
+                c.range_m,
+                c.height_m,
+                c.tilt_deg,
+                c.operator,
+                c.manufacturer,
+                c.name,
+                c.source,
+                c.source_id,
+                c.source_timestamp,
                 json.dumps(c.tags, ensure_ascii=False, sort_keys=True),
             )
             for c in cameras
@@ -457,7 +495,12 @@ class GeoPackageStore:
     def upsert_streets(self, streets: Sequence[Street]) -> None:
         rows = [
             (
-                s.id, s.highway, s.name, s.oneway, json.dumps(list(s.nodes)), s.source,
+                s.id,
+                s.highway,
+                s.name,
+                s.oneway,
+                json.dumps(list(s.nodes)),
+                s.source,
                 json.dumps(s.tags, ensure_ascii=False, sort_keys=True),
             )
             for s in streets
@@ -474,7 +517,11 @@ class GeoPackageStore:
         geoms = as_multipolygons([b.geometry for b in buildings])
         rows = [
             (
-                b.id, b.building, b.height_m, b.levels, b.source,
+                b.id,
+                b.building,
+                b.height_m,
+                b.levels,
+                b.source,
                 json.dumps(b.tags, ensure_ascii=False, sort_keys=True),
             )
             for b in buildings
@@ -485,7 +532,11 @@ class GeoPackageStore:
         geoms = as_multipolygons([a.geometry for a in areas])
         rows = [
             (
-                a.id, a.name, a.admin_level, a.population, a.source,
+                a.id,
+                a.name,
+                a.admin_level,
+                a.population,
+                a.source,
                 json.dumps(a.tags, ensure_ascii=False, sort_keys=True),
             )
             for a in areas
@@ -523,8 +574,7 @@ class GeoPackageStore:
             "OR camera_b IN (SELECT id FROM _touched)"
         )
         self.conn.executemany(
-            "INSERT OR REPLACE INTO camera_links (camera_a, camera_b, distance_m) "
-            "VALUES (?, ?, ?)",
+            "INSERT OR REPLACE INTO camera_links (camera_a, camera_b, distance_m) VALUES (?, ?, ?)",
             [(lk.camera_a, lk.camera_b, lk.distance_m) for lk in links],
         )
 
@@ -602,13 +652,21 @@ class GeoPackageStore:
 
     # -- result layers -----------------------------------------------------------
 
-    def write_result(self, name: str, frame: pd.DataFrame, parameters: dict[str, Any],
-                     *, created_at: str | None = None) -> None:
+    def write_result(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        parameters: dict[str, Any],
+        *,
+        created_at: str | None = None,
+    ) -> None:
         self._require_transaction()
         check_result_name(name)
         self._drop_result(name)
         geometry = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if geometry is not None else frame)
+        table = pd.DataFrame(
+            frame.drop(columns=frame.geometry.name) if geometry is not None else frame
+        )
         kinds = [(str(col), _column_kind(table[col])) for col in table.columns]
         for col, _ in kinds:
             check_result_name(col, what="column")
@@ -653,7 +711,9 @@ class GeoPackageStore:
         if geometry is not None:
             present = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
             blobs: list[bytes | None] = [None] * len(geometry)
-            for i, blob in zip(np.flatnonzero(present), encode_geometries(geometry[present]), strict=True):
+            for i, blob in zip(
+                np.flatnonzero(present), encode_geometries(geometry[present]), strict=True
+            ):
                 blobs[i] = blob
             rows = list(zip(blobs, *values, strict=True))
         else:
@@ -668,8 +728,13 @@ class GeoPackageStore:
         self.conn.execute(
             "INSERT INTO results (name, geometry_type, rows, parameters, created_at) "
             "VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
-            (name, gtype, len(table), json.dumps(parameters, sort_keys=True, default=str),
-             created_at),
+            (
+                name,
+                gtype,
+                len(table),
+                json.dumps(parameters, sort_keys=True, default=str),
+                created_at,
+            ),
         )
 
     def _drop_result(self, name: str) -> None:
@@ -699,15 +764,17 @@ class GeoPackageStore:
         select = ", ".join(f't."{c}"' for c, _ in columns)
         if not row[0]:
             rows = self.conn.execute(f'SELECT {select or "1"} FROM "{name}" t ORDER BY fid')
-            return _typed(pd.DataFrame(rows.fetchall(), columns=[c for c, _ in columns] or None),
-                          columns)
+            return _typed(
+                pd.DataFrame(rows.fetchall(), columns=[c for c, _ in columns] or None), columns
+            )
         where, params = self._bbox_clause(name, bbox)
         fetched = self.conn.execute(
             f'SELECT t.geom{", " + select if select else ""} FROM "{name}" t{where} ORDER BY t.fid',
             params,
         ).fetchall()
-        frame = _typed(pd.DataFrame([r[1:] for r in fetched], columns=[c for c, _ in columns]),
-                       columns)
+        frame = _typed(
+            pd.DataFrame([r[1:] for r in fetched], columns=[c for c, _ in columns]), columns
+        )
         geoms = decode_geometries([r[0] for r in fetched])
         result: pd.DataFrame = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=f"EPSG:{WGS84}")
         return result
@@ -722,13 +789,19 @@ class GeoPackageStore:
             raise AtlasError(f"{self.path}: no result layer {name!r}")
         info = self.conn.execute(f'PRAGMA table_info("{name}")').fetchall()
         kinds = {"TEXT": "text", "REAL": "real", "INTEGER": "integer", "BOOLEAN": "boolean"}
-        return [(r[1], kinds.get(r[2].upper(), "text")) for r in info
-                if r[1] not in ("fid", "geom")]
+        return [
+            (r[1], kinds.get(r[2].upper(), "text")) for r in info if r[1] not in ("fid", "geom")
+        ]
 
 
 _TYPE_NAMES = {
-    0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING",
-    6: "MULTIPOLYGON", 7: "GEOMETRYCOLLECTION",
+    0: "POINT",
+    1: "LINESTRING",
+    3: "POLYGON",
+    4: "MULTIPOINT",
+    5: "MULTILINESTRING",
+    6: "MULTIPOLYGON",
+    7: "GEOMETRYCOLLECTION",
 }
 
 _RESERVED = {*LAYERS, *TABLE_COLUMNS, "camatlas_schema"}
@@ -780,8 +853,11 @@ def _column_kind(series: pd.Series) -> str:
 def _column_values(series: pd.Series, kind: str) -> list[Any]:
     if kind == "text":
         return [
-            None if v is None or (isinstance(v, float) and np.isnan(v))
-            else json.dumps(v) if isinstance(v, list | dict | tuple) else str(v)
+            None
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else json.dumps(v)
+            if isinstance(v, list | dict | tuple)
+            else str(v)
             for v in series.tolist()
         ]
     values = series.astype(object).where(series.notna(), None).tolist()
