@@ -47,6 +47,7 @@ import shapely
 
 from camatlas.camera import Direction, directions_from_text
 from camatlas.errors import InputError
+from camatlas.store.rows import as_multipolygons
 
 if TYPE_CHECKING:
     from camatlas.atlas import Atlas
@@ -1502,7 +1503,7 @@ def sight(
         cameras, buildings, params, crs=crs, per_camera=per_camera, progress=progress
     )
     stored = views.to_crs(4326)
-    stored["geometry"] = _as_multipolygons(stored.geometry.to_numpy())
+    stored["geometry"] = as_multipolygons(stored.geometry.to_numpy())
     parameters = {**params.as_dict(), "crs": crs.to_string(), "cameras": int(counted.sum())}
     if progress:
         progress("writing", 0, 0)
@@ -1510,22 +1511,6 @@ def sight(
         atlas.store.write_result("views", stored[stored["level"] == "view"], parameters)
         atlas.store.write_result("view_zones", stored[stored["level"] != "view"], parameters)
     return views
-
-
-def _as_multipolygons(geoms: ObjectArray) -> ObjectArray:
-    """Polygons as one-part MultiPolygons, so that a layer has one geometry type; empty -> None."""
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.full(len(geoms), None, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    present[present] = ~shapely.is_empty(geoms[present])
-    idx = np.flatnonzero(present)
-    if len(idx):
-        parts, which = shapely.get_parts(geoms[idx], return_index=True)
-        polygonal = shapely.get_type_id(parts) == 3
-        sub = np.full(len(idx), None, dtype=object)
-        shapely.multipolygons(parts[polygonal], indices=which[polygonal], out=sub)
-        out[idx] = sub
-    return out
 
 
 def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:

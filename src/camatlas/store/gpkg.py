@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.camera import Camera, directions_to_text
+from camatlas.camera import Camera
 from camatlas.errors import AtlasError
 from camatlas.sources import Area, Building, Street
 from camatlas.store import (
@@ -44,6 +44,16 @@ from camatlas.store import (
     Link,
     ReportRow,
     SourceRecord,
+)
+from camatlas.store.rows import (
+    GEOMETRY_TYPE_NAMES,
+    as_multipolygons,
+    check_result_name,
+    column_kind,
+    column_values,
+    layer_rows,
+    record_rows,
+    typed_frame,
 )
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -104,15 +114,6 @@ def encode_geometries(geometries: np.ndarray[Any, Any], srs_id: int = WGS84) -> 
         + wkb[i]
         for i in range(n)
     ]
-
-
-def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[BaseGeometry]:
-    """Polygons promoted to one-part MultiPolygons, so a layer holds one geometry type."""
-    array = np.asarray(geometries, dtype=object)
-    single = shapely.get_type_id(array) == 3
-    if single.any():
-        array[single] = shapely.multipolygons(array[single].reshape(-1, 1))
-    return list(array)
 
 
 def _wkb_offset(blob: bytes) -> int:
@@ -464,48 +465,11 @@ class GeoPackageStore:
 
     def upsert_cameras(self, cameras: Sequence[Camera]) -> None:
         geoms = list(shapely.points([c.lon for c in cameras], [c.lat for c in cameras]))
-        rows = [
-            (
-                c.id,
-                c.physical_id or c.id,
-                c.kind,
-                c.camera_type,
-                c.mount,
-                c.zone,
-                c.surveillance,
-                directions_to_text(c.directions),
-                int(c.direction_known),
-                c.width_deg,
-                c.range_m,
-                c.height_m,
-                c.tilt_deg,
-                c.operator,
-                c.manufacturer,
-                c.name,
-                c.source,
-                c.source_id,
-                c.source_timestamp,
-                json.dumps(c.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for c in cameras
-        ]
         # physical_id is owned by the linking step: an update must not reset it.
-        self._upsert("cameras", geoms, rows, keep=("physical_id",))
+        self._upsert("cameras", geoms, record_rows("cameras", cameras), keep=("physical_id",))
 
     def upsert_streets(self, streets: Sequence[Street]) -> None:
-        rows = [
-            (
-                s.id,
-                s.highway,
-                s.name,
-                s.oneway,
-                json.dumps(list(s.nodes)),
-                s.source,
-                json.dumps(s.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for s in streets
-        ]
-        self._upsert("streets", [s.geometry for s in streets], rows)
+        self._upsert("streets", [s.geometry for s in streets], record_rows("streets", streets))
 
     def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         """Upsert rows given as :meth:`read_layer` returns them, every column verbatim."""
@@ -514,34 +478,12 @@ class GeoPackageStore:
         self._upsert(layer, list(frame.geometry.to_numpy()), layer_rows(layer, frame))
 
     def upsert_buildings(self, buildings: Sequence[Building]) -> None:
-        geoms = as_multipolygons([b.geometry for b in buildings])
-        rows = [
-            (
-                b.id,
-                b.building,
-                b.height_m,
-                b.levels,
-                b.source,
-                json.dumps(b.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for b in buildings
-        ]
-        self._upsert("buildings", geoms, rows)
+        geoms = list(as_multipolygons([b.geometry for b in buildings]))
+        self._upsert("buildings", geoms, record_rows("buildings", buildings))
 
     def upsert_areas(self, areas: Sequence[Area]) -> None:
-        geoms = as_multipolygons([a.geometry for a in areas])
-        rows = [
-            (
-                a.id,
-                a.name,
-                a.admin_level,
-                a.population,
-                a.source,
-                json.dumps(a.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for a in areas
-        ]
-        self._upsert("areas", geoms, rows)
+        geoms = list(as_multipolygons([a.geometry for a in areas]))
+        self._upsert("areas", geoms, record_rows("areas", areas))
 
     def has_source(self, sha256: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
@@ -667,7 +609,7 @@ class GeoPackageStore:
         table = pd.DataFrame(
             frame.drop(columns=frame.geometry.name) if geometry is not None else frame
         )
-        kinds = [(str(col), _column_kind(table[col])) for col in table.columns]
+        kinds = [(str(col), column_kind(table[col])) for col in table.columns]
         for col, _ in kinds:
             check_result_name(col, what="column")
         columns = "".join(f', "{c}" {_SQL_TYPES[k]}' for c, k in kinds)
@@ -675,7 +617,7 @@ class GeoPackageStore:
             if frame.crs is not None and frame.crs.to_epsg() != WGS84:
                 raise AtlasError(f"result layer {name!r} must be in WGS 84 (EPSG:4326)")
             types = set(shapely.get_type_id(geometry[~shapely.is_missing(geometry)]).tolist())
-            gtype = _TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
+            gtype = GEOMETRY_TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
             self.conn.execute(
                 f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
                 f"geom {gtype}{columns})"
@@ -706,7 +648,7 @@ class GeoPackageStore:
                 "VALUES (?, 'attributes', ?)",
                 (name, name),
             )
-        values = [_column_values(table[c], k) for c, k in kinds]
+        values = [column_values(table[c], k) for c, k in kinds]
         rows: list[tuple[Any, ...]]
         if geometry is not None:
             present = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
@@ -764,7 +706,7 @@ class GeoPackageStore:
         select = ", ".join(f't."{c}"' for c, _ in columns)
         if not row[0]:
             rows = self.conn.execute(f'SELECT {select or "1"} FROM "{name}" t ORDER BY fid')
-            return _typed(
+            return typed_frame(
                 pd.DataFrame(rows.fetchall(), columns=[c for c, _ in columns] or None), columns
             )
         where, params = self._bbox_clause(name, bbox)
@@ -772,7 +714,7 @@ class GeoPackageStore:
             f'SELECT t.geom{", " + select if select else ""} FROM "{name}" t{where} ORDER BY t.fid',
             params,
         ).fetchall()
-        frame = _typed(
+        frame = typed_frame(
             pd.DataFrame([r[1:] for r in fetched], columns=[c for c, _ in columns]), columns
         )
         geoms = decode_geometries([r[0] for r in fetched])
@@ -792,84 +734,3 @@ class GeoPackageStore:
         return [
             (r[1], kinds.get(r[2].upper(), "text")) for r in info if r[1] not in ("fid", "geom")
         ]
-
-
-_TYPE_NAMES = {
-    0: "POINT",
-    1: "LINESTRING",
-    3: "POLYGON",
-    4: "MULTIPOINT",
-    5: "MULTILINESTRING",
-    6: "MULTIPOLYGON",
-    7: "GEOMETRYCOLLECTION",
-}
-
-_RESERVED = {*LAYERS, *TABLE_COLUMNS, "camatlas_schema"}
-
-
-def layer_rows(
-    layer: str, frame: pd.DataFrame, booleans: Callable[[Any], Any] = int
-) -> list[tuple[Any, ...]]:
-    """Rows of ``frame`` in the column order of :data:`LAYER_COLUMNS`, missing values as None.
-
-    ``booleans`` converts boolean values for the backend (SQLite stores 0/1).
-    """
-    columns = []
-    for name, kind in LAYER_COLUMNS[layer]:
-        series = frame[name]
-        values = series.astype(object).where(series.notna(), None).tolist()
-        if kind == "boolean":
-            values = [None if v is None else booleans(bool(v)) for v in values]
-        elif kind == "real":
-            values = [None if v is None else float(v) for v in values]
-        elif kind == "integer":
-            values = [None if v is None else int(v) for v in values]
-        columns.append(values)
-    return list(zip(*columns, strict=True)) if columns else []
-
-
-def check_result_name(name: str, what: str = "result layer") -> None:
-    """Refuse names that are not plain identifiers or that the atlas itself uses."""
-    import re
-
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
-        raise AtlasError(f"{what} name {name!r}: use lower-case letters, digits and _")
-    if what == "result layer" and (
-        name in _RESERVED or name.startswith(("gpkg_", "rtree_", "sqlite_"))
-    ):
-        raise AtlasError(f"result layer name {name!r} is reserved by the atlas")
-
-
-def _column_kind(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        return "real"
-    return "text"
-
-
-def _column_values(series: pd.Series, kind: str) -> list[Any]:
-    if kind == "text":
-        return [
-            None
-            if v is None or (isinstance(v, float) and np.isnan(v))
-            else json.dumps(v)
-            if isinstance(v, list | dict | tuple)
-            else str(v)
-            for v in series.tolist()
-        ]
-    values = series.astype(object).where(series.notna(), None).tolist()
-    if kind == "boolean":
-        return [None if v is None else int(v) for v in values]
-    return values
-
-
-def _typed(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
-    for name, sql_type in columns:
-        if sql_type == "BOOLEAN" and frame[name].notna().all():
-            frame[name] = frame[name].astype(bool)
-        elif sql_type == "REAL":
-            frame[name] = frame[name].astype("float64")
-    return frame

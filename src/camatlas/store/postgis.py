@@ -46,7 +46,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -56,7 +56,7 @@ import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from camatlas.camera import Camera, directions_to_text
+from camatlas.camera import Camera
 from camatlas.errors import AtlasError
 from camatlas.sources import Area, Building, Street
 from camatlas.store import (
@@ -70,14 +70,16 @@ from camatlas.store import (
     ReportRow,
     SourceRecord,
 )
-from camatlas.store.gpkg import (
-    _column_kind,
-    _column_values,
-    _typed,
-    check_result_name,
-    layer_rows,
-)
 from camatlas.store.pgurl import parse_postgres_url, scrub
+from camatlas.store.rows import (
+    as_multipolygons,
+    check_result_name,
+    column_kind,
+    column_values,
+    layer_rows,
+    record_rows,
+    typed_frame,
+)
 
 WGS84 = 4326
 APPLICATION_NAME = "camatlas"
@@ -571,89 +573,23 @@ class PostGISStore:
         self._count_written(layer, max(cur.rowcount, 0))
 
     def upsert_cameras(self, cameras: Sequence[Camera]) -> None:
-        rows = [
-            (
-                c.id,
-                c.physical_id or c.id,
-                c.kind,
-                c.camera_type,
-                c.mount,
-                c.zone,
-                c.surveillance,
-                directions_to_text(c.directions),
-                c.direction_known,
-                c.width_deg,
-                c.range_m,
-                c.height_m,
-                c.tilt_deg,
-                c.operator,
-                c.manufacturer,
-                c.name,
-                c.source,
-                c.source_id,
-                c.source_timestamp,
-                json.dumps(c.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for c in cameras
-        ]
         lonlat = ([float(c.lon) for c in cameras], [float(c.lat) for c in cameras])
         # physical_id is owned by the linking step: an update must not reset it.
-        self._upsert("cameras", rows, lonlat=lonlat, keep=("physical_id",))
+        self._upsert(
+            "cameras", record_rows("cameras", cameras), lonlat=lonlat, keep=("physical_id",)
+        )
 
     def upsert_streets(self, streets: Sequence[Street]) -> None:
-        rows = [
-            (
-                s.id,
-                s.highway,
-                s.name,
-                s.oneway,
-                json.dumps(list(s.nodes)),
-                s.source,
-                json.dumps(s.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for s in streets
-        ]
-        self._upsert("streets", rows, geometries=[s.geometry for s in streets])
+        geometries = [s.geometry for s in streets]
+        self._upsert("streets", record_rows("streets", streets), geometries=geometries)
 
     def upsert_buildings(self, buildings: Sequence[Building]) -> None:
-        geoms = [
-            shapely.MultiPolygon([cast(shapely.Polygon, b.geometry)])
-            if b.geometry.geom_type == "Polygon"
-            else b.geometry
-            for b in buildings
-        ]
-        rows = [
-            (
-                b.id,
-                b.building,
-                b.height_m,
-                b.levels,
-                b.source,
-                json.dumps(b.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for b in buildings
-        ]
-        self._upsert("buildings", rows, geometries=geoms)
+        geoms = list(as_multipolygons([b.geometry for b in buildings]))
+        self._upsert("buildings", record_rows("buildings", buildings), geometries=geoms)
 
     def upsert_areas(self, areas: Sequence[Area]) -> None:
-        geoms = [
-            shapely.MultiPolygon([cast(shapely.Polygon, a.geometry)])
-            if a.geometry.geom_type == "Polygon"
-            else a.geometry
-            for a in areas
-        ]
-        rows = [
-            (
-                a.id,
-                a.name,
-                a.admin_level,
-                a.population,
-                a.source,
-                json.dumps(a.tags, ensure_ascii=False, sort_keys=True),
-            )
-            for a in areas
-        ]
-        self._upsert("areas", rows, geometries=geoms)
+        geoms = list(as_multipolygons([a.geometry for a in areas]))
+        self._upsert("areas", record_rows("areas", areas), geometries=geoms)
 
     def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         if layer not in LAYERS:
@@ -886,7 +822,7 @@ class PostGISStore:
         table = pd.DataFrame(
             frame.drop(columns=frame.geometry.name) if geometry is not None else frame
         )
-        kinds = [(str(col), _column_kind(table[col])) for col in table.columns]
+        kinds = [(str(col), column_kind(table[col])) for col in table.columns]
         for col, _ in kinds:
             check_result_name(col, what="column")
         definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
@@ -910,7 +846,7 @@ class PostGISStore:
         self.conn.execute(
             sql.SQL("CREATE TABLE {} ({})").format(_ident(name), sql.SQL(", ").join(definitions))
         )
-        values = [_column_values(table[c], k) for c, k in kinds]
+        values = [column_values(table[c], k) for c, k in kinds]
         columns = ["fid"] + (["geom"] if geometry is not None else []) + [c for c, _ in kinds]
         if geometry is not None:
             usable = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
@@ -991,7 +927,7 @@ class PostGISStore:
                     select if columns else sql.SQL("1"), _ident(name)
                 )
             ).fetchall()
-            return _typed(pd.DataFrame(rows, columns=names or None), columns)
+            return typed_frame(pd.DataFrame(rows, columns=names or None), columns)
         where, params = self._bbox_clause(bbox)
         with self.conn.cursor(binary=True) as cur:
             cur.execute(
@@ -1001,7 +937,7 @@ class PostGISStore:
                 params,
             )
             fetched = cur.fetchall()
-        frame = _typed(pd.DataFrame([r[1:] for r in fetched], columns=names), columns)
+        frame = typed_frame(pd.DataFrame([r[1:] for r in fetched], columns=names), columns)
         geoms: list[Any] = list(shapely.from_wkb([r[0] for r in fetched])) if fetched else []
         result: pd.DataFrame = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{WGS84}")
         return result
