@@ -562,8 +562,7 @@ def small_atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_sight_writes_views_that_gdal_reads(small_atlas: Path) -> None:
     with camatlas.open_atlas(small_atlas) as atlas:
-        views = sight(atlas)
-    assert views.crs.to_epsg() == 32629
+        views = sight(atlas).to_crs(32629)
     read = pyogrio.read_dataframe(small_atlas, layer="views")
     assert read.crs.to_epsg() == 4326
     assert sorted(read["camera_id"]) == ["osm:cam0", "osm:cam1"]
@@ -628,7 +627,7 @@ def real_atlases(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_real_atlases_give_every_camera_a_view(name: str, real_atlases: dict[str, Path]) -> None:
     with camatlas.open_atlas(real_atlases[name]) as atlas:
         cameras = atlas.cameras()
-        frame = sight(atlas)
+        frame = sight(atlas).to_crs(local_crs(cameras))
     counted = camera_parameters(cameras, SightParameters())["counted"]
     views = frame[frame["level"] == "view"]
     assert sorted(views["camera_id"]) == sorted(cameras["id"][counted])
@@ -654,3 +653,30 @@ def test_monaco_wedges_point_the_mapped_way(real_atlases: dict[str, Path]) -> No
         assert abs((bearing - float(heading) + 180) % 360 - 180) < 0.5, (cam, bearing)
         seen = cut[(cut["camera_id"] == cam) & (cut["level"] == "view")].geometry.iloc[0]
         assert seen.area > 1.0
+
+
+def test_each_city_of_an_atlas_is_measured_in_its_own_utm_zone(tmp_path: Path) -> None:
+    # Two 20 m discs (no direction, no buildings): one in Porto (UTM 29N), one in
+    # Helsinki (UTM 35N). Measured in one zone for both, the Helsinki disc would come
+    # out several per cent too large or small on the ground.
+    cities = {"porto": (-8.61, 41.15, 32629), "helsinki": (24.94, 60.17, 32635)}
+    cameras = [
+        Camera(id=f"osm:{name}", lon=lon, lat=lat, source="osm", source_id=name,
+               camera_type="dome", range_m=20.0)
+        for name, (lon, lat, _) in cities.items()
+    ]  # fmt: skip
+    path = tmp_path / "two-cities.gpkg"
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(
+            SourceData(path="x.osm", format="osm-xml", source="osm", cameras=cameras), sha256="2c"
+        )
+        stored = sight(atlas)
+        parameters = atlas.store.results().set_index("name").loc["views", "parameters"]
+    assert "EPSG:32629" in parameters and "EPSG:32635" in parameters
+    disc = math.pi * 20.0**2
+    for name, (_, _, epsg) in cities.items():
+        view = stored[(stored["camera_id"] == f"osm:{name}") & (stored["level"] == "view")]
+        assert view.to_crs(epsg).area.iloc[0] == pytest.approx(disc, rel=0.005), name
+    summary = summarize(stored)
+    assert summary["cameras"] == 2
+    assert summary["area_km2"] == pytest.approx(2 * disc / 1e6, rel=0.005)

@@ -690,11 +690,12 @@ def sight(
         with open_atlas(atlas, create=False) as at, _progress() as progress:
             views = compute_sight(at, params, progress=_FileProgress(progress, "sight"))
             total = at.store.count("cameras")
+            stored = json.loads(at.store.results().set_index("name").loc["views", "parameters"])
         result = {
             "atlas": _shown(atlas),
             "camera_records": total,
             **summarize(views),
-            "crs": views.crs.to_string() if views.crs else None,
+            "crs": stored["crs"],
             "layers": ["views", "view_zones"],
             "parameters": params.as_dict(),
         }
@@ -718,8 +719,9 @@ def sight(
     out.print(table)
     out.print(
         Text(
-            f"Stored as layers views and view_zones ({result['crs']} for the computation, "
-            "WGS 84 in the atlas). Defaults and their sources: docs/method.md."
+            f"Stored as layers views and view_zones (computed in metres of {result['crs']}, "
+            "each camera in its UTM zone; WGS 84 in the atlas). Defaults and their sources: "
+            "docs/method.md."
         )
     )
     out.print(f"Known cameras only. OpenStreetMap data {OSM_ATTRIBUTION}.")

@@ -32,13 +32,11 @@ from shapely.geometry.base import BaseGeometry
 
 from camatlas.camera import KINDS
 from camatlas.errors import CamatlasError, InputError
+from camatlas.sight import DORI_LEVELS, utm_epsg
 
 if TYPE_CHECKING:
     from camatlas.atlas import Atlas
     from camatlas.sight import SightParameters
-
-DORI_LEVELS = ("identification", "recognition", "observation", "detection")
-"""DORI levels, finest first (as in :mod:`camatlas.sight`)."""
 
 VIEW_LEVEL = "view"
 """Level of the rows holding a camera's whole visible area."""
@@ -700,14 +698,6 @@ def physical_cameras(cameras: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     pid = cameras["physical_id"].fillna(cameras["id"]).astype(str)
     ordered = cameras.assign(physical_id=pid).sort_values(["physical_id", "id"], kind="stable")
     return ordered.drop_duplicates("physical_id", keep="first")
-
-
-def utm_epsg(lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
-    """EPSG code of the UTM zone (WGS 84) of each point: 326zz north, 327zz south."""
-    x = np.asarray(lon, dtype=np.float64)
-    y = np.asarray(lat, dtype=np.float64)
-    zone = np.clip(np.floor((x + 180.0) / 6.0).astype(np.int64) + 1, 1, 60)
-    return np.where(y < 0, 32700, 32600) + zone
 
 
 def _geodesic_km2(geometries: npt.NDArray[Any]) -> FloatArray:

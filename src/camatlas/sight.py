@@ -287,8 +287,22 @@ def local_crs(frame: gpd.GeoDataFrame) -> pyproj.CRS:
     lon, lat = (west + east) / 2.0, (south + north) / 2.0
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
         raise InputError("coordinates are not longitudes and latitudes", value=(lon, lat))
-    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
-    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+    return pyproj.CRS.from_epsg(int(utm_epsg(lon, lat)))
+
+
+def utm_epsg(lon: Any, lat: Any) -> IntArray:
+    """EPSG code of the UTM zone (WGS 84) of each point: 326zz north, 327zz south.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees (scalars or arrays). Missing coordinates fall in zone 1.
+    """
+    x = np.nan_to_num(np.asarray(lon, dtype=np.float64))
+    y = np.nan_to_num(np.asarray(lat, dtype=np.float64))
+    zone = np.clip(np.floor((x + 180.0) / 6.0).astype(np.int64) + 1, 1, 60)
+    epsg: IntArray = np.where(y < 0, 32700, 32600) + zone
+    return epsg
 
 
 def _in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -1467,7 +1481,9 @@ def sight(
 
     Writes the result layers ``views`` (one row per camera: its whole view)
     and ``view_zones`` (its DORI bands) in WGS 84, in one transaction, with
-    ``params.as_dict()`` (and the CRS used) as their parameters.
+    ``params.as_dict()`` (and the CRSs used) as their parameters. Cameras are
+    computed in the UTM zone they stand in, so an atlas of cities far apart
+    gets each city's views in metres of its own zone.
 
     Parameters
     ----------
@@ -1481,40 +1497,71 @@ def sight(
     Returns
     -------
     geopandas.GeoDataFrame
-        The views in the local metric CRS, as :func:`compute_views` returns them.
+        The views as stored: :func:`compute_views`'s columns, in WGS 84, every
+        geometry a MultiPolygon (or None when empty).
     """
     params = params or SightParameters()
     if progress:
         progress("cameras", 0, 0)
     cameras = atlas.cameras()
     per_camera = camera_parameters(cameras, params)
-    crs = local_crs(cameras) if len(cameras) else pyproj.CRS.from_epsg(4326)
-    buildings = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
     counted = per_camera["counted"].to_numpy(dtype=bool)
-    if params.occlusion and counted.any():
-        # Cameras mapped inside large buildings move to their walls: read a little wider.
-        reach = float(per_camera["range_m"][counted].max()) + params.wall_distance_m + 250.0
-        west, south, east, north = cameras[counted].total_bounds
-        lat = max(abs(south), abs(north))
-        dlat = reach / 111_000.0
-        dlon = reach / (111_000.0 * max(math.cos(math.radians(min(lat + dlat, 89.0))), 0.01))
-        buildings = atlas.buildings((west - dlon, south - dlat, east + dlon, north + dlat))
-    views = compute_views(
-        cameras, buildings, params, crs=crs, per_camera=per_camera, progress=progress
-    )
-    stored = views.to_crs(4326)
+    no_buildings = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    # Each UTM zone in its own projection: an atlas may hold cities far apart, and
+    # distances measured in a zone far from a city's meridian would be wrong.
+    zones = utm_epsg(cameras.geometry.x, cameras.geometry.y)
+    pieces = []
+    for epsg in np.unique(zones):
+        here = zones == epsg
+        group, group_params = cameras[here], per_camera[here]
+        buildings = no_buildings
+        if params.occlusion and counted[here].any():
+            buildings = _buildings_near(atlas, group[counted[here]], group_params[counted[here]],
+                                        params)  # fmt: skip
+        views = compute_views(
+            group, buildings, params, crs=pyproj.CRS.from_epsg(int(epsg)),
+            per_camera=group_params, progress=progress,
+        )  # fmt: skip
+        pieces.append(views.to_crs(4326))
+    if pieces:
+        stored = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
+    else:
+        stored = compute_views(cameras, no_buildings, params, crs=pyproj.CRS.from_epsg(4326))
     stored["geometry"] = as_multipolygons(stored.geometry.to_numpy())
-    parameters = {**params.as_dict(), "crs": crs.to_string(), "cameras": int(counted.sum())}
+    parameters = {
+        **params.as_dict(),
+        "crs": ", ".join(f"EPSG:{int(epsg)}" for epsg in np.unique(zones)),
+        "cameras": int(counted.sum()),
+    }
     if progress:
         progress("writing", 0, 0)
     with atlas.store.transaction():
         atlas.store.write_result("views", stored[stored["level"] == "view"], parameters)
         atlas.store.write_result("view_zones", stored[stored["level"] != "view"], parameters)
-    return views
+    return stored
+
+
+def _buildings_near(
+    atlas: Atlas, cameras: gpd.GeoDataFrame, per_camera: pd.DataFrame, params: SightParameters
+) -> gpd.GeoDataFrame:
+    """The atlas's buildings that may cut the views of ``cameras`` (all in WGS 84)."""
+    # Cameras mapped inside large buildings move to their walls: read a little wider.
+    reach = float(per_camera["range_m"].max()) + params.wall_distance_m + 250.0
+    west, south, east, north = cameras.total_bounds
+    lat = max(abs(south), abs(north))
+    dlat = reach / 111_000.0
+    dlon = reach / (111_000.0 * max(math.cos(math.radians(min(lat + dlat, 89.0))), 0.01))
+    buildings: gpd.GeoDataFrame = atlas.buildings(
+        (west - dlon, south - dlat, east + dlon, north + dlat)
+    )
+    return buildings
 
 
 def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Totals of a :func:`compute_views` result.
+    """Totals of a :func:`compute_views` (or :func:`sight`) result.
+
+    Areas are measured in metres of a projected CRS: a frame in WGS 84 is
+    measured in the UTM zone of each camera.
 
     Returns
     -------
@@ -1525,6 +1572,8 @@ def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
         views, km²: overlaps count once) and ``area_by_level_km2`` (area where
         the best level available from any camera is that level).
     """
+    if views.crs is not None and views.crs.is_geographic and len(views):
+        return _summarize_by_zone(views)
     rows = views[views["level"] == "view"]
     geoms = rows.geometry.to_numpy()
     nonempty = ~shapely.is_empty(geoms)
@@ -1545,3 +1594,20 @@ def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
         "area_km2": float(shapely.area(whole)) / 1e6,
         "area_by_level_km2": best,
     }
+
+
+def _summarize_by_zone(views: gpd.GeoDataFrame) -> dict[str, Any]:
+    """:func:`summarize` of a WGS 84 frame: each camera measured in its own UTM zone."""
+    rows = views[views["level"] == "view"]
+    bounds = rows.geometry.bounds
+    lon = (bounds["minx"] + bounds["maxx"]).to_numpy() / 2
+    lat = (bounds["miny"] + bounds["maxy"]).to_numpy() / 2
+    zone_of = dict(zip(rows["camera_id"], utm_epsg(lon, lat), strict=True))
+    zones = views["camera_id"].map(zone_of).fillna(0).to_numpy(dtype=np.int64)
+    parts = [summarize(views[zones == epsg].to_crs(int(epsg))) for epsg in np.unique(zones) if epsg]
+    counts = ("cameras", "cameras_with_views", "assumed", "full_circle", "on_wall", "area_km2")
+    total: dict[str, Any] = {key: sum(p[key] for p in parts) for key in counts}
+    total["area_by_level_km2"] = {
+        level: sum(p["area_by_level_km2"][level] for p in parts) for level in DORI_LEVELS
+    }
+    return total
