@@ -535,6 +535,167 @@ def test_pareto_routes_are_the_supported_set_of_every_simple_path(seed: int) -> 
     assert all(o.detour_ratio <= 0.1 + 1e-12 for o in capped)
 
 
+# --- atlases with several places: one graph per UTM zone, islands left out ---------------
+
+GEOD = pyproj.Geod(ellps="WGS84")
+HELSINKI = (24.94, 60.17)  # lon, lat: UTM zone 35 north
+PORTO = (-8.61, 41.15)  # UTM zone 29 north
+
+
+class GeoGrid:
+    """A square grid of two-way streets, ``step`` metres apart on the ground near (lon, lat)."""
+
+    def __init__(
+        self, lon: float, lat: float, size: int, first_node: int, first_way: int, step: float = 100
+    ) -> None:
+        # Degrees per step north and east at the grid's corner (geodesic: true lengths).
+        _, north_lat, _ = GEOD.fwd(lon, lat, 0, step)
+        east_lon, _, _ = GEOD.fwd(lon, lat, 90, step)
+        self.dlat, self.dlon = north_lat - lat, east_lon - lon
+        self.lon, self.lat, self.size, self.step = lon, lat, size, step
+        self.first_node, self.first_way = first_node, first_way
+
+    def lonlat(self, i: float, j: float) -> tuple[float, float]:
+        """Row ``i`` (north), column ``j`` (east); fractions lie between nodes."""
+        return self.lon + j * self.dlon, self.lat + i * self.dlat
+
+    def latlon(self, i: float, j: float) -> tuple[float, float]:
+        lon, lat = self.lonlat(i, j)
+        return lat, lon
+
+    def streets(self) -> list[Street]:
+        node = self.first_node
+        ids = {(i, j): node + i * self.size + j for i in range(self.size) for j in range(self.size)}
+        out: list[Street] = []
+        for i in range(self.size):
+            for j in range(self.size):
+                for di, dj in ((0, 1), (1, 0)):
+                    if i + di >= self.size or j + dj >= self.size:
+                        continue
+                    a, b = (i, j), (i + di, j + dj)
+                    out.append(
+                        Street(
+                            id=f"osm:way/{self.first_way + len(out)}",
+                            highway="residential",
+                            geometry=shapely.LineString([self.lonlat(*a), self.lonlat(*b)]),
+                            nodes=(ids[a], ids[b]),
+                            tags={"highway": "residential"},
+                        )
+                    )
+        return out
+
+
+def grid_atlas(path: Path, *grids: GeoGrid, extra: list[Street] | None = None) -> Atlas:
+    atlas = camatlas.open_atlas(path)
+    streets = [s for g in grids for s in g.streets()] + (extra or [])
+    data = SourceData(path="grids.osm", format="osm-xml", source="osm", streets=streets)
+    atlas.import_data(data, sha256=hashlib.sha256(path.name.encode()).hexdigest())
+    return atlas
+
+
+def test_each_place_is_routed_in_its_own_utm_zone(tmp_path: Path) -> None:
+    helsinki = GeoGrid(*HELSINKI, size=8, first_node=1, first_way=1)
+    porto = GeoGrid(*PORTO, size=8, first_node=10_001, first_way=10_001)
+    atlas = grid_atlas(tmp_path / "two.gpkg", helsinki, porto)
+    graph = route.build_graph(atlas)
+    assert set(graph.zones) == {32635, 32629}
+    for grid in (helsinki, porto):
+        # Five blocks east and seven north: 1,200 m on the ground. Measured in one
+        # CRS for both places (34 degrees of longitude apart), one would be far off.
+        (option,) = route.least_watched(atlas, grid.latlon(0, 0), grid.latlon(7, 5))
+        assert option.length_m == pytest.approx(12 * grid.step, rel=0.005)
+        assert option.origin_snap_m < 1 and option.destination_snap_m < 1
+        # From inside a block, 20 m off a street, to a point between two nodes.
+        (inside,) = route.least_watched(atlas, grid.latlon(0.2, 0.5), grid.latlon(3, 2.5))
+        assert inside.length_m == pytest.approx(150 + 300 + 50, rel=0.005)
+        assert inside.origin_snap_m == pytest.approx(20, rel=0.01)
+        track = shapely.LineString([grid.lonlat(0, 0), grid.lonlat(0, 7)])
+        assert route.exposure(atlas, track)["length_m"] == pytest.approx(700, rel=0.005)
+    # Each zone's graph is in its own UTM CRS, and only the zone asked for is built.
+    assert graph.graph(32635).crs.to_epsg() == 32635
+    assert len(graph.edges) == 2 * 2 * 8 * 7
+    assert set(graph.edges["zone"]) == {32635, 32629}
+    # Between the two places: refused, naming the zones.
+    with pytest.raises(InputError, match=r"different UTM zones.*not supported"):
+        route.least_watched(atlas, helsinki.latlon(0, 0), porto.latlon(1, 1))
+    with pytest.raises(InputError, match=r"different UTM zones"):
+        route.least_watched(atlas, porto.latlon(1, 1), helsinki.latlon(0, 0), profile="car")
+    atlas.close()
+
+
+def test_separate_networks_in_one_zone_are_both_kept_but_not_joined(tmp_path: Path) -> None:
+    west = GeoGrid(*PORTO, size=8, first_node=1, first_way=1)
+    east = GeoGrid(PORTO[0] + 0.03, PORTO[1], size=8, first_node=1_001, first_way=1_001)
+    atlas = grid_atlas(tmp_path / "pair.gpkg", west, east)
+    graph = route.build_graph(atlas)
+    assert graph.zones == (32629,)
+    street_graph = graph.graph(32629)
+    assert len(street_graph.detached) == 0
+    assert set(street_graph.edge_component) == {0, 1}
+    for grid in (west, east):
+        (option,) = route.least_watched(atlas, grid.latlon(0, 0), grid.latlon(2, 3))
+        assert option.length_m == pytest.approx(500, rel=0.005)
+    for profile in ("walk", "bike", "car"):
+        with pytest.raises(InputError, match="networks that do not connect") as info:
+            route.least_watched(atlas, west.latlon(0.1, 0.5), east.latlon(7, 7.1), profile=profile)
+        text = str(info.value)
+        assert "origin was moved 10 m" in text and "destination 10 m" in text
+    atlas.close()
+
+
+def test_a_small_island_is_still_left_out(tmp_path: Path) -> None:
+    town = GeoGrid(*PORTO, size=8, first_node=1, first_way=1)
+    # Three nodes in a row, 400 m east of the grid's east side: an island.
+    island = GeoGrid(PORTO[0], PORTO[1], size=8, first_node=0, first_way=0)
+    nodes = [(1, 11), (1, 12), (1, 13)]
+    lonlat = [island.lonlat(*n) for n in nodes]
+    extra = [
+        Street(
+            id=f"osm:way/{900 + k}",
+            highway="residential",
+            geometry=shapely.LineString([lonlat[k], lonlat[k + 1]]),
+            nodes=(900 + k, 901 + k),
+            tags={"highway": "residential"},
+        )
+        for k in range(2)
+    ]
+    atlas = grid_atlas(tmp_path / "island.gpkg", town, extra=extra)
+    street_graph = route.build_graph(atlas).graph(32629)
+    assert set(street_graph.detached["street_id"]) == {"osm:way/900", "osm:way/901"}
+    assert set(street_graph.edge_component) == {0}
+    # Next to the island and 400 m from the grid: too far, and the island is named.
+    with pytest.raises(InputError, match=r"osm:way/90\d at 5 m is not connected"):
+        route.least_watched(atlas, town.latlon(1.05, 12), town.latlon(0, 0))
+    # With a wider limit, the point goes to the grid, not to the island.
+    (option,) = route.least_watched(atlas, town.latlon(1.05, 12), town.latlon(0, 0), max_snap_m=600)
+    assert option.origin_snap_m == pytest.approx(500, rel=0.01)
+    assert option.length_m == pytest.approx(105 + 700, rel=0.005)
+    atlas.close()
+
+
+def test_kept_components_keep_every_part_but_islands() -> None:
+    # A path of 60 nodes, one of 55, one of 3 and a lone node.
+    sizes = [60, 55, 3, 1]
+    tail: list[int] = []
+    head: list[int] = []
+    start = 0
+    for size in sizes:
+        tail += range(start, start + size - 1)
+        head += range(start + 1, start + size)
+        start += size
+    t, h = np.array(tail + head), np.array(head + tail)
+    labels = _graph.kept_components(start, t, h, strong=True)
+    assert np.bincount(labels[labels >= 0]).tolist() == [60, 55]
+    assert (labels[115:] == -1).all()
+    assert _graph.largest_component(start, t, h, strong=False).sum() == 60
+    # A part under 1% of the largest is an island, even with more than 50 nodes.
+    big = 6_000
+    t2 = np.concatenate([np.arange(big - 1), np.arange(big, big + 54)])
+    h2 = t2 + 1
+    labels = _graph.kept_components(big + 55, t2, h2, strong=False)
+    assert set(labels[big:].tolist()) == {-1} and set(labels[:big].tolist()) == {0}
+
+
 # --- tracks ---------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ Three parts, each on arrays:
 - which streets a profile may use, and in which directions (:func:`street_access`);
 - cutting streets into edges at junctions, found from shared OSM node ids
   (:func:`split_at_junctions`);
+- the connected parts of the network worth keeping (:func:`kept_components`);
 - the routing network as a compressed sparse row (CSR) matrix searched with
   :func:`scipy.sparse.csgraph.dijkstra` (:class:`Network`), and the search for
   the supported Pareto routes between length and exposure (:func:`pareto_routes`).
@@ -351,16 +352,43 @@ def covered_length(starts: FloatArray, ends: FloatArray, lo: float, hi: float) -
 # --- the routing network ----------------------------------------------------------
 
 
-def largest_component(n_nodes: int, tail: IntArray, head: IntArray, *, strong: bool) -> BoolArray:
-    """Nodes of the largest (strongly, for directed travel) connected component."""
+MIN_COMPONENT_NODES = 50
+"""A connected part of the network with fewer nodes is an island and is left out..."""
+
+MIN_COMPONENT_SHARE = 0.01
+"""... as is one with fewer nodes than this share of the largest part."""
+
+
+def kept_components(n_nodes: int, tail: IntArray, head: IntArray, *, strong: bool) -> IntArray:
+    """Per node, the number of its kept connected component, or -1 when left out.
+
+    Components are strongly connected for directed travel (``strong``), weakly
+    otherwise. The largest is always kept, and so is every other component
+    with at least ``max(MIN_COMPONENT_NODES, MIN_COMPONENT_SHARE * largest)``
+    nodes; smaller ones are islands (a courtyard path, a cut-off piece of an
+    extract) and are left out. Kept components are numbered from 0, largest first.
+    """
     if n_nodes == 0:
-        return np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.int64)
     graph = sp.csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n_nodes, n_nodes))
     _, labels = connected_components(
         graph, directed=True, connection="strong" if strong else "weak"
     )
-    biggest = np.bincount(labels).argmax()
-    keep: BoolArray = labels == biggest
+    sizes = np.bincount(labels)
+    largest = int(sizes.max())
+    floor = max(MIN_COMPONENT_NODES, MIN_COMPONENT_SHARE * largest)
+    keep = sizes >= floor
+    keep[int(sizes.argmax())] = True
+    order = np.flatnonzero(keep)[np.argsort(-sizes[keep], kind="stable")]
+    number = np.full(len(sizes), -1, dtype=np.int64)
+    number[order] = np.arange(len(order))
+    out: IntArray = number[labels]
+    return out
+
+
+def largest_component(n_nodes: int, tail: IntArray, head: IntArray, *, strong: bool) -> BoolArray:
+    """Nodes of the largest (strongly, for directed travel) connected component."""
+    keep: BoolArray = kept_components(n_nodes, tail, head, strong=strong) == 0
     return keep
 
 

@@ -690,7 +690,9 @@ def sight(
         with open_atlas(atlas, create=False) as at, _progress() as progress:
             views = compute_sight(at, params, progress=_FileProgress(progress, "sight"))
             total = at.store.count("cameras")
-            stored = json.loads(at.store.results().set_index("name").loc["views", "parameters"])
+            stored = json.loads(
+                str(at.store.results().set_index("name").loc["views", "parameters"])
+            )
         result = {
             "atlas": _shown(atlas),
             "camera_records": total,

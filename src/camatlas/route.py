@@ -16,14 +16,24 @@ profile and kept in memory:
   id per vertex). A street whose node list does not match its vertices (an
   extract that dropped some of its nodes) is cut at its two ends only, which
   join other streets at exactly the same coordinates;
-- only the largest connected part is kept (strongly connected for bikes and
-  cars); a point is moved onto the nearest street of it, and the route starts
-  at that point, not at the nearest junction;
+- one graph per UTM zone (EPSG 326zz/327zz), each measured in its own zone's
+  CRS so lengths stay true in every city of the atlas: streets that join go
+  to the zone of the centre of their connected network
+  (:func:`street_zones`), and each zone's graph is built when a route first
+  needs it. A route between two zones is refused (InputError);
+- islands are left out: of the connected parts of a zone's network
+  (strongly connected for bikes and cars), the largest is kept and so is
+  every part with at least ``max(50 nodes, 1% of the largest)``
+  (:func:`camatlas._graph.kept_components`); a point is moved onto the
+  nearest kept street, and the route starts at that point, not at the
+  nearest junction. Two points on kept parts that do not connect are
+  refused (InputError);
 - each edge carries its exposure, the metres inside any camera's view, from
   :func:`camatlas.measure.coverage_of_lines`. Views come from the atlas's
   stored ``views`` / ``view_zones`` result layers (written by ``camatlas
   sight``) or, when there are none, are computed with the default
-  :class:`camatlas.sight.SightParameters`.
+  :class:`camatlas.sight.SightParameters`; each zone uses the views that
+  reach into its streets, in its CRS.
 
 The alternatives between the shortest and the least-watched route are the
 supported Pareto routes of ``length + w * watched_m``, found by a dichotomic
@@ -42,6 +52,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +61,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
@@ -156,9 +169,11 @@ class StreetGraph:
     allowed), ``length_m``, ``watched_m`` (metres inside any view),
     ``watched_m_identification`` ... ``watched_m_detection`` (metres by the
     best DORI level there), ``cameras`` (distinct physical ids) and
-    ``camera_count``. Only the largest connected part of the network is kept
-    (strongly connected for bikes and cars, so every point can reach every
-    other); ``detached`` holds the edges left out.
+    ``camera_count``. Islands are left out: the largest connected part of the
+    network (strongly connected for bikes and cars) is kept, and so is every
+    part with at least ``max(50 nodes, 1% of the largest)``; ``detached``
+    holds the edges left out and ``edge_component`` the kept part of each
+    edge (0 the largest).
     """
 
     profile: str
@@ -174,6 +189,7 @@ class StreetGraph:
     view_ends: np.ndarray[Any, Any]
     view_bounds: np.ndarray[Any, Any]  # per edge, the slice of view_starts/ends
     camera_pieces: pd.DataFrame  # edge, start_m, end_m, camera
+    edge_component: np.ndarray[Any, Any]  # per edge, its connected part (0: the largest)
     _tree: shapely.STRtree = field(repr=False)
     _detached_tree: shapely.STRtree = field(repr=False)
     _to_metric: pyproj.Transformer = field(repr=False)
@@ -283,12 +299,29 @@ class StreetGraph:
         max_runs: int = MAX_RUNS,
     ) -> list[RouteOption]:
         """Pareto-optimal routes between length and metres in view (:func:`least_watched`)."""
-        if max_detour is not None and not (max_detour >= 0 and math.isfinite(max_detour)):
-            raise InputError(
-                "the maximum detour must be a number >= 0 (0.5 = 50% longer)", value=max_detour
-            )
+        _check_detour(max_detour)
         start = self.snap(*origin, label="origin", max_snap_m=max_snap_m)
         end = self.snap(*destination, label="destination", max_snap_m=max_snap_m)
+        return self.routes_between(start, end, max_detour=max_detour, max_runs=max_runs)
+
+    def routes_between(
+        self,
+        start: Snap,
+        end: Snap,
+        *,
+        max_detour: float | None = None,
+        max_runs: int = MAX_RUNS,
+    ) -> list[RouteOption]:
+        """:meth:`least_watched` between two points already snapped onto this graph.
+
+        Raises
+        ------
+        InputError
+            When the points lie on two parts of the network that do not connect.
+        """
+        apart = int(self.edge_component[start.edge]) != int(self.edge_component[end.edge])
+        if apart and self.profile == "walk":
+            raise InputError(self._apart(start, end))
         first, last, direct = self._legs(start, end)
         search = self.network.search(
             first, last, direct, origin_xy=(start.x, start.y), goal_xy=(end.x, end.y)
@@ -298,6 +331,8 @@ class StreetGraph:
         found = _graph.pareto_routes(
             search, max_detour=max_detour, max_runs=max_runs, first_limit=guess
         )
+        if not found and apart:
+            raise InputError(self._apart(start, end))
         if not found:
             raise CamatlasError(
                 f"no {self.profile} route joins the origin and the destination "
@@ -321,6 +356,13 @@ class StreetGraph:
                 )
             )
         return options
+
+    def _apart(self, start: Snap, end: Snap) -> str:
+        return (
+            f"the two points are on {self.profile} street networks that do not connect "
+            f"(the origin was moved {start.distance_m:,.0f} m and the destination "
+            f"{end.distance_m:,.0f} m onto the nearest streets); choose points on one network"
+        )
 
     def _covered(self, edge: int, lo: float, hi: float) -> float:
         a, b = self.view_bounds[edge], self.view_bounds[edge + 1]
@@ -436,6 +478,13 @@ def graph_from_streets(
     crs
         The metric CRS of the graph; default the CRS of ``views``, else the local
         UTM zone of the streets.
+
+    All the streets go into one graph in one CRS (:func:`build_graph` makes one
+    per UTM zone). Of its connected parts (strongly connected for bikes and
+    cars) the largest is kept and so is every part with at least
+    ``max(50 nodes, 1% of the largest part)``; smaller islands go to
+    ``detached``. Routes between two kept parts that do not connect raise
+    InputError.
     """
     started = time.perf_counter()
     _check_profile(profile)
@@ -470,7 +519,8 @@ def graph_from_streets(
 
     tail = np.concatenate([u[fwd], v[bwd]])
     head = np.concatenate([v[fwd], u[bwd]])
-    keep_node = _graph.largest_component(len(node_keys), tail, head, strong=profile != "walk")
+    part = _graph.kept_components(len(node_keys), tail, head, strong=profile != "walk")
+    keep_node = part >= 0
     kept = keep_node[u] & keep_node[v] if n_edges else np.zeros(0, dtype=bool)
     renumber = np.cumsum(keep_node) - 1
 
@@ -536,6 +586,7 @@ def graph_from_streets(
         view_ends=ends,
         view_bounds=bounds,
         camera_pieces=pieces,
+        edge_component=part[u[kept]] if n_edges else np.zeros(0, dtype=np.int64),
         _tree=shapely.STRtree(np.asarray(edges.geometry.array, dtype=object)),
         _detached_tree=shapely.STRtree(np.asarray(detached.geometry.array, dtype=object)),
         _to_metric=to_metric,
@@ -615,11 +666,114 @@ def _view_intervals(
     return starts, ends, bounds, pieces
 
 
+# --- zones ------------------------------------------------------------------------
+
+_DEGREE_M = 111_320.0
+"""Metres in one degree of latitude (and of longitude at the equator), roughly."""
+
+_CAMERA_PAD_DEG = 0.1
+"""Cameras this far (degrees) outside an area can still see into it when views are computed."""
+
+
+def _utm_epsg(lon: Any, lat: Any) -> np.ndarray[Any, Any]:
+    from camatlas.sight import utm_epsg
+
+    return np.asarray(utm_epsg(lon, lat), dtype=np.int64)
+
+
+def street_zones(streets: gpd.GeoDataFrame) -> np.ndarray[Any, Any]:
+    """The UTM zone (EPSG 326zz / 327zz) each street is routed in, per row of ``streets``.
+
+    Streets that join (shared OSM nodes, or ends at the same coordinates) are
+    kept together: every street takes the zone of the centre of its connected
+    network, so a city across a zone border (London at 0 degrees) stays one
+    network, measured in the zone of that network's centre.
+    """
+    geoms = np.asarray(streets.geometry.array, dtype=object)
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        out = _utm_epsg((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
+    lines = (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING.value) & ~(
+        shapely.is_empty(geoms)
+    )
+    rows = np.flatnonzero(lines)
+    if len(rows) == 0:
+        return out
+    coords, coord_street = shapely.get_coordinates(geoms[rows], return_index=True)
+    nodes_column = streets["nodes"].to_numpy()[rows] if "nodes" in streets else [None] * len(rows)
+    split = _graph.split_at_junctions(
+        coords, coord_street.astype(np.int64), [_node_ids(t) for t in nodes_column]
+    )
+    node_index, node_keys = pd.factorize(np.concatenate([split.u, split.v]))
+    k, n_edges = len(node_keys), len(split.u)
+    u, v = node_index[:n_edges], node_index[n_edges:]
+    _, labels = connected_components(
+        sp.csr_matrix((np.ones(n_edges), (u, v)), shape=(k, k)), directed=False
+    )
+    edge_label = labels[u]
+    coord_label = edge_label[split.coord_edge]
+    parts = int(labels.max()) + 1
+    low = np.full((parts, 2), np.inf)
+    high = np.full((parts, 2), -np.inf)
+    np.minimum.at(low, coord_label, split.coords)
+    np.maximum.at(high, coord_label, split.coords)
+    centre = (low + high) / 2
+    zone_of_part = _utm_epsg(centre[:, 0], centre[:, 1])
+    street_label = np.zeros(len(rows), dtype=np.int64)
+    street_label[split.street] = edge_label
+    out[rows] = zone_of_part[street_label]
+    return out
+
+
+def _bbox_distance(bbox: tuple[float, float, float, float], lat: float, lon: float) -> float:
+    """Roughly how far (metres) a point lies outside a lon/lat box (0 inside)."""
+    west, south, east, north = bbox
+    dx = max(west - lon, 0.0, lon - east) * max(math.cos(math.radians(lat)), 0.01)
+    dy = max(south - lat, 0.0, lat - north)
+    return math.hypot(dx, dy) * _DEGREE_M
+
+
 # --- atlas: views, graphs, caches -------------------------------------------------
 
 _LOCK = threading.RLock()
-_VIEWS: OrderedDict[str, tuple[tuple[Any, ...], gpd.GeoDataFrame, str]] = OrderedDict()
-_GRAPHS: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], StreetGraph]] = OrderedDict()
+_VIEWS: OrderedDict[str, tuple[tuple[Any, ...], _AtlasViews]] = OrderedDict()
+_GRAPHS: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], AtlasGraph]] = OrderedDict()
+
+ViewsFor = Callable[[pyproj.CRS, "tuple[float, float, float, float] | None"], gpd.GeoDataFrame]
+
+
+@dataclass(slots=True)
+class _AtlasViews:
+    """An atlas's camera views in lon/lat (stored), or what computing them needs."""
+
+    source: str
+    stored: gpd.GeoDataFrame | None  # EPSG:4326
+    cameras: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    whole: tuple[pyproj.CRS, gpd.GeoDataFrame] | None = None
+
+    def near(
+        self, crs: pyproj.CRS, bbox: tuple[float, float, float, float] | None
+    ) -> gpd.GeoDataFrame:
+        """The views that reach into ``bbox`` (lon/lat; None: all), in the metric ``crs``."""
+        if self.stored is not None:
+            frame = self.stored
+            if bbox is not None and len(frame):
+                hits = frame.sindex.query(shapely.box(*bbox))
+                frame = frame.iloc[np.sort(hits)]
+            return frame.to_crs(crs)
+        from camatlas.sight import SightParameters, compute_views
+
+        assert self.cameras is not None and self.buildings is not None
+        cameras, buildings = self.cameras, self.buildings
+        if bbox is not None:
+            pad = _CAMERA_PAD_DEG
+            west, south, east, north = bbox
+            cameras = cameras.cx[west - pad : east + pad, south - pad : north + pad]
+            pad *= 2
+            buildings = buildings.cx[west - pad : east + pad, south - pad : north + pad]
+        views: gpd.GeoDataFrame = compute_views(cameras, buildings, SightParameters(), crs=crs)
+        return views
 
 
 def _fingerprint(atlas: Atlas) -> tuple[Any, ...]:
@@ -640,27 +794,36 @@ def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         cache.popitem(last=False)
 
 
-def atlas_views(atlas: Atlas) -> tuple[gpd.GeoDataFrame, str]:
-    """The camera views of an atlas in its metric CRS, and where they came from.
-
-    Uses the stored ``views`` / ``view_zones`` result layers when present;
-    otherwise computes views with the default sight parameters. Kept in memory
-    per atlas until the atlas changes.
-    """
+def _atlas_views(atlas: Atlas) -> _AtlasViews:
     key = str(atlas.url)
     stamp = _fingerprint(atlas)
     with _LOCK:
         hit = _VIEWS.get(key)
         if hit is not None and hit[0] == stamp:
-            return hit[1], hit[2]
-        views, source = _read_or_compute_views(atlas)
-        _remember(_VIEWS, key, (stamp, views, source))
-        return views, source
+            return hit[1]
+        found = _read_views(atlas)
+        _remember(_VIEWS, key, (stamp, found))
+        return found
 
 
-def _read_or_compute_views(atlas: Atlas) -> tuple[gpd.GeoDataFrame, str]:
-    cameras = atlas.cameras()
-    crs = _atlas_crs(atlas, cameras)
+def atlas_views(atlas: Atlas) -> tuple[gpd.GeoDataFrame, str]:
+    """The camera views of an atlas in its metric CRS, and where they came from.
+
+    Uses the stored ``views`` / ``view_zones`` result layers when present;
+    otherwise computes views with the default sight parameters. The CRS is the
+    local UTM zone of the atlas's cameras; routes and exposure use the views of
+    each place in its own zone instead. Kept in memory per atlas until the
+    atlas changes.
+    """
+    found = _atlas_views(atlas)
+    with _LOCK:
+        if found.whole is None:
+            crs = _atlas_crs(atlas)
+            found.whole = (crs, found.near(crs, None))
+        return found.whole[1], found.source
+
+
+def _read_views(atlas: Atlas) -> _AtlasViews:
     results = atlas.store.results()
     stored = {
         str(n): row for n, row in zip(results["name"], results.to_dict("records"), strict=True)
@@ -676,17 +839,20 @@ def _read_or_compute_views(atlas: Atlas) -> tuple[gpd.GeoDataFrame, str]:
             whole = zones.dissolve(by="camera_id", as_index=False, aggfunc="first")
             whole["level"] = "view"
             frames.append(whole)
-        views = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=_WGS84).to_crs(crs)
+        views = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=_WGS84)
+        if views.crs is not None and views.crs.to_epsg() != 4326:
+            views = views.to_crs(_WGS84)
         if "physical_id" in views:
             views["physical_id"] = views["physical_id"].fillna(views.get("camera_id"))
         names = [n for n in ("views", "view_zones") if n in stored]
         made = ", ".join(f"{n} ({stored[n]['created_at']})" for n in names)
-        return views, f"stored result layers {made}"
-    from camatlas.sight import SightParameters, compute_views
-
-    params = SightParameters()
-    views = compute_views(cameras, atlas.buildings(), params, crs=crs)
-    return views, "computed with the default sight parameters (run `camatlas sight` to store them)"
+        return _AtlasViews(f"stored result layers {made}", views)
+    return _AtlasViews(
+        "computed with the default sight parameters (run `camatlas sight` to store them)",
+        None,
+        cameras=atlas.cameras(),
+        buildings=atlas.buildings(),
+    )
 
 
 def _local_crs(frame: gpd.GeoDataFrame) -> pyproj.CRS:
@@ -706,19 +872,203 @@ def _atlas_crs(atlas: Atlas, cameras: gpd.GeoDataFrame | None = None) -> pyproj.
     raise CamatlasError(f"{atlas.url}: the atlas holds no cameras and no streets")
 
 
+class AtlasGraph:
+    """The street graphs of an atlas for one profile: one per UTM zone, built when first needed.
+
+    Each zone's :class:`StreetGraph` holds the streets of that zone (see
+    :func:`street_zones`) in the zone's own UTM CRS, with the views that reach
+    into them, so lengths are true to within about 0.1% wherever the atlas's
+    places are. A point is routed on the zone whose streets are nearest to it;
+    a route between two zones is refused (their street networks do not join).
+    """
+
+    def __init__(
+        self,
+        profile: str,
+        streets: gpd.GeoDataFrame,
+        zones: np.ndarray[Any, Any],
+        views_for: ViewsFor | None,
+        views_source: str,
+        *,
+        crs: pyproj.CRS | None = None,
+    ) -> None:
+        self.profile = profile
+        self.views_source = views_source
+        self._streets = streets
+        self._views_for = views_for
+        self._fixed_crs = crs
+        self._lock = threading.RLock()
+        self._graphs: dict[int, StreetGraph] = {}
+        codes, counts = np.unique(np.asarray(zones, dtype=np.int64), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        zones = np.asarray(zones, dtype=np.int64)
+        self._rows = {int(c): np.flatnonzero(zones == c) for c in codes[order]}
+        bounds = shapely.bounds(np.asarray(streets.geometry.array, dtype=object))
+        self._bbox: dict[int, tuple[float, float, float, float]] = {}
+        for code, rows in self._rows.items():
+            b = bounds[rows]
+            self._bbox[code] = (
+                float(np.nanmin(b[:, 0])),
+                float(np.nanmin(b[:, 1])),
+                float(np.nanmax(b[:, 2])),
+                float(np.nanmax(b[:, 3])),
+            )
+
+    def __repr__(self) -> str:
+        return f"AtlasGraph(profile={self.profile!r}, zones={list(self.zones)})"
+
+    @property
+    def zones(self) -> tuple[int, ...]:
+        """EPSG codes of the zones with streets, the zone with most streets first."""
+        return tuple(self._rows)
+
+    def crs_of(self, zone: int) -> pyproj.CRS:
+        if self._fixed_crs is not None:
+            return self._fixed_crs
+        return pyproj.CRS.from_epsg(zone)
+
+    def graph(self, zone: int) -> StreetGraph:
+        """The street graph of one zone (built on first use)."""
+        with self._lock:
+            found = self._graphs.get(zone)
+            if found is None:
+                crs = self.crs_of(zone)
+                views = None
+                if self._views_for is not None:
+                    views = self._views_for(crs, _padded(self._bbox[zone], 0.001))
+                found = graph_from_streets(
+                    self._streets.iloc[self._rows[zone]],
+                    self.profile,
+                    views=views,
+                    crs=crs,
+                    views_source=self.views_source,
+                )
+                self._graphs[zone] = found
+            return found
+
+    @property
+    def graphs(self) -> dict[int, StreetGraph]:
+        """Every zone's graph (builds those not built yet)."""
+        return {zone: self.graph(zone) for zone in self.zones}
+
+    @property
+    def edges(self) -> gpd.GeoDataFrame:
+        """Every zone's edges in lon/lat, with its ``zone`` (EPSG code); builds every zone."""
+        frames = []
+        for zone, graph in self.graphs.items():
+            part = graph.edges.to_crs(_WGS84)
+            part["zone"] = zone
+            frames.append(part)
+        if not frames:
+            return gpd.GeoDataFrame({"zone": []}, geometry=[], crs=_WGS84)
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=_WGS84)
+
+    @property
+    def streets_used(self) -> int:
+        return sum(g.streets_used for g in self.graphs.values())
+
+    @property
+    def unaligned_streets(self) -> int:
+        return sum(g.unaligned_streets for g in self.graphs.values())
+
+    def snap(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        label: str = "point",
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    ) -> tuple[int, Snap]:
+        """The zone and the nearest point of its graph to (``lat``, ``lon``).
+
+        Raises
+        ------
+        InputError
+            As :meth:`StreetGraph.snap`.
+        """
+        _check_lat_lon(lat, lon, label)
+        if not self._rows:
+            raise InputError(
+                f"the atlas has no streets usable by the {self.profile!r} profile; import an "
+                "OSM extract with streets first",
+                element=label,
+            )
+        near = sorted(self._rows, key=lambda z: _bbox_distance(self._bbox[z], lat, lon))
+        candidates = [z for z in near if _bbox_distance(self._bbox[z], lat, lon) <= max_snap_m]
+        best: tuple[int, Snap] | None = None
+        error: InputError | None = None
+        for zone in candidates or near[:1]:
+            try:
+                found = self.graph(zone).snap(lat, lon, label=label, max_snap_m=max_snap_m)
+            except InputError as exc:
+                error = error or exc
+                continue
+            if best is None or found.distance_m < best[1].distance_m:
+                best = (zone, found)
+        if best is None:
+            assert error is not None
+            raise error
+        return best
+
+    def least_watched(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        *,
+        max_detour: float | None = None,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        max_runs: int = MAX_RUNS,
+    ) -> list[RouteOption]:
+        """Pareto-optimal routes between length and metres in view (:func:`least_watched`).
+
+        Raises
+        ------
+        InputError
+            As :meth:`StreetGraph.least_watched`, and when the two points are in
+            different UTM zones.
+        """
+        _check_detour(max_detour)
+        zone, start = self.snap(*origin, label="origin", max_snap_m=max_snap_m)
+        other, end = self.snap(*destination, label="destination", max_snap_m=max_snap_m)
+        if zone != other:
+            raise InputError(
+                f"the origin and the destination are in different UTM zones (EPSG:{zone} and "
+                f"EPSG:{other}) whose street networks do not connect; routes across UTM zones "
+                "(about 6 degrees of longitude) are not supported"
+            )
+        return self.graph(zone).routes_between(start, end, max_detour=max_detour, max_runs=max_runs)
+
+
+def _padded(
+    bbox: tuple[float, float, float, float], pad: float
+) -> tuple[float, float, float, float]:
+    west, south, east, north = bbox
+    return (west - pad, south - pad, east + pad, north + pad)
+
+
 def build_graph(
     atlas: Atlas, profile: str = "walk", *, views: gpd.GeoDataFrame | None = None
-) -> StreetGraph:
-    """The street graph of an atlas for ``profile``, with each edge's exposure.
+) -> AtlasGraph:
+    """The street graphs of an atlas for ``profile``, with each edge's exposure.
 
-    Built once per atlas and profile and kept in memory (up to four graphs)
-    until the atlas's imports or stored views change. Passing ``views`` (in a
-    metric CRS) builds a fresh graph with them instead of the atlas's views.
+    One :class:`StreetGraph` per UTM zone of the streets (:func:`street_zones`),
+    each in its zone's CRS and built when a route first needs it; the result's
+    :meth:`AtlasGraph.least_watched` routes on the zone of the two points. Kept
+    in memory per atlas and profile (up to four) until the atlas's imports or
+    stored views change. Passing ``views`` (in a metric CRS) builds a fresh
+    graph of all the streets in that CRS with them instead of the atlas's views.
     """
     _check_profile(profile)
     if views is not None:
-        return graph_from_streets(
-            atlas.streets(), profile, views=views, crs=views.crs, views_source="given views"
+        streets = atlas.streets()
+        given = views
+        return AtlasGraph(
+            profile,
+            streets,
+            np.zeros(len(streets), dtype=np.int64),
+            lambda crs, bbox: given,
+            "given views",
+            crs=pyproj.CRS.from_user_input(views.crs),
         )
     key = (str(atlas.url), profile)
     stamp = _fingerprint(atlas)
@@ -726,10 +1076,9 @@ def build_graph(
         hit = _GRAPHS.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        found, source = atlas_views(atlas)
-        graph = graph_from_streets(
-            atlas.streets(), profile, views=found, crs=found.crs, views_source=source
-        )
+        found = _atlas_views(atlas)
+        streets = atlas.streets()
+        graph = AtlasGraph(profile, streets, street_zones(streets), found.near, found.source)
         _remember(_GRAPHS, key, (stamp, graph))
         return graph
 
@@ -769,7 +1118,9 @@ def least_watched(
     Raises
     ------
     InputError
-        A point is not a latitude/longitude, or is too far from the streets.
+        A point is not a latitude/longitude, or is too far from the streets; the
+        two points are in different UTM zones, or on street networks that do
+        not connect.
     """
     graph = build_graph(atlas, profile)
     return graph.least_watched(origin, destination, max_detour=max_detour, max_snap_m=max_snap_m)
@@ -949,7 +1300,11 @@ def exposure(
         raise InputError("the speed must be a positive number of km/h", value=speed_kmh)
     parts = _track_lines(track)
     if views is None:
-        views, source = atlas_views(atlas)
+        # Tracks are local: measured in the UTM zone of their middle, with the views near them.
+        west, south, east, north = shapely.bounds(shapely.MultiLineString(parts)).tolist()
+        crs = pyproj.CRS.from_epsg(int(_utm_epsg((west + east) / 2, (south + north) / 2)))
+        found = _atlas_views(atlas)
+        views, source = found.near(crs, (west, south, east, north)), found.source
     else:
         source = "given views"
     lines = gpd.GeoSeries(parts, crs=_WGS84).to_crs(views.crs).reset_index(drop=True)
@@ -1086,6 +1441,13 @@ def _stretches(
 # --- checks -----------------------------------------------------------------------
 
 
+def _check_detour(max_detour: float | None) -> None:
+    if max_detour is not None and not (max_detour >= 0 and math.isfinite(max_detour)):
+        raise InputError(
+            "the maximum detour must be a number >= 0 (0.5 = 50% longer)", value=max_detour
+        )
+
+
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise InputError(f"unknown profile; use one of {', '.join(PROFILES)}", value=profile)
@@ -1121,6 +1483,7 @@ __all__ = [
     "DEFAULT_MAX_SNAP_M",
     "DEFAULT_SPEED_KMH",
     "PROFILES",
+    "AtlasGraph",
     "RouteOption",
     "Snap",
     "StreetGraph",
@@ -1132,5 +1495,6 @@ __all__ = [
     "parse_lat_lon",
     "parse_track",
     "read_track",
+    "street_zones",
     "track_exposure",
 ]
