@@ -48,6 +48,7 @@ demo: setup
 	@echo "Next:"
 	@echo "  $(VENV)/bin/camatlas stats --atlas $(DEMO)/atlas.gpkg --json"
 	@echo "  $(VENV)/bin/camatlas measure --atlas $(DEMO)/atlas.gpkg --by h3:9 --samples 20 --json"
+	@echo "  $(VENV)/bin/camatlas route --atlas $(DEMO)/atlas.gpkg --from 60.1699,24.9384 --to 60.1719,24.9450"
 	@echo "  $(VENV)/bin/camatlas export --atlas $(DEMO)/atlas.gpkg --format geojson -o $(DEMO)/cameras.geojson"
 	@echo "  $(VENV)/bin/camatlas --help"
 	@echo
