@@ -72,6 +72,7 @@ from camatlas.store import (
 )
 from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
+    GEOMETRY_TYPE_NAMES,
     as_multipolygons,
     check_result_name,
     column_kind,
@@ -100,15 +101,6 @@ _TYPMODS = {
     "MULTIPOLYGON": "MultiPolygon",
     "GEOMETRYCOLLECTION": "GeometryCollection",
     "GEOMETRY": "Geometry",
-}
-_TYPE_NAMES = {
-    0: "POINT",
-    1: "LINESTRING",
-    3: "POLYGON",
-    4: "MULTIPOINT",
-    5: "MULTILINESTRING",
-    6: "MULTIPOLYGON",
-    7: "GEOMETRYCOLLECTION",
 }
 
 _ANALYZE_AFTER_ROWS = 10_000
@@ -832,7 +824,7 @@ class PostGISStore:
                 raise AtlasError(f"result layer {name!r} must be in WGS 84 (EPSG:4326)")
             present = geometry[~shapely.is_missing(geometry)]
             types = set(shapely.get_type_id(present).tolist())
-            gtype = _TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
+            gtype = GEOMETRY_TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
             has_z = shapely.has_z(present)
             if has_z.any() and not has_z.all():
                 column_type = "geometry"
