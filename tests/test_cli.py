@@ -12,24 +12,12 @@ import time
 from pathlib import Path
 
 import camatlas
+from tests.cli import run_camatlas
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-        )
-    return proc
+run = run_camatlas
 
 
 def write_csv(path: Path, rows: int, start: int = 0) -> Path:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,10 +20,9 @@ from camatlas.copy import copy_atlas
 from camatlas.errors import AtlasError, CamatlasError
 from camatlas.sources import Area
 from camatlas.store import LAYERS, Store
+from tests.cli import run_camatlas
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import PostgresCluster
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def fill(url: str) -> None:
@@ -221,16 +218,7 @@ def test_copy_never_overwrites_a_file_that_is_not_an_atlas(
         copy_atlas(tmp_path / "missing.gpkg", str(tmp_path / "out.gpkg"))
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+run = partial(run_camatlas, check=False)
 
 
 def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:

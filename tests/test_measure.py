@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from camatlas.measure import (
 )
 from camatlas.sight import SightParameters, camera_parameters, compute_views
 from camatlas.sources import Area, Building, SourceData, Street
+from tests.cli import run_camatlas
 
 UTM = "EPSG:32629"  # metric CRS of the hand-made scenes (Porto's UTM zone)
 
@@ -762,13 +762,7 @@ def test_measure_refuses_bad_choices(town: Atlas, tmp_path: Path) -> None:
 # --- the command line and real data ---------------------------------------------------
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return proc
+run_cli = run_camatlas
 
 
 def test_cli_measure_json_and_text(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +30,7 @@ import camatlas.store.postgis as postgis
 from camatlas.errors import AtlasError
 from camatlas.store import LAYERS, SCHEMA_VERSION
 from camatlas.store.postgis import PostGISStore, lock_key
+from tests.cli import run_camatlas
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import TEST_DATABASE, PostgresCluster, atlas_sql
 
@@ -43,16 +45,7 @@ def schema_of(url: str) -> str:
     return url.rsplit("schema=", 1)[1]
 
 
-def camatlas_cli(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+camatlas_cli = partial(run_camatlas, check=False)
 
 
 def start_import(csv: Path, url: str) -> subprocess.Popen[str]:

@@ -13,9 +13,6 @@ import itertools
 import json
 import logging
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +30,11 @@ from camatlas.camera import Camera
 from camatlas.errors import InputError
 from camatlas.measure import coverage_of_lines
 from camatlas.sources import SourceData, Street
+from tests.cli import run_camatlas
 
 UTM = pyproj.CRS("EPSG:32629")  # Porto's UTM zone: the hand-made towns' metric CRS
 X0, Y0 = 532_000.0, 4_555_000.0  # a point in Porto, metres
 TO_WGS84 = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
-REPO = Path(__file__).resolve().parent.parent
 LEVELS = ("identification", "recognition", "observation", "detection")
 
 
@@ -881,18 +878,7 @@ def test_graph_is_built_once_per_atlas_and_profile_until_the_atlas_changes(
     atlas.close()
 
 
-def _run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+_run = run_camatlas
 
 
 def test_cli_route_and_exposure(tmp_path: Path) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +39,8 @@ from camatlas.sight import (
     summarize,
 )
 from camatlas.sources import Building, SourceData
+from tests.cli import run_camatlas
 
-REPO = Path(__file__).resolve().parent.parent
 UTM = pyproj.CRS.from_epsg(32629)
 ORIGIN = (532_000.0, 4_555_000.0)  # metres in UTM 29N, in Porto
 _TO_WGS84 = pyproj.Transformer.from_crs(UTM, 4326, always_xy=True)
@@ -578,11 +576,7 @@ def test_sight_writes_views_that_gdal_reads(small_atlas: Path) -> None:
     assert info["geometry_type"] == "MultiPolygon"
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "camatlas", *map(str, args)], capture_output=True, text=True,
-        cwd=REPO, timeout=300, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+run_cli = partial(run_camatlas, check=False)
 
 
 def test_sight_command_json_with_overrides(small_atlas: Path) -> None:
