@@ -158,6 +158,13 @@ SourceOption = Annotated[
 DelimiterOption = Annotated[
     str | None, typer.Option("--delimiter", help="CSV delimiter (sniffed when omitted).")
 ]
+RowIdsOption = Annotated[
+    bool,
+    typer.Option(
+        "--row-ids",
+        help="Number a registry's rows as their ids (when its ids are missing or repeated).",
+    ),
+]
 SkipOption = Annotated[
     bool,
     typer.Option(
@@ -180,6 +187,7 @@ def _table_options(
     source_name: str | None,
     delimiter: str | None,
     skip_bad_rows: bool,
+    row_ids: bool,
 ) -> TableOptions:
     columns: dict[str, str] = {}
     for item in column or []:
@@ -202,6 +210,7 @@ def _table_options(
         source=source_name,
         skip_bad_rows=skip_bad_rows,
         delimiter=delimiter,
+        row_ids=row_ids,
     )
 
 
@@ -295,6 +304,7 @@ def import_(
     source_name: SourceOption = None,
     delimiter: DelimiterOption = None,
     skip_bad_rows: SkipOption = False,
+    row_ids: RowIdsOption = False,
     rejected: Annotated[
         Path | None,
         typer.Option(
@@ -316,8 +326,9 @@ def import_(
     """
     with _errors():
         options = _table_options(
-            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter, skip_bad_rows
-        )
+            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter,
+            skip_bad_rows, row_ids,
+        )  # fmt: skip
         chosen = _layers(layers)
         with open_atlas(atlas) as at:
             todo: list[Path] = []
@@ -402,13 +413,15 @@ def validate(
     source_name: SourceOption = None,
     delimiter: DelimiterOption = None,
     skip_bad_rows: SkipOption = False,
+    row_ids: RowIdsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Dry run: read files and say what would be imported and what could not be read."""
     with _errors():
         options = _table_options(
-            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter, skip_bad_rows
-        )
+            lat, lon, x, y, wkt, crs, id_column, column, kind, source_name, delimiter,
+            skip_bad_rows, row_ids,
+        )  # fmt: skip
         datas = _read_all(files, format, _layers(layers), options)
     results: list[dict[str, Any]] = []
     for data in datas:

@@ -162,6 +162,10 @@ class TableOptions:
         :func:`~camatlas.sources.source_name_for`.
     skip_bad_rows
         List rows with bad coordinates or ids as rejected instead of failing.
+    row_ids
+        Use each row's number (1-based; record or feature number in JSON) as
+        its id, ignoring id columns: for registries whose ids are missing or
+        repeated. Such ids stay stable only while the file keeps its order.
     delimiter
         CSV delimiter; sniffed among ``, ; TAB |`` when not given.
     """
@@ -178,6 +182,7 @@ class TableOptions:
     source: str | None = None
     skip_bad_rows: bool = False
     delimiter: str | None = None
+    row_ids: bool = False
 
 
 def read_table(path: str | Path, options: TableOptions | None = None) -> SourceData:
@@ -425,7 +430,15 @@ class _TableReader:
         self._crs = crs
         self._transform = _transformer(crs, path) if crs is not None else None
         self._coordinates = self._find_coordinates(use_geometry=geometry)
-        self._id_column = self._column(options.id, "id") if options.id else self._auto(ID_COLUMNS)
+        if options.row_ids and options.id:
+            raise InputError("give an id column or row ids, not both", path=path, value=options.id)
+        self._id_column = (
+            None
+            if options.row_ids
+            else self._column(options.id, "id")
+            if options.id
+            else self._auto(ID_COLUMNS)
+        )
         for name in options.columns:
             if name not in FIELDS:
                 raise InputError(
@@ -594,6 +607,8 @@ class _TableReader:
         return KIND_VOCABULARY.get(_normal(text), (text, None))
 
     def _source_id(self, row: Mapping[str, object], feature_id: object, where: _Where) -> str:
+        if self.options.row_ids:
+            return str(self.row_number)
         if self.options.id is None and feature_id is not None:
             value: object = feature_id
             column = "the feature id"
@@ -610,7 +625,8 @@ class _TableReader:
         if first is not None:
             raise _BadRow(
                 f"duplicate id in {column} (first seen at {first}); ids must be unique within "
-                "a file: choose another id column, or skip bad rows to keep the first",
+                "a file: choose another id column, number the rows (--row-ids), or skip bad "
+                "rows to keep the first",
                 text,
             )
         return text
