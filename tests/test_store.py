@@ -272,3 +272,18 @@ def test_result_layers_round_trip_with_parameters(atlas_url: str, backend: str) 
             atlas.store.write_result("cameras", views, {})
     if backend == "gpkg":  # GDAL reads the result layer like any other.
         assert len(pyogrio.read_dataframe(atlas_url, layer="views")) == 2
+
+
+def test_layer_columns_read_attributes_without_geometry(atlas_url: str) -> None:
+    with camatlas.open_atlas(atlas_url) as atlas:
+        atlas.import_data(osm_data(), sha256="a" * 64)
+        frame = atlas.store.layer_columns("cameras", ["id", "kind", "direction_known"])
+        assert list(frame.columns) == ["id", "kind", "direction_known"]
+        assert frame["id"].tolist() == ["osm:node/1", "osm:node/2"]
+        assert frame["kind"].tolist() == ["camera", "alpr"]
+        assert [bool(v) for v in frame["direction_known"]] == [True, True]
+        with pytest.raises(AtlasError, match="no column 'geom'"):
+            atlas.store.layer_columns("cameras", ["geom"])
+        stats = atlas.stats()
+        assert stats["by_kind"] == {"alpr": 1, "camera": 1}
+        assert stats["direction"] == {"known": 2, "unknown": 0}

@@ -44,7 +44,8 @@ def atlas_stats(atlas: Atlas, top: int = 20) -> dict[str, Any]:
     ``direction`` (known/unknown) and ``tag_problems`` (values reported in the
     normalization report).
     """
-    cams = atlas.store.read_layer("cameras")
+    columns = ["physical_id", "direction_known", *BREAKDOWNS.values()]
+    cams = atlas.store.layer_columns("cameras", columns)
     report = atlas.normalization_report()
     out: dict[str, Any] = {
         "atlas": atlas.url,

@@ -228,6 +228,10 @@ class Store(Protocol):
 
     def count(self, layer: str) -> int: ...
 
+    def layer_columns(self, layer: str, columns: Sequence[str]) -> pd.DataFrame:
+        """Some attribute columns of a layer, without geometry (for counts and statistics)."""
+        ...
+
     def write_result(
         self,
         name: str,

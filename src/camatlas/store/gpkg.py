@@ -48,6 +48,7 @@ from camatlas.store import (
 from camatlas.store.rows import (
     GEOMETRY_TYPE_NAMES,
     as_multipolygons,
+    check_layer_columns,
     check_result_name,
     column_kind,
     column_values,
@@ -583,6 +584,13 @@ class GeoPackageStore:
             "ORDER BY fid"
         ).fetchall()
         return pd.DataFrame(rows, columns=["fid", *names])
+
+    def layer_columns(self, layer: str, columns: Sequence[str]) -> pd.DataFrame:
+        names = check_layer_columns(layer, columns)
+        rows = self.conn.execute(
+            f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{layer}" ORDER BY fid'
+        ).fetchall()
+        return pd.DataFrame(rows, columns=names)
 
     def links(self) -> pd.DataFrame:
         return self.read_table("camera_links").drop(columns="fid")

@@ -74,6 +74,7 @@ from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
     GEOMETRY_TYPE_NAMES,
     as_multipolygons,
+    check_layer_columns,
     check_result_name,
     column_kind,
     column_values,
@@ -767,6 +768,14 @@ class PostGISStore:
             sql.SQL("SELECT fid, {} FROM {} ORDER BY fid").format(_columns(names), _ident(table))
         ).fetchall()
         return pd.DataFrame(rows, columns=["fid", *names])
+
+    @_translated
+    def layer_columns(self, layer: str, columns: Sequence[str]) -> pd.DataFrame:
+        names = check_layer_columns(layer, columns)
+        rows = self.conn.execute(
+            sql.SQL("SELECT {} FROM {} ORDER BY fid").format(_columns(names), _ident(layer))
+        ).fetchall()
+        return pd.DataFrame(rows, columns=names)
 
     def links(self) -> pd.DataFrame:
         return self.read_table("camera_links").drop(columns="fid")

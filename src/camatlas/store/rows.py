@@ -102,6 +102,17 @@ def as_multipolygons(geometries: Sequence[Any] | np.ndarray[Any, Any]) -> np.nda
     return out
 
 
+def check_layer_columns(layer: str, columns: Sequence[str]) -> list[str]:
+    """``columns`` as a list, once each is known to be a column of ``layer``."""
+    if layer not in LAYER_COLUMNS:
+        raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
+    known = [name for name, _ in LAYER_COLUMNS[layer]]
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise AtlasError(f"layer {layer!r} has no column {unknown[0]!r}; it has {', '.join(known)}")
+    return list(columns)
+
+
 def check_result_name(name: str, what: str = "result layer") -> None:
     """Refuse names that are not plain identifiers or that the atlas itself uses."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
