@@ -358,6 +358,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small inputs, for a smoke run")
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument(
+        "--grid-nx-pairs", type=int, default=25,
+        help="pairs timed with networkx on the 1M-edge grid (about 2 s each)",
+    )  # fmt: skip
     args = parser.parse_args()
     quick = args.quick
     results = []
@@ -370,7 +374,8 @@ def main() -> None:
                                  10 if quick else 100, CITY_CAMERAS[name]))  # fmt: skip
         print(json.dumps(results[-1]), flush=True)
     results.append(grid_case(20_000 if quick else 1_000_000, 20 if quick else 100,
-                             3 if quick else 9, 2_000 if quick else 50_000))  # fmt: skip
+                             3 if quick else args.grid_nx_pairs,
+                             2_000 if quick else 50_000))  # fmt: skip
     print(json.dumps(results[-1]), flush=True)
     lines = [
         "| case | nodes | edges | cameras (synthetic) | graph build | of which exposure | "
