@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import shapely
 
-from camatlas.camera import Camera, Direction
-from camatlas.sources import Building, SourceData, Street
+from camatlas.records import Building, Camera, Direction, SourceData, Street
 
 # Offsets in degrees that move a point by about one metre near latitude 41.
 DEG_PER_M_LAT = 1 / 111_132.0

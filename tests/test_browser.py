@@ -269,8 +269,5 @@ def test_screenshot_of_a_real_city(browser: Any, tmp_path: Path) -> None:
 
 def _analyse(atlas: camatlas.Atlas) -> None:
     """Views (``camatlas sight``) and watched streets by H3 cell (``camatlas measure``)."""
-    from camatlas.measure import measure
-    from camatlas.sight import sight
-
-    sight(atlas)
-    measure(atlas, by="h3:9")
+    camatlas.sight(atlas)
+    camatlas.measure(atlas, by="h3:9")

@@ -9,19 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from camatlas.camera import (
-    CAMERA_TYPES,
-    FIELDS,
-    KINDS,
-    SURVEILLANCE_SCOPES,
-    Camera,
-    Direction,
-    TagProblem,
-    camera_from_tags,
-    directions_from_text,
-    directions_to_text,
-    parse_direction,
-)
+from camatlas.records import Camera, Direction, TagProblem, directions_to_text
+from camatlas.tags import camera_from_tags, directions_from_text, parse_direction
+from camatlas.vocab import CAMERA_TYPES, FIELDS, KINDS, SURVEILLANCE_SCOPES
 
 CAMERA_ID = "osm:node/1"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 import camatlas
-from camatlas.camera import Direction, TagProblem
-from camatlas.copy import copy_atlas
 from camatlas.errors import AtlasError, CamatlasError
-from camatlas.sources import Area
-from camatlas.store import LAYERS, Store
+from camatlas.records import Area, Direction, TagProblem
+from camatlas.store import Store, open_store
+from camatlas.store.copy import copy_atlas
+from camatlas.vocab import LAYERS
 from tests.cli import run_camatlas
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import PostgresCluster
@@ -84,12 +85,11 @@ def fill(url: str) -> None:
             source_data("reg", registry, path="reg.csv"), sha256="b" * 64, options={"note": "first"}
         )
         atlas.import_data(source_data("reg", moved, path="reg.csv"), sha256="c" * 64)
-        with atlas.store.transaction():
-            atlas.store.write_result("views", views, {"range_m": 30, "seed": [1, 2]})
-            atlas.store.write_result("coverage_by_area", table, {"by": "h3:9"})
-            atlas.store.write_result("nothing", empty, {})
-        with atlas.store.transaction():  # replaced: moves to the end of the results table
-            atlas.store.write_result("views", views, {"range_m": 40})
+        atlas.write_results({"views": views}, {"range_m": 30, "seed": [1, 2]})
+        atlas.write_results({"coverage_by_area": table}, {"by": "h3:9"})
+        atlas.write_results({"nothing": empty}, {})
+        # replaced: moves to the end of the results table
+        atlas.write_results({"views": views}, {"range_m": 40})
 
 
 def assert_same_atlas(a: Store, b: Store, *, link_fids: bool = True, times: bool = True) -> None:
@@ -120,28 +120,28 @@ def assert_same_atlas(a: Store, b: Store, *, link_fids: bool = True, times: bool
 
 
 def test_both_backends_hold_the_same_atlas(postgres: PostgresCluster, tmp_path: Path) -> None:
+    bbox = (-8.6115, 41.1495, -8.6095, 41.1515)
     gpkg = str(tmp_path / "a.gpkg")
     pg = postgres.url(schema="same_atlas")
     for url in (gpkg, pg):
         fill(url)
+        with (
+            closing(open_store(url)) as store,
+            pytest.raises(CamatlasError, match="boom"),
+            store.transaction(),
+        ):
+            store.upsert_records("cameras", [camera("zzz", "1", 0.0, 0.0)])
+            raise CamatlasError("boom")  # a failed write uses up no id on either backend
         with camatlas.open_atlas(url) as atlas:
-            with pytest.raises(CamatlasError, match="boom"), atlas.store.transaction():
-                atlas.store.upsert_cameras([camera("zzz", "1", 0.0, 0.0)])
-                raise CamatlasError("boom")  # a failed write uses up no id on either backend
             atlas.import_data(source_data("zzz", [camera("zzz", "2", 0.0, 0.0)]), sha256="d" * 64)
+    with closing(open_store(gpkg)) as sa, closing(open_store(pg)) as sb:
+        assert_same_atlas(sa, sb, times=False)
+        pd.testing.assert_frame_equal(sa.camera_points(bbox), sb.camera_points(bbox))
     with camatlas.open_atlas(gpkg) as a, camatlas.open_atlas(pg) as b:
-        assert_same_atlas(a.store, b.store, times=False)
-        assert a.stats() | {"atlas": ""} == b.stats() | {"atlas": ""}
-        bbox = (-8.6115, 41.1495, -8.6095, 41.1515)
+        assert a.stats().to_dict() | {"atlas": ""} == b.stats().to_dict() | {"atlas": ""}
         for layer in LAYERS:
-            assert_geodataframe_equal(
-                a.store.read_layer(layer, bbox), b.store.read_layer(layer, bbox)
-            )
-        pd.testing.assert_frame_equal(a.store.camera_points(bbox), b.store.camera_points(bbox))
-        assert_geodataframe_equal(
-            a.store.read_result("views", bbox),
-            b.store.read_result("views", bbox),
-        )
+            assert_geodataframe_equal(a.layer(layer, bbox), b.layer(layer, bbox))
+        assert_geodataframe_equal(a.result("views", bbox), b.result("views", bbox))
 
 
 @pytest.mark.parametrize("origin", ["gpkg", "postgis"])
@@ -157,13 +157,14 @@ def test_copy_is_lossless_both_ways(origin: str, postgres: PostgresCluster, tmp_
     assert first.rows["cameras"] == 4 and first.rows["areas"] == 2
     assert first.results == second.results == ["coverage_by_area", "nothing", "views"]
     with (
-        camatlas.open_atlas(start) as a,
-        camatlas.open_atlas(there) as b,
-        camatlas.open_atlas(back) as c,
+        closing(open_store(start)) as a,
+        closing(open_store(there)) as b,
+        closing(open_store(back)) as c,
     ):
         # camera_links fids are renumbered by a copy (links replaced over time leave gaps).
-        assert_same_atlas(a.store, b.store, link_fids=False)
-        assert_same_atlas(b.store, c.store)
+        assert_same_atlas(a, b, link_fids=False)
+        assert_same_atlas(b, c)
+    with camatlas.open_atlas(back) as c:
         cams = c.cameras().set_index("id")
         assert cams.loc["reg:1", "physical_id"] == "osm:node/1"
         # The copy goes on living: a new import links against the copied cameras.
@@ -188,8 +189,8 @@ def test_copy_refuses_an_atlas_with_data_unless_replace(
     with camatlas.open_atlas(destination) as atlas:
         assert list(atlas.cameras()["id"]) == ["old:1"]  # untouched
     copy_atlas(source, destination, replace=True)
-    with camatlas.open_atlas(source) as a, camatlas.open_atlas(destination) as b:
-        assert_same_atlas(a.store, b.store, link_fids=False)  # replaced, not merged
+    with closing(open_store(source)) as a, closing(open_store(destination)) as b:
+        assert_same_atlas(a, b, link_fids=False)  # replaced, not merged
     copy_atlas(source, destination, replace=True)  # again, over a full atlas
     with pytest.raises(AtlasError, match="same atlas"):
         copy_atlas(destination, destination, replace=True)
@@ -238,6 +239,6 @@ def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:
     back = tmp_path / "back.gpkg"
     proc = run("copy", url, back)
     assert proc.returncode == 0 and "4 cameras" in proc.stdout, proc.stderr
-    with camatlas.open_atlas(gpkg) as a, camatlas.open_atlas(back) as b:
-        assert_same_atlas(a.store, b.store, link_fids=False)
+    with closing(open_store(gpkg)) as a, closing(open_store(back)) as b:
+        assert_same_atlas(a, b, link_fids=False)
     assert "copy" in run("--help").stdout

@@ -21,18 +21,14 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from camatlas import MeasureResult, measure
+from camatlas.assumptions import SightParameters, camera_parameters
 from camatlas.atlas import Atlas, open_atlas
-from camatlas.camera import Camera, Direction
+from camatlas.coverage import coverage_of_lines, watched_intervals
 from camatlas.errors import InputError
-from camatlas.measure import (
-    DORI_LEVELS,
-    MeasureResult,
-    coverage_of_lines,
-    measure,
-    watched_intervals,
-)
-from camatlas.sight import SightParameters, camera_parameters, compute_views
-from camatlas.sources import Area, Building, SourceData, Street
+from camatlas.records import Area, Building, Camera, Direction, SourceData, Street
+from camatlas.views import compute_views
+from camatlas.vocab import DORI_LEVELS
 from tests.cli import run_camatlas
 
 UTM = "EPSG:32629"  # metric CRS of the hand-made scenes (Porto's UTM zone)
@@ -340,14 +336,14 @@ def sampled_coverage(
 @dataclass
 class Scene:
     lines: gpd.GeoSeries  # streets, metric
-    views: gpd.GeoDataFrame  # from sight.compute_views, metric
+    views: gpd.GeoDataFrame  # from compute_views, metric
     cameras: gpd.GeoDataFrame  # WGS 84
     buildings: gpd.GeoDataFrame  # WGS 84
 
 
 @pytest.fixture(scope="module")
 def sight_scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
-    """A 400 m square town with 25 buildings and 20 cameras, views from sight.compute_views."""
+    """A 400 m square town with 25 buildings and 20 cameras, views from compute_views."""
     rng = np.random.default_rng(11)
     streets = [
         Street(id=f"osm:way/{i}", highway="residential", geometry=metric_line(list(c)))
@@ -592,7 +588,7 @@ def test_cameras_are_physical_of_the_chosen_kinds_and_indoor_ones_have_no_view(
     assert s["cameras_total"] == 7
     assert s["cameras"] == 7 and s["cameras_outside_area"] == 0
     assert s["assumptions"]["cameras_with_views"] == 6  # 5 physical, one of them twice
-    indoor = measure(town, params=SightParameters(include_indoor=True), write=False)
+    indoor = measure(town, sight=SightParameters(include_indoor=True), write=False)
     assert indoor.summary["cameras_total"] == 7
     assert indoor.summary["assumptions"]["cameras_with_views"] == 7
     assert indoor.summary["watched_length_m"] >= s["watched_length_m"]
@@ -701,14 +697,14 @@ def test_blind_spots_are_unwatched_stretches(town_by_admin: MeasureResult) -> No
 
 
 def test_results_are_written_as_layers_with_parameters(town: Atlas) -> None:
-    result = measure(town, by="admin", params=SightParameters(range_m=35.0))
-    stored = town.store.read_result("street_coverage")
+    result = measure(town, by="admin", sight=SightParameters(range_m=35.0))
+    stored = town.result("street_coverage")
     assert len(stored) == len(result.streets)
     assert json.loads(stored["cameras"].iloc[0]) == list(result.streets["cameras"].iloc[0])
-    assert len(town.store.read_result("measure_by_area")) == 2
-    assert len(town.store.read_result("blind_spots")) == len(result.blind_spots)
-    results = town.store.results().set_index("name")
-    params = json.loads(results.loc["measure_by_area", "parameters"])
+    assert len(town.result("measure_by_area")) == 2
+    assert len(town.result("blind_spots")) == len(result.blind_spots)
+    results = town.results().set_index("name")
+    params = results.loc["measure_by_area", "parameters"]
     assert params["by"] == "admin" and params["sight"]["range_m"] == 35.0
     assert "residential" in params["counted_highways"]
 
@@ -790,11 +786,9 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
     assert "OpenStreetMap contributors" in text
     assert "Assumptions" in text
     with open_atlas(path, create=False) as atlas:
-        names = set(atlas.store.results()["name"])
+        names = set(atlas.results()["name"])
         assert {"street_coverage", "measure_by_area", "blind_spots"} <= names
-        params = json.loads(
-            atlas.store.results().set_index("name").loc["street_coverage", "parameters"]
-        )
+        params = atlas.result_parameters("street_coverage")
         assert params["sight"]["range_m"] == 30.0 and params["sight"]["occlusion"] is False
 
 

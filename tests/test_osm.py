@@ -13,9 +13,8 @@ import osmium
 import pytest
 import shapely
 
-from camatlas.camera import Direction
 from camatlas.errors import FormatError, InputError
-from camatlas.sources import SourceData
+from camatlas.records import Direction, SourceData
 from camatlas.sources.osm import read_osm
 
 # --- writing small OSM files ----------------------------------------------------------------
@@ -319,7 +318,9 @@ def test_building_values(tmp_path: Path) -> None:
         d.way(way_id, d.square(way_id * 10, way_id * 0.01, 0.0, 0.0001), tags)
     buildings = by_id(read_osm(write_xml(tmp_path / "b.osm", d)).buildings)
     assert set(buildings) == {"osm:way/2", "osm:way/3"}
-    assert (buildings["osm:way/2"].height_m, buildings["osm:way/2"].levels) == (None, None)
+    # feet are read as for a camera's height (one rule for every height); "three" is no count
+    assert buildings["osm:way/2"].height_m == pytest.approx(12 * 0.3048)
+    assert buildings["osm:way/2"].levels is None
     assert (buildings["osm:way/3"].height_m, buildings["osm:way/3"].levels) == (7.5, 2.0)
 
 

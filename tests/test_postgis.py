@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +29,8 @@ import pytest
 import camatlas
 import camatlas.store.postgis as postgis
 from camatlas.errors import AtlasError
-from camatlas.store import LAYERS, SCHEMA_VERSION
 from camatlas.store.postgis import PostGISStore, lock_key
+from camatlas.store.schema import LAYERS, SCHEMA_VERSION
 from tests.cli import run_camatlas
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import TEST_DATABASE, PostgresCluster, atlas_sql
@@ -73,7 +74,7 @@ def content(url: str) -> tuple[Any, ...]:
             tuple(sorted(cams["id"])),
             tuple(sorted(atlas.sources()["sha256"])),
             len(atlas.links()),
-            tuple(atlas.store.count(layer) for layer in LAYERS),
+            tuple(atlas.count(layer) for layer in LAYERS),
         )
 
 
@@ -89,8 +90,7 @@ def test_layers_are_postgis_types_with_gist_indexes(postgres: PostgresCluster) -
     with camatlas.open_atlas(url) as atlas:
         atlas.import_data(osm_data(), sha256="a" * 64)
         views = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
-        with atlas.store.transaction():
-            atlas.store.write_result("views", views, {})
+        atlas.write_results({"views": views}, {})
     columns = dict(
         (r[0], (r[1], r[2]))
         for r in postgres.execute(
@@ -158,8 +158,9 @@ def test_schema_version_is_checked_and_older_atlases_are_migrated(
     monkeypatch.setattr(
         postgis, "_MIGRATIONS", {SCHEMA_VERSION: ("ALTER TABLE cameras ADD COLUMN note text",)}
     )
-    with camatlas.open_atlas(url) as atlas:  # migrated on open
-        assert atlas.store.schema_version == SCHEMA_VERSION + 1
+    with closing(PostGISStore(url)) as store:  # migrated on open
+        assert store.schema_version == SCHEMA_VERSION + 1
+    with camatlas.open_atlas(url) as atlas:
         atlas.import_data(osm_data(), sha256="a" * 64)
     assert atlas_sql(url, "SELECT count(note) FROM cameras") == [(0,)]
     monkeypatch.setattr(postgis, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
@@ -398,7 +399,7 @@ def test_four_concurrent_imports_land_completely_and_link(
         assert set(got_links.itertuples(index=False)) == set(ref_links.itertuples(index=False))
         physical = got_cams.set_index("id")["physical_id"].sort_index()
         assert physical.to_dict() == ref_cams.set_index("id")["physical_id"].to_dict()
-        assert got.stats()["physical_cameras"] == 150 + 4 * 40
+        assert got.stats().physical_cameras == 150 + 4 * 40
         assert len(got.normalization_report()) == len(ref.normalization_report())
 
 
@@ -521,13 +522,11 @@ def test_a_copy_reads_its_source_in_one_snapshot(postgres: PostgresCluster) -> N
     url = new_url(postgres)
     with camatlas.open_atlas(url) as reader, camatlas.open_atlas(url) as writer:
         reader.import_data(osm_data(), sha256="a" * 64)
-        store = reader.store
-        assert isinstance(store, PostGISStore)
-        with store.snapshot():
-            before = len(store.read_layer("cameras")), len(store.read_table("sources"))
+        with reader.snapshot():
+            before = len(reader.cameras()), len(reader.sources())
             writer.import_data(  # commits while the snapshot is open: unseen in it
                 source_data("reg", [camera("reg", "1", -8.61, 41.15)]), sha256="b" * 64
             )
-            assert (len(store.read_layer("cameras")), len(store.read_table("sources"))) == before
-            assert len(store.links()) == 0
+            assert (len(reader.cameras()), len(reader.sources())) == before
+            assert len(reader.links()) == 0
         assert len(reader.cameras()) == 3 and len(reader.links()) == 1

@@ -24,12 +24,14 @@ import pytest
 import shapely
 
 import camatlas
-from camatlas import _graph, route
 from camatlas.atlas import Atlas
-from camatlas.camera import Camera
+from camatlas.coverage import coverage_of_lines
 from camatlas.errors import InputError
-from camatlas.measure import coverage_of_lines
-from camatlas.sources import SourceData, Street
+from camatlas.pipelines import route as planner
+from camatlas.records import Camera, SourceData, Street
+from camatlas.route import network, search
+from camatlas.sources import tracks
+from camatlas.vocab import PROFILES
 from tests.cli import run_camatlas
 
 UTM = pyproj.CRS("EPSG:32629")  # Porto's UTM zone: the hand-made towns' metric CRS
@@ -156,11 +158,13 @@ def make_atlas(path: Path, town: Town, views: gpd.GeoDataFrame | None = None) ->
         stored = views.to_crs("EPSG:4326")
         stored["physical_id"] = [f"test:{p}" for p in stored["physical_id"]]
         stored["camera_id"] = stored["physical_id"]
-        with atlas.store.transaction():
-            atlas.store.write_result("views", stored[stored["level"] == "view"], {"test": True})
-            atlas.store.write_result(
-                "view_zones", stored[stored["level"] != "view"], {"test": True}
-            )
+        atlas.write_results(
+            {
+                "views": stored[stored["level"] == "view"],
+                "view_zones": stored[stored["level"] != "view"],
+            },
+            {"test": True},
+        )
     return atlas
 
 
@@ -204,7 +208,7 @@ def test_streets_are_cut_at_shared_nodes_and_unaligned_streets_at_their_ends() -
     town.way(1, 2, 3)  # cut at 2 where way 2 starts
     town.way(2, 4)
     way3 = town.way(5, 6, 3)  # its node ids get lost: joined by coordinates at its ends
-    graph = route.graph_from_streets(town.frame(drop_ids=(way3,)), crs=UTM)
+    graph = network.graph_from_streets(town.frame(drop_ids=(way3,)), crs=UTM)
     edges = graph.edges
     assert sorted(edges["length_m"].round(6)) == sorted(
         [100.0, 100.0, 100.0, round(50 + math.hypot(50, 80), 6)]
@@ -227,7 +231,7 @@ def test_profiles_choose_streets_by_kind_and_access() -> None:
     town.way(4, 5, highway="service", access="private", foot="yes")
     frame = town.frame()
     kinds = {
-        p: set(route.graph_from_streets(frame, p, crs=UTM).edges["highway"]) for p in route.PROFILES
+        p: set(network.graph_from_streets(frame, p, crs=UTM).edges["highway"]) for p in PROFILES
     }
     # The largest connected part for walking is the chain 1-2-3 plus 4-5 cut off by
     # the motorway: its components are {1,2,3} and {4,5}; the larger is kept.
@@ -245,7 +249,7 @@ def test_oneway_respected_for_bike_and_car_ignored_for_walk() -> None:
     frame = town.frame()
     o_ll, d_ll = town.latlon(o), town.latlon(d)
     for profile, there, back in (("walk", 100, 100), ("bike", 200, 100), ("car", 200, 100)):
-        graph = route.graph_from_streets(frame, profile, crs=UTM)
+        graph = network.graph_from_streets(frame, profile, crs=UTM)
         assert graph.least_watched(o_ll, d_ll)[0].length_m == pytest.approx(there), profile
         assert graph.least_watched(d_ll, o_ll)[0].length_m == pytest.approx(back), profile
 
@@ -268,7 +272,7 @@ def test_oneway_tags(tags: dict[str, str], bike: float, car: float) -> None:
     town.way(o, 3, 4, d)
     frame = town.frame()
     for profile, expected in (("bike", bike), ("car", car)):
-        graph = route.graph_from_streets(frame, profile, crs=UTM)
+        graph = network.graph_from_streets(frame, profile, crs=UTM)
         got = graph.least_watched(town.latlon(o), town.latlon(d))[0].length_m
         assert got == pytest.approx(expected), profile
 
@@ -279,8 +283,8 @@ def test_only_the_largest_strongly_connected_part_is_kept_for_cars() -> None:
         town.node(nid, x, y)
     town.way(1, 2, 3, 1)  # a loop, both ways
     dead_end = town.way(2, 4, oneway="yes")  # one way out, no way back: not strongly connected
-    car = route.graph_from_streets(town.frame(), "car", crs=UTM)
-    walk = route.graph_from_streets(town.frame(), "walk", crs=UTM)
+    car = network.graph_from_streets(town.frame(), "car", crs=UTM)
+    walk = network.graph_from_streets(town.frame(), "walk", crs=UTM)
     assert dead_end in set(car.detached["street_id"])
     assert dead_end not in set(car.edges["street_id"])
     assert dead_end in set(walk.edges["street_id"])
@@ -290,7 +294,7 @@ def test_only_the_largest_strongly_connected_part_is_kept_for_cars() -> None:
 
 def test_snapping_beyond_the_limit_names_the_point_and_the_distance() -> None:
     town, _ = three_ways()
-    graph = route.graph_from_streets(town.frame(), crs=UTM)
+    graph = network.graph_from_streets(town.frame(), crs=UTM)
     far = town.latlon((150, -400))  # 400 m south of Low Street
     with pytest.raises(InputError) as info:
         graph.least_watched(far, town.latlon(2))
@@ -311,7 +315,7 @@ def test_snapping_beyond_the_limit_names_the_point_and_the_distance() -> None:
 
 def test_least_watched_on_three_ways_gives_every_trade_off() -> None:
     town, views = three_ways()
-    graph = route.graph_from_streets(town.frame(), views=views)
+    graph = network.graph_from_streets(town.frame(), views=views)
     options = graph.least_watched(town.latlon(1), town.latlon(2))
     got = [(round(o.length_m, 6), round(o.watched_m, 6), o.cameras) for o in options]
     assert got == [(300.0, 100.0, ("a",)), (350.0, 40.0, ("b",)), (400.0, 0.0, ())]
@@ -325,7 +329,7 @@ def test_least_watched_on_three_ways_gives_every_trade_off() -> None:
     first, last = options[1].geometry.coords[0], options[1].geometry.coords[-1]
     assert first == pytest.approx(town.lonlat(0, 0), abs=1e-7)
     assert last == pytest.approx(town.lonlat(300, 0), abs=1e-7)
-    assert options[1].as_dict()["geometry"]["type"] == "LineString"
+    assert options[1].to_dict()["geometry"]["type"] == "LineString"
     # A maximum detour keeps the routes within it.
     capped = graph.least_watched(town.latlon(1), town.latlon(2), max_detour=0.2)
     assert [round(o.length_m, 6) for o in capped] == [300.0, 350.0]
@@ -334,7 +338,7 @@ def test_least_watched_on_three_ways_gives_every_trade_off() -> None:
 
 def test_edge_exposure_by_level_and_cameras() -> None:
     town, views = three_ways()
-    graph = route.graph_from_streets(town.frame(), views=views)
+    graph = network.graph_from_streets(town.frame(), views=views)
     edges = graph.edges.set_index("street_id")
     low = edges.loc["osm:way/1"]
     assert low["watched_m"] == pytest.approx(100)
@@ -346,7 +350,7 @@ def test_edge_exposure_by_level_and_cameras() -> None:
 
 def test_route_starts_and_ends_at_the_snapped_points_inside_edges() -> None:
     town, views = three_ways()
-    graph = route.graph_from_streets(town.frame(), views=views)
+    graph = network.graph_from_streets(town.frame(), views=views)
     # From 10 m north of Low Street at x=50 to x=250 on it: 200 m, of which 100 m in view.
     options = graph.least_watched(town.latlon((50, 10)), town.latlon((250, 0)))
     assert options[0].length_m == pytest.approx(200)
@@ -373,7 +377,7 @@ def test_a_long_way_round_is_found_beyond_the_first_search_bound() -> None:
     for nid, (x, y) in {1: (0, 0), 2: (0, 600), 3: (20, 600), 4: (20, 0)}.items():
         town.node(nid, x, y)
     town.way(1, 2, 3, 4)  # 1,220 m round a 20 m gap (a river without a bridge)
-    graph = route.graph_from_streets(town.frame(), crs=UTM)
+    graph = network.graph_from_streets(town.frame(), crs=UTM)
     (option,) = graph.least_watched(town.latlon(1), town.latlon(4))
     assert option.length_m == pytest.approx(1220)
 
@@ -385,7 +389,7 @@ def test_parallel_streets_between_two_junctions() -> None:
     town.way(o, d)  # 100 m, watched
     town.way(o, 3, d)  # about 117 m, not watched: a parallel edge between the same nodes
     views = views_frame(camera_view("a", box(40, -5, 60, 5)))
-    graph = route.graph_from_streets(town.frame(), views=views)
+    graph = network.graph_from_streets(town.frame(), views=views)
     assert graph.network.parallel
     options = graph.least_watched(town.latlon((-1, 0)), town.latlon((101, 0)), max_snap_m=5)
     assert [round(o.watched_m, 6) for o in options] == [20.0, 0.0]
@@ -395,8 +399,8 @@ def test_parallel_streets_between_two_junctions() -> None:
 # --- the search engine against networkx ------------------------------------------------
 
 
-def _leg(node: int) -> _graph.Leg:
-    return _graph.Leg(node, 0.0, 0.0, -1, 0.0, 0.0, True)
+def _leg(node: int) -> search.Leg:
+    return search.Leg(node, 0.0, 0.0, -1, 0.0, 0.0, True)
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -415,13 +419,13 @@ def test_search_costs_equal_networkx_dijkstra(seed: int) -> None:
     for t, h, ln, w in zip(tail, head, length, watched, strict=True):
         graph.add_edge(int(t), int(h), length=ln, watched=w)
     directed = seed % 2 == 0  # goal-directed (A*) on even seeds, plain Dijkstra on odd
-    net = _graph.Network(n, tail, head, np.arange(m), np.ones(m, bool), length, watched,
+    net = search.Network(n, tail, head, np.arange(m), np.ones(m, bool), length, watched,
                          node_xy=xy if directed else None)  # fmt: skip
     source, target = (int(v) for v in rng.integers(0, n, 2))
-    search = net.search([_leg(source)], [_leg(target)], None,
+    searcher = net.search([_leg(source)], [_leg(target)], None,
                         origin_xy=tuple(xy[source]), goal_xy=tuple(xy[target]))  # fmt: skip
     for weight in (0.0, 0.5, 3.0, 1000.0):
-        found = search.run(weight)
+        found = searcher.run(weight)
 
         def cost(u: int, v: int, data: dict[int, dict[str, float]], w: float = weight) -> float:
             return min(d["length"] + w * d["watched"] for d in data.values())
@@ -434,11 +438,11 @@ def test_search_costs_equal_networkx_dijkstra(seed: int) -> None:
         assert found is not None
         assert found.length_m + weight * found.watched_m == pytest.approx(expected, abs=1e-6)
         # Bounded at the optimum, the same cost is found; just below it, none.
-        again = search.run(weight, expected + 1e-6)
+        again = searcher.run(weight, expected + 1e-6)
         assert again is not None
         assert again.length_m + weight * again.watched_m == pytest.approx(expected, abs=1e-6)
         if expected > 1e-3:
-            assert search.run(weight, expected - 1e-3) is None
+            assert searcher.run(weight, expected - 1e-3) is None
         # The arcs form a path from the source to the target.
         nodes = [source] + [int(net.head[a]) for a in found.arcs]
         assert all(int(net.tail[a]) == nodes[i] for i, a in enumerate(found.arcs))
@@ -491,7 +495,7 @@ def _lower_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 @pytest.mark.parametrize("seed", range(6))
 def test_pareto_routes_are_the_supported_set_of_every_simple_path(seed: int) -> None:
     town, views = _grid(seed)
-    graph = route.graph_from_streets(town.frame(), views=views)
+    graph = network.graph_from_streets(town.frame(), views=views)
     edges = graph.edges
     multi = nx.MultiGraph()
     for row in edges.itertuples():
@@ -594,29 +598,31 @@ def test_each_place_is_routed_in_its_own_utm_zone(tmp_path: Path) -> None:
     helsinki = GeoGrid(*HELSINKI, size=8, first_node=1, first_way=1)
     porto = GeoGrid(*PORTO, size=8, first_node=10_001, first_way=10_001)
     atlas = grid_atlas(tmp_path / "two.gpkg", helsinki, porto)
-    graph = route.build_graph(atlas)
+    graph = planner.build_graph(atlas)
     assert set(graph.zones) == {32635, 32629}
     for grid in (helsinki, porto):
         # Five blocks east and seven north: 1,200 m on the ground. Measured in one
         # CRS for both places (34 degrees of longitude apart), one would be far off.
-        (option,) = route.least_watched(atlas, grid.latlon(0, 0), grid.latlon(7, 5))
+        (option,) = camatlas.least_watched(atlas, grid.latlon(0, 0), grid.latlon(7, 5)).options
         assert option.length_m == pytest.approx(12 * grid.step, rel=0.005)
         assert option.origin_snap_m < 1 and option.destination_snap_m < 1
         # From inside a block, 20 m off a street, to a point between two nodes.
-        (inside,) = route.least_watched(atlas, grid.latlon(0.2, 0.5), grid.latlon(3, 2.5))
+        (inside,) = camatlas.least_watched(
+            atlas, grid.latlon(0.2, 0.5), grid.latlon(3, 2.5)
+        ).options
         assert inside.length_m == pytest.approx(150 + 300 + 50, rel=0.005)
         assert inside.origin_snap_m == pytest.approx(20, rel=0.01)
         track = shapely.LineString([grid.lonlat(0, 0), grid.lonlat(0, 7)])
-        assert route.exposure(atlas, track)["length_m"] == pytest.approx(700, rel=0.005)
+        assert camatlas.exposure(atlas, track).length_m == pytest.approx(700, rel=0.005)
     # Each zone's graph is in its own UTM CRS, and only the zone asked for is built.
     assert graph.graph(32635).crs.to_epsg() == 32635
     assert len(graph.edges) == 2 * 2 * 8 * 7
     assert set(graph.edges["zone"]) == {32635, 32629}
     # Between the two places: refused, naming the zones.
     with pytest.raises(InputError, match=r"different UTM zones.*not supported"):
-        route.least_watched(atlas, helsinki.latlon(0, 0), porto.latlon(1, 1))
+        camatlas.least_watched(atlas, helsinki.latlon(0, 0), porto.latlon(1, 1))
     with pytest.raises(InputError, match=r"different UTM zones"):
-        route.least_watched(atlas, porto.latlon(1, 1), helsinki.latlon(0, 0), profile="car")
+        camatlas.least_watched(atlas, porto.latlon(1, 1), helsinki.latlon(0, 0), profile="car")
     atlas.close()
 
 
@@ -624,17 +630,19 @@ def test_separate_networks_in_one_zone_are_both_kept_but_not_joined(tmp_path: Pa
     west = GeoGrid(*PORTO, size=8, first_node=1, first_way=1)
     east = GeoGrid(PORTO[0] + 0.03, PORTO[1], size=8, first_node=1_001, first_way=1_001)
     atlas = grid_atlas(tmp_path / "pair.gpkg", west, east)
-    graph = route.build_graph(atlas)
+    graph = planner.build_graph(atlas)
     assert graph.zones == (32629,)
     street_graph = graph.graph(32629)
     assert len(street_graph.detached) == 0
     assert set(street_graph.edge_component) == {0, 1}
     for grid in (west, east):
-        (option,) = route.least_watched(atlas, grid.latlon(0, 0), grid.latlon(2, 3))
+        (option,) = camatlas.least_watched(atlas, grid.latlon(0, 0), grid.latlon(2, 3)).options
         assert option.length_m == pytest.approx(500, rel=0.005)
     for profile in ("walk", "bike", "car"):
         with pytest.raises(InputError, match="networks that do not connect") as info:
-            route.least_watched(atlas, west.latlon(0.1, 0.5), east.latlon(7, 7.1), profile=profile)
+            camatlas.least_watched(
+                atlas, west.latlon(0.1, 0.5), east.latlon(7, 7.1), profile=profile
+            )
         text = str(info.value)
         assert "origin was moved 10 m" in text and "destination 10 m" in text
     atlas.close()
@@ -657,14 +665,16 @@ def test_a_small_island_is_still_left_out(tmp_path: Path) -> None:
         for k in range(2)
     ]
     atlas = grid_atlas(tmp_path / "island.gpkg", town, extra=extra)
-    street_graph = route.build_graph(atlas).graph(32629)
+    street_graph = planner.build_graph(atlas).graph(32629)
     assert set(street_graph.detached["street_id"]) == {"osm:way/900", "osm:way/901"}
     assert set(street_graph.edge_component) == {0}
     # Next to the island and 400 m from the grid: too far, and the island is named.
     with pytest.raises(InputError, match=r"osm:way/90\d at 5 m is not connected"):
-        route.least_watched(atlas, town.latlon(1.05, 12), town.latlon(0, 0))
+        camatlas.least_watched(atlas, town.latlon(1.05, 12), town.latlon(0, 0))
     # With a wider limit, the point goes to the grid, not to the island.
-    (option,) = route.least_watched(atlas, town.latlon(1.05, 12), town.latlon(0, 0), max_snap_m=600)
+    (option,) = camatlas.least_watched(
+        atlas, town.latlon(1.05, 12), town.latlon(0, 0), max_snap_m=600
+    ).options
     assert option.origin_snap_m == pytest.approx(500, rel=0.01)
     assert option.length_m == pytest.approx(105 + 700, rel=0.005)
     atlas.close()
@@ -681,15 +691,15 @@ def test_kept_components_keep_every_part_but_islands() -> None:
         head += range(start + 1, start + size)
         start += size
     t, h = np.array(tail + head), np.array(head + tail)
-    labels = _graph.kept_components(start, t, h, strong=True)
+    labels = search.kept_components(start, t, h, strong=True)
     assert np.bincount(labels[labels >= 0]).tolist() == [60, 55]
     assert (labels[115:] == -1).all()
-    assert _graph.largest_component(start, t, h, strong=False).sum() == 60
+    assert search.largest_component(start, t, h, strong=False).sum() == 60
     # A part under 1% of the largest is an island, even with more than 50 nodes.
     big = 6_000
     t2 = np.concatenate([np.arange(big - 1), np.arange(big, big + 54)])
     h2 = t2 + 1
-    labels = _graph.kept_components(big + 55, t2, h2, strong=False)
+    labels = search.kept_components(big + 55, t2, h2, strong=False)
     assert set(labels[big:].tolist()) == {-1} and set(labels[:big].tolist()) == {0}
 
 
@@ -709,7 +719,7 @@ GPX = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_gpx_and_geojson_tracks_are_parsed(tmp_path: Path) -> None:
-    lines = route.parse_track(GPX.encode())
+    lines = tracks.parse_track(GPX.encode())
     assert [len(part.coords) for part in lines.geoms] == [2, 3, 2]
     assert lines.geoms[0].coords[0] == (-8.61, 41.15)
     feature = {
@@ -733,7 +743,7 @@ def test_gpx_and_geojson_tracks_are_parsed(tmp_path: Path) -> None:
     }
     path = tmp_path / "walk.geojson"
     path.write_text(json.dumps(collection))
-    assert [list(p.coords) for p in route.read_track(path).geoms] == [
+    assert [list(p.coords) for p in tracks.read_track(path).geoms] == [
         [(-8.6, 41.1), (-8.7, 41.2)],
         [(0, 0), (1, 1)],
         [(2, 2), (3, 3)],
@@ -750,10 +760,10 @@ def test_gpx_and_geojson_tracks_are_parsed(tmp_path: Path) -> None:
     for name, content in bad.items():
         (tmp_path / name).write_text(content)
         with pytest.raises(InputError) as info:
-            route.read_track(tmp_path / name)
+            tracks.read_track(tmp_path / name)
         assert name in str(info.value)
     with pytest.raises(InputError, match="no such file"):
-        route.read_track(tmp_path / "missing.gpx")
+        tracks.read_track(tmp_path / "missing.gpx")
 
 
 def _watched_street_scene() -> tuple[Town, gpd.GeoDataFrame]:
@@ -808,14 +818,14 @@ def test_exposure_of_a_track_along_a_watched_street_equals_its_coverage() -> Non
     direct = coverage_of_lines(
         gpd.GeoSeries([shapely.LineString([(X0, Y0), (X0 + 300, Y0)])], crs=UTM), views
     )
-    result = route.exposure(None, track, views=views)  # type: ignore[arg-type]
+    result = camatlas.exposure(None, track, views=views).to_dict()  # type: ignore[arg-type]
     assert result["watched_m"] == pytest.approx(direct["watched_m"].iloc[0])
     assert result["camera_ids"] == list(direct["cameras"].iloc[0])
     _check_watched_street(result)
-    slow = route.exposure(None, track, views=views, speed_kmh=2.5)  # type: ignore[arg-type]
+    slow = camatlas.exposure(None, track, views=views, speed_kmh=2.5).to_dict()  # type: ignore[arg-type]
     assert slow["seconds_in_view"] == pytest.approx(2 * result["seconds_in_view"], abs=0.2)
     with pytest.raises(InputError, match="speed"):
-        route.exposure(None, track, views=views, speed_kmh=0)  # type: ignore[arg-type]
+        camatlas.exposure(None, track, views=views, speed_kmh=0)  # type: ignore[arg-type]
 
 
 # --- through the atlas --------------------------------------------------------------------
@@ -838,8 +848,8 @@ def test_routes_and_exposure_through_the_atlas_write_and_log_nothing(
     gpx.write_text(f"<gpx><trk><trkseg>{points}</trkseg></trk></gpx>")
     before = _digest(tmp_path)
     with caplog.at_level(logging.DEBUG):
-        options = route.least_watched(atlas, town.latlon(1), town.latlon(2))
-        result = route.exposure(atlas, gpx)
+        options = camatlas.least_watched(atlas, town.latlon(1), town.latlon(2)).options
+        result = camatlas.exposure(atlas, gpx).to_dict()
     got = [(round(o.length_m, 6), round(o.watched_m, 6), o.cameras) for o in options]
     assert got == [(300.0, 100.0, ("test:a",)), (350.0, 40.0, ("test:b",)), (400.0, 0.0, ())]
     assert result["watched_m"] == pytest.approx(100)
@@ -859,9 +869,9 @@ def test_graph_is_built_once_per_atlas_and_profile_until_the_atlas_changes(
 ) -> None:
     town, views = three_ways()
     atlas = make_atlas(tmp_path / "town.gpkg", town, views)
-    walk = route.build_graph(atlas)
-    assert route.build_graph(atlas) is walk
-    assert route.build_graph(atlas, "car") is not walk
+    walk = planner.build_graph(atlas)
+    assert planner.build_graph(atlas) is walk
+    assert planner.build_graph(atlas, "car") is not walk
     more = Town(first_way=100)
     more.node(1, 0, 0)
     more.node(7, -100, 0)
@@ -870,11 +880,11 @@ def test_graph_is_built_once_per_atlas_and_profile_until_the_atlas_changes(
         SourceData(path="more.osm", format="osm-xml", source="osm", streets=more.streets()),
         sha256="more",
     )
-    rebuilt = route.build_graph(atlas)
+    rebuilt = planner.build_graph(atlas)
     assert rebuilt is not walk
     assert len(rebuilt.edges) == len(walk.edges) + 1
     with pytest.raises(InputError, match="unknown profile"):
-        route.build_graph(atlas, "horse")
+        planner.build_graph(atlas, "horse")
     atlas.close()
 
 
@@ -926,7 +936,7 @@ def test_route_across_the_city_of_london(shared_data: Path, tmp_path: Path) -> N
     atlas = camatlas.open_atlas(tmp_path / "london.gpkg")
     atlas.import_file(shared_data / "london.osm.pbf")
     st_pauls, chancery_lane = (51.51378, -0.09846), (51.51852, -0.11113)
-    options = route.least_watched(atlas, st_pauls, chancery_lane)
+    options = camatlas.least_watched(atlas, st_pauls, chancery_lane).options
     geod = pyproj.Geod(ellps="WGS84")
     straight = geod.inv(st_pauls[1], st_pauls[0], chancery_lane[1], chancery_lane[0])[2]
     assert len(options) >= 1
@@ -934,7 +944,7 @@ def test_route_across_the_city_of_london(shared_data: Path, tmp_path: Path) -> N
     assert options[0].length_m < 2 * straight
     for a, b in itertools.pairwise(options):
         assert b.length_m > a.length_m and b.watched_m < a.watched_m
-    graph = route.build_graph(atlas)
+    graph = planner.build_graph(atlas)
     assert graph.unaligned_streets == 0  # the reader keeps node ids aligned with vertices
     assert graph.edges["watched_m"].sum() > 0  # the City's cameras see some streets
     atlas.close()

@@ -24,21 +24,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import camatlas
-from camatlas.camera import Camera, Direction
+from camatlas.assumptions import WALL_OFFSET_M, SightParameters, camera_parameters, dori_distances
 from camatlas.errors import InputError
-from camatlas.sight import (
-    DORI_LEVELS,
-    LEVELS,
-    WALL_OFFSET_M,
-    SightParameters,
-    camera_parameters,
-    compute_views,
-    dori_distances,
-    local_crs,
-    sight,
-    summarize,
-)
-from camatlas.sources import Building, SourceData
+from camatlas.geo import local_crs
+from camatlas.records import Building, Camera, Direction, SourceData
+from camatlas.views import compute_views, summarize
+from camatlas.vocab import DORI_LEVELS, LEVELS
 from tests.cli import run_camatlas
 
 UTM = pyproj.CRS.from_epsg(32629)
@@ -415,14 +406,14 @@ def test_overrides_take_effect_and_are_stored_with_the_result(tmp_path: Path) ->
 
     with camatlas.open_atlas(tmp_path / "a.gpkg") as atlas:
         atlas.import_data(scene_source(cams), sha256="overrides")
-        sight(atlas, params)
-        stored = atlas.store.results().set_index("name")
+        camatlas.sight(atlas, params)
+        stored = atlas.results().set_index("name")
         for layer in ("views", "view_zones"):
-            parameters = json.loads(stored.loc[layer, "parameters"])
+            parameters = stored.loc[layer, "parameters"]
             assert parameters["range_m"] == 12.0 and parameters["width_deg"] == 45.0
             assert parameters["crs"] == "EPSG:32629"
             assert parameters["resolution_px"] == 1920
-        assert atlas.store.read_result("views")["range_m"].tolist() == [12.0]
+        assert atlas.result("views")["range_m"].tolist() == [12.0]
 
 
 def test_sampled_per_camera_values_replace_the_parameters() -> None:
@@ -560,7 +551,8 @@ def small_atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_sight_writes_views_that_gdal_reads(small_atlas: Path) -> None:
     with camatlas.open_atlas(small_atlas) as atlas:
-        views = sight(atlas).to_crs(32629)
+        result = camatlas.sight(atlas)
+        views = pd.concat([result.views, result.view_zones]).to_crs(32629)
     read = pyogrio.read_dataframe(small_atlas, layer="views")
     assert read.crs.to_epsg() == 4326
     assert sorted(read["camera_id"]) == ["osm:cam0", "osm:cam1"]
@@ -589,7 +581,7 @@ def test_sight_command_json_with_overrides(small_atlas: Path) -> None:
     assert out["parameters"]["resolution_px"] == 1280
     assert 0 < out["area_km2"] <= 3 * math.pi * 15**2 / 1e6
     with camatlas.open_atlas(small_atlas, create=False) as atlas:
-        assert set(atlas.store.read_result("views")["range_m"]) == {15.0}
+        assert set(atlas.result("views")["range_m"]) == {15.0}
 
 
 def test_sight_command_text_and_errors(small_atlas: Path) -> None:
@@ -621,7 +613,8 @@ def real_atlases(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_real_atlases_give_every_camera_a_view(name: str, real_atlases: dict[str, Path]) -> None:
     with camatlas.open_atlas(real_atlases[name]) as atlas:
         cameras = atlas.cameras()
-        frame = sight(atlas).to_crs(local_crs(cameras))
+        result = camatlas.sight(atlas)
+        frame = pd.concat([result.views, result.view_zones]).to_crs(local_crs(cameras))
     counted = camera_parameters(cameras, SightParameters())["counted"]
     views = frame[frame["level"] == "view"]
     assert sorted(views["camera_id"]) == sorted(cameras["id"][counted])
@@ -664,13 +657,17 @@ def test_each_city_of_an_atlas_is_measured_in_its_own_utm_zone(tmp_path: Path) -
         atlas.import_data(
             SourceData(path="x.osm", format="osm-xml", source="osm", cameras=cameras), sha256="2c"
         )
-        stored = sight(atlas)
-        parameters = atlas.store.results().set_index("name").loc["views", "parameters"]
-    assert "EPSG:32629" in parameters and "EPSG:32635" in parameters
+        result = camatlas.sight(atlas)
+        parameters = atlas.result_parameters("views")
+    assert "EPSG:32629" in parameters["crs"] and "EPSG:32635" in parameters["crs"]
+    assert result.parameters == parameters
+    stored = result.views
     disc = math.pi * 20.0**2
     for name, (_, _, epsg) in cities.items():
         view = stored[(stored["camera_id"] == f"osm:{name}") & (stored["level"] == "view")]
         assert view.to_crs(epsg).area.iloc[0] == pytest.approx(disc, rel=0.005), name
-    summary = summarize(stored)
-    assert summary["cameras"] == 2
-    assert summary["area_km2"] == pytest.approx(2 * disc / 1e6, rel=0.005)
+    assert result.summary["cameras"] == 2
+    assert result.summary["area_km2"] == pytest.approx(2 * disc / 1e6, rel=0.005)
+    # a summary of views in degrees would be meaningless: it is refused
+    with pytest.raises(InputError, match="geographic"):
+        summarize(stored)

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 import camatlas
-from camatlas.errors import AtlasError, CamatlasError
+from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import atlas_sql
@@ -124,7 +124,7 @@ def test_failed_import_leaves_the_atlas_as_it_was(
         def explode(*args: object, **kwargs: object) -> int:
             raise CamatlasError("disk full")
 
-        monkeypatch.setattr(atlas.store, "add_source", explode)
+        monkeypatch.setattr(atlas._store, "add_source", explode)  # a fault in the backend
         with pytest.raises(CamatlasError, match="disk full"):
             atlas.import_data(osm_data(), sha256="2" * 64)
         monkeypatch.undo()
@@ -158,14 +158,14 @@ def test_cameras_of_different_sources_nearby_are_linked_not_dropped(atlas_url: s
         )
         assert cams.loc["reg:2", "physical_id"] == "reg:2"
         stats = atlas.stats()
-        assert (stats["cameras"], stats["physical_cameras"], stats["linked_pairs"]) == (5, 4, 1)
+        assert (stats.cameras, stats.physical_cameras, stats.linked_pairs) == (5, 4, 1)
 
 
 def test_same_source_cameras_are_never_linked(atlas_url: str) -> None:
     cams = [camera("osm", "node/1", 2.0, 48.0), camera("osm", "node/2", 2.0, 48.0)]
     with camatlas.open_atlas(atlas_url) as atlas:
         atlas.import_data(source_data("osm", cams), sha256="1" * 64)
-        assert atlas.stats()["physical_cameras"] == 2
+        assert atlas.stats().physical_cameras == 2
 
 
 def test_physical_ids_do_not_depend_on_import_order(make_atlas_url: Callable[[], str]) -> None:
@@ -191,11 +191,11 @@ def test_moving_a_camera_away_unlinks_it(atlas_url: str) -> None:
     with camatlas.open_atlas(atlas_url) as atlas:
         atlas.import_data(source_data("aaa", [camera("aaa", "1", 2.0, 48.0)]), sha256="1" * 64)
         atlas.import_data(source_data("bbb", [camera("bbb", "1", 2.0, 48.00005)]), sha256="2" * 64)
-        assert atlas.stats()["physical_cameras"] == 1
+        assert atlas.stats().physical_cameras == 1
         atlas.import_data(source_data("bbb", [camera("bbb", "1", 2.0, 48.01)]), sha256="3" * 64)
         cams = atlas.cameras().set_index("id")
         assert cams.loc["bbb:1", "physical_id"] == "bbb:1"
-        assert atlas.stats()["linked_pairs"] == 0
+        assert atlas.stats().linked_pairs == 0
 
 
 def test_opening_something_that_is_not_an_atlas_fails_clearly(tmp_path: Path) -> None:
@@ -253,23 +253,26 @@ def test_result_layers_round_trip_with_parameters(atlas_url: str, backend: str) 
     )
     table = pd.DataFrame({"area": ["x", "y"], "share": [0.25, None]})
     with camatlas.open_atlas(atlas_url) as atlas:
-        with atlas.store.transaction():
-            atlas.store.write_result("views", views, {"range_m": 30})
-            atlas.store.write_result("coverage_by_area", table, {"by": "h3:9"})
-        with atlas.store.transaction():  # replacing keeps one entry
-            atlas.store.write_result("views", views, {"range_m": 40})
-        back = atlas.store.read_result("views")
+        atlas.write_results({"views": views, "coverage_by_area": table}, {"range_m": 30})
+        atlas.write_results({"views": views}, {"range_m": 40})  # replacing keeps one entry
+        back = atlas.result("views")
         assert list(back["camera_id"]) == ["a", "b"]
         assert back["assumed"].tolist() == [True, False]
         assert back.geometry.iloc[1].equals(shapely.box(2, 2, 3, 3))
-        assert list(atlas.store.read_result("views", bbox=(1.5, 1.5, 4, 4))["camera_id"]) == ["b"]
-        t = atlas.store.read_result("coverage_by_area")
+        assert list(atlas.result("views", bbox=(1.5, 1.5, 4, 4))["camera_id"]) == ["b"]
+        t = atlas.result("coverage_by_area")
         assert t["share"].iloc[0] == 0.25 and pd.isna(t["share"].iloc[1])
-        results = atlas.store.results().set_index("name")
-        assert json.loads(results.loc["views", "parameters"]) == {"range_m": 40}
+        results = atlas.results().set_index("name")
+        assert results.loc["views", "parameters"] == {"range_m": 40}
+        assert results.loc["coverage_by_area", "parameters"] == {"range_m": 30}
         assert results.loc["views", "geometry_type"] == "POLYGON"
-        with pytest.raises(AtlasError, match="reserved"), atlas.store.transaction():
-            atlas.store.write_result("cameras", views, {})
+        assert len(results) == 2
+        # A bad name is refused before anything is written: both layers, or neither.
+        with pytest.raises(InputError, match="reserved"):
+            atlas.write_results({"views": views.iloc[:1], "cameras": views}, {})
+        assert len(atlas.result("views")) == 2
+        with pytest.raises(NotFoundError, match="no result layer 'nothing'"):
+            atlas.result("nothing")
     if backend == "gpkg":  # GDAL reads the result layer like any other.
         assert len(pyogrio.read_dataframe(atlas_url, layer="views")) == 2
 
@@ -277,13 +280,13 @@ def test_result_layers_round_trip_with_parameters(atlas_url: str, backend: str) 
 def test_layer_columns_read_attributes_without_geometry(atlas_url: str) -> None:
     with camatlas.open_atlas(atlas_url) as atlas:
         atlas.import_data(osm_data(), sha256="a" * 64)
-        frame = atlas.store.layer_columns("cameras", ["id", "kind", "direction_known"])
+        frame = atlas.camera_columns(["id", "kind", "direction_known"])
         assert list(frame.columns) == ["id", "kind", "direction_known"]
         assert frame["id"].tolist() == ["osm:node/1", "osm:node/2"]
         assert frame["kind"].tolist() == ["camera", "alpr"]
         assert [bool(v) for v in frame["direction_known"]] == [True, True]
-        with pytest.raises(AtlasError, match="no column 'geom'"):
-            atlas.store.layer_columns("cameras", ["geom"])
-        stats = atlas.stats()
+        with pytest.raises(InputError, match="no column 'geom'"):
+            atlas.camera_columns(["geom"])
+        stats = atlas.stats().to_dict()
         assert stats["by_kind"] == {"alpr": 1, "camera": 1}
         assert stats["direction"] == {"known": 2, "unknown": 0}

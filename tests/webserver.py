@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import httpx
 import shapely
 
 import camatlas
-from camatlas.sources import Area, Building, SourceData, Street
+from camatlas.records import Area, Building, SourceData, Street
 from tests.factories import camera
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,8 +150,68 @@ def hand_made_views(atlas: camatlas.Atlas, radius_m: float = 30.0) -> None:
         geometry=metric.geometry.buffer(radius_m).to_list(),
         crs=32629,
     ).to_crs(4326)
-    with atlas.store.transaction():
-        atlas.store.write_result("views", views, {"made_by": "tests", "radius_m": radius_m})
+    atlas.write_results({"views": views}, {"made_by": "tests", "radius_m": radius_m})
+
+
+class InProcessClient:
+    """An httpx client of an ASGI app in this process (``httpx.ASGITransport``), with the
+    app's lifespan run, as a server would: no socket, no second process.
+
+    The app runs on an event loop in a thread of its own, so tests call it synchronously:
+    ``client.get("/api/stats")`` returns an :class:`httpx.Response`.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._lifespan = app.router.lifespan_context(app)
+        self._run(self._lifespan.__aenter__())
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=120
+        )
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=300)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        content = kwargs.get("content")
+        if content is not None and not isinstance(content, bytes | str):
+            chunks = list(content)  # an iterator of bytes: sent as a stream without a length
+
+            async def stream() -> AsyncIterator[bytes]:
+                for chunk in chunks:
+                    yield chunk
+
+            kwargs["content"] = stream()
+        response: httpx.Response = self._run(self._client.request(method, url, **kwargs))
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def close(self) -> None:
+        self._run(self._client.aclose())
+        self._run(self._lifespan.__aexit__(None, None, None))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> InProcessClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def make_web_atlas(path: Path) -> Path:

@@ -1,99 +1,63 @@
-"""The atlas: one facade over a store, opened by path or URL.
+"""The atlas: the one facade over a store, opened by path or URL.
+
+Everything above this module (the analyses, the command line, the web app)
+reads and writes an atlas through :class:`Atlas`: its layers, its imports, its
+result layers and its exports. The store below it (:mod:`camatlas.store`) only
+keeps rows.
 
 >>> import camatlas
->>> atlas = camatlas.open_atlas("city.gpkg")          # doctest: +SKIP
->>> atlas.import_file("city.osm.pbf")                  # doctest: +SKIP
->>> atlas.cameras(bbox=(-9.0, 38.7, -8.9, 38.8))       # doctest: +SKIP
+>>> atlas = camatlas.open_atlas(city_path)                 # city_path: a small demo atlas
+>>> len(atlas.cameras()), atlas.layer("streets").crs.to_epsg()
+(3, 4326)
+>>> sorted(atlas.results()["name"])
+[]
 
 Every import is one transaction: it lands whole or not at all. Importing an
-input whose SHA-256 the atlas has already seen changes nothing.
+input whose SHA-256 the atlas has already seen changes nothing. Writing result
+layers (:meth:`Atlas.write_results`) is one transaction too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyogrio
 
-from camatlas.camera import TagProblem
-from camatlas.errors import CamatlasError, FormatError, InputError
-from camatlas.merge import DEFAULT_LINK_DISTANCE_M, find_links, physical_ids
-from camatlas.sources import FORMATS, Rejected, SourceData, detect_format
-from camatlas.sources import Progress as ProgressCallback
-from camatlas.sources.table import TableOptions
-from camatlas.store import LAYERS, BBox, ReportRow, SourceRecord, Store, open_store
+from camatlas.errors import InputError, NotFoundError
+from camatlas.geo import Zoning, expand_bbox
+from camatlas.merge import find_links, physical_ids
+from camatlas.records import BBox, Rejected, SourceData, SourceRecord
+from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
+from camatlas.sources.overpass import build_query
+from camatlas.sources.overpass import fetch as overpass_fetch
+from camatlas.stats import COLUMNS as STATS_COLUMNS
+from camatlas.stats import AtlasStats, camera_stats
+from camatlas.store import Store, open_store
+from camatlas.store.copy import CopySummary
+from camatlas.store.copy import copy_atlas as _copy_atlas
+from camatlas.vocab import (
+    DATA_ATTRIBUTION,
+    DEFAULT_LINK_DISTANCE_M,
+    EXPORT_FORMATS,
+    LAYERS,
+)
 
-OSM_ATTRIBUTION = "(c) OpenStreetMap contributors, ODbL 1.0"
-"""Attribution that every map, report or export of OSM-derived data carries."""
+T = TypeVar("T")
 
-EXPORT_FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG", "fgb": "FlatGeobuf", "csv": "CSV"}
-"""Export formats and the GDAL drivers that write them."""
-
-
-def read_file(
-    path: str | Path,
-    *,
-    format: str | None = None,
-    layers: Collection[str] = LAYERS,
-    table_options: TableOptions | None = None,
-    progress: ProgressCallback | None = None,
-) -> SourceData:
-    """Read one input file into records without touching any atlas.
-
-    Parameters
-    ----------
-    path
-        An OSM PBF or XML file, an Overpass JSON response, a CSV, GeoJSON or
-        JSON list of camera records.
-    format
-        One of :data:`camatlas.sources.FORMATS`; detected from the content
-        when omitted. A file whose content contradicts ``format`` is refused.
-    layers
-        Which of ``cameras``, ``streets``, ``buildings`` to read (OSM inputs).
-    table_options
-        Column choices for registries (CSV, GeoJSON, JSON records).
-    """
-    detected = detect_format(path)
-    if format is not None:
-        if format not in FORMATS:
-            raise FormatError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
-        if format != detected:
-            raise FormatError(
-                f"given as {format}, but the content looks like {detected}", path=path
-            )
-    unknown = set(layers) - set(LAYERS)
-    if unknown:
-        raise InputError(f"unknown layer(s) {', '.join(sorted(unknown))}; use {', '.join(LAYERS)}")
-    if detected in ("osm-pbf", "osm-xml"):
-        from camatlas.sources.osm import read_osm
-
-        return read_osm(path, layers=layers, progress=progress)
-    if detected == "overpass-json":
-        from camatlas.sources.overpass import read_overpass
-
-        data = read_overpass(path)
-        if "streets" not in layers:
-            data.streets = []
-        if "buildings" not in layers:
-            data.buildings = []
-        if "areas" not in layers:
-            data.areas = []
-        if "cameras" not in layers:
-            data.cameras, data.problems = [], []
-        return data
-    from camatlas.sources.table import read_table
-
-    return read_table(path, table_options)
+__all__ = ["Atlas", "ImportSummary", "copy_atlas", "file_sha256", "open_atlas"]
 
 
 def file_sha256(path: str | Path) -> str:
@@ -105,25 +69,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def report_rows(problems: Sequence[TagProblem], examples: int = 5) -> list[ReportRow]:
-    """Aggregate tag problems by (key, value, reason), with up to ``examples`` element ids."""
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for p in problems:
-        groups[(p.key, p.value, p.reason)].append(p.element)
-    return [
-        ReportRow(key, value, reason, len(ids), json.dumps(ids[:examples]))
-        for (key, value, reason), ids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    ]
-
-
 @dataclass(slots=True)
 class ImportSummary:
-    """What one import did."""
+    """What one import did.
+
+    ``status`` is ``"imported"``, or ``"unchanged"`` when the same file (same SHA-256)
+    was imported before; the counts are of the records written.
+    """
 
     path: str
     format: str
     source: str
-    status: str  # "imported", or "unchanged" when the same file was imported before
+    status: str
     cameras: int = 0
     streets: int = 0
     buildings: int = 0
@@ -133,25 +90,37 @@ class ImportSummary:
     links: int = 0
     seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the number of rejected rows (not the rows)."""
         out = asdict(self)
         out["rejected"] = len(self.rejected)
         return out
 
 
 class Atlas:
-    """An atlas of cameras, streets and buildings kept in a :class:`~camatlas.store.Store`.
+    """An atlas of cameras, streets, buildings and areas, with the results computed from them.
 
-    Open one with :func:`open_atlas`. Layers come back as GeoDataFrames in
-    WGS 84 (EPSG:4326); ``tags`` columns hold the source's tags as JSON text.
+    Open one with :func:`open_atlas`. Layers come back as GeoDataFrames in WGS 84
+    (EPSG:4326); ``tags`` columns hold the source's tags as JSON text.
     """
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self._store = store
+        self._lock = threading.RLock()
+        self._cache: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     @property
     def url(self) -> str:
-        return self.store.url
+        """Where the atlas is: a file path, or a URL without its password."""
+        return self._store.url
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the atlas was opened read-only."""
+        return self._store.read_only
+
+    def __repr__(self) -> str:
+        return f"Atlas({self.url!r}{', read_only=True' if self.read_only else ''})"
 
     def __enter__(self) -> Atlas:
         return self
@@ -165,9 +134,15 @@ class Atlas:
         self.close()
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
 
-    # -- import ------------------------------------------------------------------
+    @contextmanager
+    def snapshot(self) -> Iterator[Atlas]:
+        """Reads inside see one state of the atlas, whatever other writers commit meanwhile."""
+        with self._store.snapshot():
+            yield self
+
+    # -- imports -------------------------------------------------------------------
 
     def import_file(
         self,
@@ -177,29 +152,106 @@ class Atlas:
         layers: Collection[str] = LAYERS,
         table_options: TableOptions | None = None,
         link_distance_m: float = DEFAULT_LINK_DISTANCE_M,
-        progress: ProgressCallback | None = None,
+        progress: Progress | None = None,
     ) -> ImportSummary:
         """Read ``path`` and write what it holds into the atlas in one transaction.
 
         Returns an :class:`ImportSummary`; raises :class:`~camatlas.errors.InputError`
         (and writes nothing) when the file cannot be read.
         """
-        started = time.perf_counter()
-        sha = file_sha256(path)
-        if self.store.has_source(sha):
-            fmt = detect_format(path)
-            return ImportSummary(str(path), fmt, "", "unchanged")
-        data = read_file(
-            path, format=format, layers=layers, table_options=table_options, progress=progress
+        (summary,) = self.import_files(
+            [path],
+            format=format,
+            layers=layers,
+            table_options=table_options,
+            link_distance_m=link_distance_m,
+            progress=progress,
         )
-        options = {"layers": sorted(layers), "link_distance_m": link_distance_m}
+        return summary
+
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        format: str | None = None,
+        layers: Collection[str] = LAYERS,
+        table_options: TableOptions | None = None,
+        link_distance_m: float = DEFAULT_LINK_DISTANCE_M,
+        progress: Progress | None = None,
+    ) -> list[ImportSummary]:
+        """Import several files: every file is read and checked before any is written.
+
+        A file the atlas has seen (same SHA-256) is not read again. Each file is then
+        written in a transaction of its own, with the options that read it recorded in
+        the ``sources`` table. ``progress`` is told ``("FILE: stage", done, total)``.
+
+        Raises
+        ------
+        InputError
+            If any file cannot be read: nothing is written.
+        """
+        chosen = check_layers(layers)
+        options: dict[str, Any] = {"layers": sorted(chosen), "link_distance_m": link_distance_m}
         if table_options is not None:
             options["table"] = asdict(table_options)
-        summary = self.import_data(
-            data, sha256=sha, options=options, link_distance_m=link_distance_m
-        )
-        summary.seconds = time.perf_counter() - started
-        return summary
+        todo: list[tuple[Path, str, SourceData | None, float]] = []
+        data: SourceData | None
+        for given in paths:
+            path = Path(given)
+            sha = file_sha256(path) if path.is_file() else ""
+            if sha and self._store.has_source(sha):
+                todo.append((path, sha, None, 0.0))
+                continue
+            started = time.perf_counter()
+            data = read_file(
+                path,
+                format=format,
+                layers=chosen,
+                table_options=table_options,
+                progress=_named(progress, path.name),
+            )
+            todo.append((path, sha, data, time.perf_counter() - started))
+        summaries = []
+        for path, sha, data, seconds in todo:
+            if data is None:
+                summaries.append(ImportSummary(str(path), detect_format(path), "", "unchanged"))
+                continue
+            started = time.perf_counter()
+            summary = self.import_data(
+                data, sha256=sha, options=options, link_distance_m=link_distance_m
+            )
+            summary.seconds = seconds + time.perf_counter() - started
+            summaries.append(summary)
+        return summaries
+
+    def fetch(
+        self,
+        save: str | Path,
+        *,
+        bbox: BBox | None = None,
+        area: str | None = None,
+        layers: Collection[str] = LAYERS,
+        endpoint: str | None = None,
+        timeout_s: int = 180,
+    ) -> ImportSummary:
+        """Query the Overpass API for a box or a named area and import the answer.
+
+        The raw answer is written to ``save`` first, so that the import can be repeated
+        from it (:func:`camatlas.sources.overpass.build_query` and
+        :func:`~camatlas.sources.overpass.fetch` say what is asked and how).
+
+        Raises
+        ------
+        InputError
+            For a bad box, area name or layer.
+        FetchError
+            When the server cannot be reached, refuses the query or stops it.
+        """
+        chosen = check_layers(layers)
+        query = build_query(bbox=bbox, area=area, layers=chosen, timeout_s=timeout_s)
+        answer = overpass_fetch(query, endpoint=endpoint, timeout_s=timeout_s + 30)
+        Path(save).write_bytes(answer)
+        return self.import_file(save, layers=chosen)
 
     def import_data(
         self,
@@ -210,7 +262,7 @@ class Atlas:
         link_distance_m: float = DEFAULT_LINK_DISTANCE_M,
     ) -> ImportSummary:
         """Write records already read (e.g. from an Overpass response) in one transaction."""
-        if self.store.has_source(sha256):
+        if self._store.has_source(sha256):
             return ImportSummary(data.path, data.format, data.source, "unchanged")
         counts = data.counts()
         record = SourceRecord(
@@ -227,17 +279,17 @@ class Atlas:
             rejected=counts["rejected"],
             options=json.dumps(options or {}, sort_keys=True, default=str),
         )
-        with self.store.transaction():
+        with self._store.transaction():
             # Writers of one atlas take turns (the transaction serializes them), so
             # another process may have imported the same input while this one waited.
-            if self.store.has_source(sha256):
+            if self._store.has_source(sha256):
                 return ImportSummary(data.path, data.format, data.source, "unchanged")
-            self.store.upsert_cameras(data.cameras)
-            self.store.upsert_streets(data.streets)
-            self.store.upsert_buildings(data.buildings)
-            self.store.upsert_areas(data.areas)
+            self._store.upsert_records("cameras", data.cameras)
+            self._store.upsert_records("streets", data.streets)
+            self._store.upsert_records("buildings", data.buildings)
+            self._store.upsert_records("areas", data.areas)
             links = self._link(data, link_distance_m)
-            self.store.add_source(record, report_rows(data.problems))
+            self._store.add_source(record, data.report())
         return ImportSummary(
             data.path,
             data.format,
@@ -265,98 +317,218 @@ class Atlas:
                 "source": [c.source for c in data.cameras],
             }
         )
-        margin = distance_m / 80_000.0  # degrees; generous up to about 70 degrees latitude
-        bbox = (
-            new["lon"].min() - margin,
-            new["lat"].min() - margin,
-            new["lon"].max() + margin,
-            new["lat"].max() + margin,
-        )
-        candidates = self.store.camera_points(bbox)
+        bbox = (new["lon"].min(), new["lat"].min(), new["lon"].max(), new["lat"].max())
+        candidates = self._store.camera_points(expand_bbox(bbox, distance_m))
         links = find_links(new, candidates, distance_m)
         ids = set(new["id"])
-        before = self.store.links()
+        before = self._store.links()
         touched = set(before["camera_a"]) | set(before["camera_b"])
-        self.store.replace_links(sorted(ids), links)
-        after = self.store.links()
+        self._store.replace_links(sorted(ids), links)
+        after = self._store.links()
         mapping = physical_ids(zip(after["camera_a"], after["camera_b"], strict=True))
         # Cameras that lost their last link point at themselves again.
         for cam in (ids | touched) - set(mapping):
             mapping[cam] = cam
-        self.store.set_physical_ids(mapping)
+        self._store.set_physical_ids(mapping)
         return len(links)
 
-    # -- reads -------------------------------------------------------------------
+    # -- layers --------------------------------------------------------------------
+
+    def layer(self, name: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        """A feature layer (one of :data:`camatlas.vocab.LAYERS`) as a GeoDataFrame.
+
+        ``bbox`` (west, south, east, north, degrees) keeps the features whose bounding
+        box meets it. Raises :class:`~camatlas.errors.NotFoundError` for another name.
+        """
+        return self._store.read_layer(name, bbox)
 
     def cameras(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        """Cameras as a GeoDataFrame; ``bbox`` is (west, south, east, north) in degrees."""
-        return self.store.read_layer("cameras", bbox)
+        """Camera records as a GeoDataFrame of points; ``bbox`` is (west, south, east, north)."""
+        return self._store.read_layer("cameras", bbox)
 
     def streets(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        """Streets (OSM highway ways) as a GeoDataFrame of LineStrings."""
-        return self.store.read_layer("streets", bbox)
+        """Streets (OSM highway ways) as LineStrings with ``highway``, ``name``, ``oneway``,
+        ``nodes`` (OSM node ids, JSON) and ``tags``."""
+        return self._store.read_layer("streets", bbox)
 
     def buildings(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        """Building footprints as a GeoDataFrame of MultiPolygons."""
-        return self.store.read_layer("buildings", bbox)
+        """Building footprints as MultiPolygons with ``height_m`` and ``levels``."""
+        return self._store.read_layer("buildings", bbox)
 
     def areas(self, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        """Administrative areas (name, admin_level, population) as MultiPolygons."""
-        return self.store.read_layer("areas", bbox)
+        """Administrative areas (``name``, ``admin_level``, ``population``) as MultiPolygons."""
+        return self._store.read_layer("areas", bbox)
+
+    def camera(self, camera_id: str, near: tuple[float, float] | None = None) -> dict[str, Any]:
+        """One camera record: every column, its ``tags`` as a dict, ``lon`` and ``lat``.
+
+        ``near`` (lon, lat), when known, lets the lookup read one point instead of the layer.
+        Raises :class:`~camatlas.errors.NotFoundError` when the atlas has no such camera.
+        """
+        bbox = None
+        if near is not None:
+            lon, lat = near
+            bbox = (lon - 1e-6, lat - 1e-6, lon + 1e-6, lat + 1e-6)
+        frame = self._store.read_layer("cameras", bbox)
+        frame = frame[frame["id"] == camera_id]
+        if frame.empty:
+            raise NotFoundError(f"no camera {camera_id!r} in this atlas", value=camera_id)
+        row = frame.iloc[0]
+        record: dict[str, Any] = {
+            str(k): (None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v)
+            for k, v in row.drop(labels=frame.geometry.name).items()
+        }
+        record["tags"] = json.loads(record["tags"]) if record.get("tags") else {}
+        record["lon"], record["lat"] = float(row.geometry.x), float(row.geometry.y)
+        return record
+
+    def camera_columns(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Some attribute columns of every camera, without geometry (fast counts)."""
+        return self._store.layer_columns("cameras", columns)
+
+    def count(self, name: str) -> int:
+        """Rows of a layer or of a table (``sources``, ``camera_links``, ``results``, ...)."""
+        return self._store.count(name)
 
     def sources(self) -> pd.DataFrame:
-        """Every import: path, format, source, sha256, imported_at and counts."""
-        return self.store.read_table("sources")
+        """Every import: path, format, source, sha256, imported_at, counts and options."""
+        return self._store.read_table("sources")
 
     def normalization_report(self) -> pd.DataFrame:
         """Tag values that could not be interpreted (or defaults assumed), with counts."""
-        return self.store.read_table("normalization_report")
+        return self._store.read_table("normalization_report")
 
     def links(self) -> pd.DataFrame:
         """Pairs of cameras from different sources linked as one physical camera."""
-        return self.store.links()
+        return self._store.links()
 
-    def stats(self) -> dict[str, Any]:
-        """Totals and breakdowns of the atlas (see :func:`camatlas.stats.atlas_stats`)."""
-        from camatlas.stats import atlas_stats
+    def stats(self, top: int = 20) -> AtlasStats:
+        """Totals and breakdowns of the atlas's cameras (:func:`camatlas.stats.camera_stats`)."""
+        report = self.normalization_report()
+        return camera_stats(
+            self._store.layer_columns("cameras", STATS_COLUMNS),
+            atlas=self.url,
+            counts={
+                name: self._store.count(name)
+                for name in ("streets", "buildings", "areas", "sources")
+            },
+            linked_pairs=self._store.count("camera_links"),
+            tag_problems=int(report["count"].sum()) if len(report) else 0,
+            top=top,
+        )
 
-        return atlas_stats(self)
+    def version(self) -> tuple[Any, ...]:
+        """What changes whenever the atlas is written: counts of its layers and imports, and
+        the result layers with their times (for caches of what is computed from it)."""
+        results = self._store.results()
+        return (
+            *(self._store.count(name) for name in (*LAYERS, "sources", "camera_links")),
+            tuple(self._store.read_table("sources")["sha256"].tolist()),
+            tuple(zip(results["name"], results["created_at"], results["rows"], strict=True)),
+        )
 
-    # -- export ------------------------------------------------------------------
+    def cached(self, key: str, make: Callable[[Atlas], T]) -> T:
+        """``make(atlas)``, computed once and kept with this atlas object until the atlas
+        changes (:meth:`version`): for what is costly to derive from it, such as a street
+        graph. Nothing is written anywhere."""
+        version = self.version()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version:
+                value: T = hit[1]
+                return value
+            made = make(self)
+            self._cache[key] = (version, made)
+            return made
+
+    def zoning(self) -> Zoning:
+        """The UTM zone of each place of the atlas (:class:`camatlas.geo.Zoning`), from its
+        cameras and streets; kept until the atlas changes."""
+        return self.cached("zoning", _zoning)
+
+    # -- results -------------------------------------------------------------------
+
+    def results(self) -> pd.DataFrame:
+        """Every result layer: ``name``, ``geometry_type`` (``""`` for a table), ``rows``,
+        ``parameters`` (a dict: what made it) and ``created_at`` (ISO 8601, UTC)."""
+        frame = self._store.results().copy()
+        frame["parameters"] = [json.loads(p) if p else {} for p in frame["parameters"]]
+        return frame
+
+    def has_result(self, name: str) -> bool:
+        """Whether the atlas holds the result layer ``name``."""
+        return bool((self._store.results()["name"] == name).any())
+
+    def result(self, name: str, bbox: BBox | None = None) -> pd.DataFrame:
+        """A result layer: a GeoDataFrame (WGS 84) when it has geometry, else a DataFrame.
+
+        ``bbox`` keeps the features whose bounding box meets it. Raises
+        :class:`~camatlas.errors.NotFoundError` when the atlas holds no such result.
+        """
+        return self._store.read_result(name, bbox)
+
+    def result_parameters(self, name: str) -> dict[str, Any]:
+        """The parameters a result layer was made with (NotFoundError when there is none)."""
+        results = self.results()
+        found = results[results["name"] == name]
+        if found.empty:
+            self._store.read_result(name)  # raises the store's NotFoundError with its hint
+        parameters: dict[str, Any] = found["parameters"].iloc[0]
+        return parameters
+
+    def write_results(self, layers: Mapping[str, pd.DataFrame], parameters: dict[str, Any]) -> None:
+        """Replace the result layers ``layers`` (name -> frame, WGS 84) in one transaction,
+        each recorded with ``parameters``; all of them land, or none."""
+        with self._store.transaction():
+            for name, frame in layers.items():
+                self._store.write_result(name, frame, parameters)
+
+    # -- export --------------------------------------------------------------------
 
     def export(self, path: str | Path, format: str, *, layer: str = "cameras") -> list[str]:
-        """Write the atlas to ``path`` as GeoJSON, CSV, FlatGeobuf (one layer) or GeoPackage.
+        """Write a layer or result layer to ``path``: GeoJSON, CSV or FlatGeobuf (one layer),
+        or GeoPackage (every layer and result layer).
 
-        A GeoPackage export holds all three layers. Returns the layers written.
+        The file is replaced when present. GeoJSON, GeoPackage and FlatGeobuf carry the
+        OpenStreetMap attribution in their description. Returns the layers written.
+
+        Raises
+        ------
+        InputError
+            For an unknown format, or a table without geometry asked for in a format
+            that needs geometry.
+        NotFoundError
+            For a layer the atlas does not hold.
         """
-        import pyogrio
-
         if format not in EXPORT_FORMATS:
-            raise CamatlasError(
+            raise InputError(
                 f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}"
             )
-        if layer not in LAYERS:
-            raise CamatlasError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
+        results = list(self._store.results()["name"])
+        names = [*LAYERS, *results] if format == "gpkg" else [layer]
+        frames = {name: self._frame(name) for name in names}
         out = Path(path)
         if out.exists():
             out.unlink()
-        layers = list(LAYERS) if format == "gpkg" else [layer]
-        for name in layers:
-            frame = self.store.read_layer(name)
+        for name, frame in frames.items():
+            spatial = isinstance(frame, gpd.GeoDataFrame)
             if format == "csv":
-                table = pd.DataFrame(frame.drop(columns="geometry"))
-                if name == "cameras":
+                table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if spatial else frame)
+                if spatial and name == "cameras":
                     table.insert(1, "lon", frame.geometry.x)
                     table.insert(2, "lat", frame.geometry.y)
-                else:
+                elif spatial:
                     table.insert(1, "wkt", frame.geometry.to_wkt())
                 table.to_csv(out, index=False)
                 continue
-            options: dict[str, Any] = {}
+            if not spatial and format != "gpkg":
+                raise InputError(
+                    f"{name!r} is a table without geometry: export it as csv or gpkg",
+                    value=format,
+                )
+            options: dict[str, Any] = {"DESCRIPTION": f"camatlas {name}; {DATA_ATTRIBUTION}"}
             if format == "geojson":
                 options["RFC7946"] = "YES"
-            if format in ("geojson", "gpkg", "fgb"):
-                options["DESCRIPTION"] = f"camatlas {name}; OpenStreetMap data {OSM_ATTRIBUTION}"
             pyogrio.write_dataframe(
                 frame,
                 out,
@@ -365,12 +537,62 @@ class Atlas:
                 append=format == "gpkg" and out.exists(),
                 layer_options=options,
             )
-        return layers
+        return names
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        frame: pd.DataFrame = (
+            self._store.read_layer(name) if name in LAYERS else self._store.read_result(name)
+        )
+        return frame
 
 
-def open_atlas(url: str | Path, *, create: bool = True) -> Atlas:
-    """Open the atlas at ``url``: a GeoPackage path (``city.gpkg``) or ``postgresql://`` URL.
+def _zoning(atlas: Atlas) -> Zoning:
+    points = atlas._store.camera_points()
+    bounds = atlas._store.layer_bounds("streets")
+    lon = np.concatenate(
+        [points["lon"].to_numpy(), bounds["minx"].to_numpy(), bounds["maxx"].to_numpy()]
+    )
+    lat = np.concatenate(
+        [points["lat"].to_numpy(), bounds["miny"].to_numpy(), bounds["maxy"].to_numpy()]
+    )
+    return Zoning(lon, lat)
 
-    A missing GeoPackage is created when ``create`` is true.
+
+def _named(progress: Progress | None, name: str) -> Progress | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def told(stage: str, done: int, total: int) -> None:
+        report(f"{name}: {stage}", done, total)
+
+    return told
+
+
+def open_atlas(url: str | Path, *, create: bool = True, read_only: bool = False) -> Atlas:
+    """Open the atlas at ``url``: a GeoPackage path (``city.gpkg``) or a ``postgresql://`` URL.
+
+    Parameters
+    ----------
+    url
+        Where the atlas is.
+    create
+        Create a missing atlas (never when ``read_only``).
+    read_only
+        Open it so that nothing can be written through it (as the web server does).
+
+    Raises
+    ------
+    AtlasError
+        If the atlas is missing (and may not be created), is not an atlas, was written
+        by a newer camatlas, or its server cannot be reached.
     """
-    return Atlas(open_store(url, create=create))
+    return Atlas(open_store(url, create=create, read_only=read_only))
+
+
+def copy_atlas(
+    source: str | Path, destination: str | Path, *, replace: bool = False
+) -> CopySummary:
+    """Copy a whole atlas between a GeoPackage file and PostgreSQL/PostGIS, either way
+    (see :func:`camatlas.store.copy.copy_atlas`)."""
+    return _copy_atlas(source, destination, replace=replace)

@@ -1,8 +1,29 @@
 """Error types raised by camatlas.
 
 Every error carries a message a person can act on: which file, which line or
-OSM element, which value, and what to do about it. The CLI prints the message
-and exits non-zero; it never prints a traceback for these.
+OSM element, which value, and what to do about it. The command line prints the
+message and exits non-zero; the web app answers it as JSON; neither shows a
+traceback for these.
+
+Each mistake has one type, and each type is also the built-in exception a
+Python caller would catch for it:
+
+========================  =====================  ===========================================
+type                      also a                 raised when
+========================  =====================  ===========================================
+:class:`InputError`       :class:`ValueError`    a file, argument or value cannot be used
+:class:`FormatError`      :class:`ValueError`    a file is not in a format camatlas reads
+:class:`NotFoundError`    :class:`ValueError`    a layer, result or camera named is not there
+:class:`AtlasError`       :class:`RuntimeError`  the atlas cannot be opened, read or written
+:class:`FetchError`       :class:`RuntimeError`  a remote source (Overpass API) fails
+========================  =====================  ===========================================
+
+>>> from camatlas.errors import InputError
+>>> error = InputError("not a number", path="cams.csv", line=3, value="4,5")
+>>> str(error)
+"cams.csv, line 3: not a number (value: '4,5')"
+>>> isinstance(error, ValueError)
+True
 """
 
 from __future__ import annotations
@@ -14,19 +35,19 @@ class CamatlasError(Exception):
     """Base class of every error camatlas raises on purpose."""
 
 
-class InputError(CamatlasError):
-    """A file or value given to camatlas cannot be read.
+class InputError(CamatlasError, ValueError):
+    """A file or value given to camatlas cannot be used.
 
     Parameters
     ----------
-    path
-        The file that could not be read, if any.
     message
         What is wrong, in words.
+    path
+        The file that could not be read, if any.
     line
         1-based line number (CSV, XML) when known.
     element
-        The element that failed, e.g. ``"node/123"`` or ``"feature 7"``.
+        The element that failed, e.g. ``"node/123"``, ``"feature 7"`` or ``"--from"``.
     value
         The offending value, shown verbatim (repr) in the message.
     """
@@ -52,7 +73,7 @@ class InputError(CamatlasError):
             where.append(f"line {line}")
         if element is not None:
             where.append(element)
-        text = ": ".join([", ".join(where), message]) if where else message
+        text = f"{', '.join(where)}: {message}" if where else message
         if value is not None:
             text += f" (value: {value!r})"
         super().__init__(text)
@@ -62,9 +83,17 @@ class FormatError(InputError):
     """The file is not in a format camatlas reads, or not in the format it claims."""
 
 
-class AtlasError(CamatlasError):
-    """The atlas (store) cannot be opened or written."""
+class NotFoundError(InputError):
+    """A layer, result layer or camera that was named is not in the atlas.
+
+    The web app answers it with HTTP 404; everywhere else it is an
+    :class:`InputError` like any other bad argument.
+    """
 
 
-class FetchError(CamatlasError):
-    """A remote source (Overpass API) could not be queried."""
+class AtlasError(CamatlasError, RuntimeError):
+    """The atlas (its store) cannot be opened, read or written."""
+
+
+class FetchError(CamatlasError, RuntimeError):
+    """A remote source (the Overpass API) could not be queried."""

@@ -16,27 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from camatlas.store import Link
-
-DEFAULT_LINK_DISTANCE_M = 15.0
-"""Default distance within which cameras of different sources are linked (metres)."""
-
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG), used for great-circle distances."""
-
-_M_PER_DEG_LAT = 111_320.0  # only for the candidate search; distances are exact below
-
-
-def great_circle_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Haversine distance in metres between arrays of lon/lat points (degrees)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    distance: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return distance
+from camatlas.geo import approx_xy_m, great_circle_m
+from camatlas.records import Link
+from camatlas.vocab import DEFAULT_LINK_DISTANCE_M
 
 
 def find_links(
@@ -50,12 +32,11 @@ def find_links(
     if distance_m <= 0 or new.empty or candidates.empty:
         return []
 
-    # A local equirectangular projection per point finds candidate pairs; the
-    # slack of 1% covers its error at these distances before the exact check.
+    # A local equirectangular frame finds candidate pairs; the slack of 1% covers its
+    # error at these distances before the exact check.
     def project(frame: pd.DataFrame) -> np.ndarray:
-        lat = frame["lat"].to_numpy(float)
-        x = frame["lon"].to_numpy(float) * _M_PER_DEG_LAT * np.cos(np.radians(lat))
-        return np.asarray(shapely.points(x, lat * _M_PER_DEG_LAT))
+        x, y = approx_xy_m(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+        return np.asarray(shapely.points(x, y))
 
     tree = shapely.STRtree(project(candidates))
     i_new, i_cand = tree.query(project(new), predicate="dwithin", distance=distance_m * 1.01)

@@ -1,13 +1,24 @@
-"""Totals and breakdowns of an atlas, as printed by ``camatlas stats``."""
+"""Totals and breakdowns of an atlas's cameras, as ``camatlas stats`` prints them.
+
+:func:`camera_stats` works on the cameras' attribute columns, so the atlas
+(:meth:`camatlas.atlas.Atlas.stats`) reads no geometry to count.
+
+>>> import pandas as pd
+>>> cameras = pd.DataFrame({"physical_id": ["a", "a", "c"], "direction_known": [1, 0, 1],
+...                         "kind": ["camera", "camera", "alpr"]})
+>>> stats = camera_stats(cameras, atlas="city.gpkg", counts={}, linked_pairs=1, tag_problems=0)
+>>> stats.physical_cameras, stats.breakdowns["by_kind"]
+(2, {'camera': 2, 'alpr': 1})
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from camatlas.atlas import Atlas
+__all__ = ["BREAKDOWNS", "UNKNOWN", "AtlasStats", "camera_stats", "value_counts"]
 
 BREAKDOWNS = {
     "by_kind": "kind",
@@ -18,10 +29,13 @@ BREAKDOWNS = {
     "by_operator": "operator",
     "by_source": "source",
 }
-"""Breakdowns reported by :func:`atlas_stats`: name -> camera column."""
+"""Breakdowns reported by :func:`camera_stats`: name -> camera column."""
 
 UNKNOWN = "(unknown)"
 """Label of cameras whose value is missing or could not be interpreted."""
+
+COLUMNS = ("physical_id", "direction_known", *BREAKDOWNS.values())
+"""The camera columns :func:`camera_stats` reads."""
 
 
 def value_counts(series: pd.Series, top: int | None = None) -> dict[str, int]:
@@ -34,32 +48,93 @@ def value_counts(series: pd.Series, top: int | None = None) -> dict[str, int]:
     return {str(k): int(v) for k, v in ordered}
 
 
-def atlas_stats(atlas: Atlas, top: int = 20) -> dict[str, Any]:
-    """Totals and breakdowns of the atlas's cameras.
+@dataclass(frozen=True)
+class AtlasStats:
+    """Totals and breakdowns of an atlas.
 
-    Returns a JSON-ready dict: ``cameras`` (records, all sources),
-    ``physical_cameras`` (after linking records of different sources),
-    ``linked_pairs``, ``streets``, ``buildings``, ``areas``, ``sources``, the breakdowns
-    named in :data:`BREAKDOWNS` (operators limited to the ``top`` largest),
-    ``direction`` (known/unknown) and ``tag_problems`` (values reported in the
-    normalization report).
+    Attributes
+    ----------
+    atlas
+        Where the atlas is (a path, or a URL without its password).
+    cameras
+        Camera records, every source.
+    physical_cameras
+        Cameras once records of different sources linked as one count once.
+    linked_pairs
+        Pairs of records linked across sources.
+    streets, buildings, areas, sources
+        Rows of those layers, and imports.
+    breakdowns
+        Name (``by_kind``, ``by_camera_type``, ... see :data:`BREAKDOWNS`) -> value ->
+        camera records, largest first; missing values count as ``(unknown)``.
+    direction
+        Records with a ``known`` and an ``unknown`` direction.
+    tag_problems
+        Tag values not interpreted, or defaults assumed (normalization report).
     """
-    columns = ["physical_id", "direction_known", *BREAKDOWNS.values()]
-    cams = atlas.store.layer_columns("cameras", columns)
-    report = atlas.normalization_report()
-    out: dict[str, Any] = {
-        "atlas": atlas.url,
-        "cameras": len(cams),
-        "physical_cameras": int(cams["physical_id"].nunique()) if len(cams) else 0,
-        "linked_pairs": len(atlas.links()),
-        "streets": atlas.store.count("streets"),
-        "buildings": atlas.store.count("buildings"),
-        "areas": atlas.store.count("areas"),
-        "sources": atlas.store.count("sources"),
+
+    atlas: str
+    cameras: int
+    physical_cameras: int
+    linked_pairs: int
+    streets: int
+    buildings: int
+    areas: int
+    sources: int
+    breakdowns: dict[str, dict[str, int]]
+    direction: dict[str, int]
+    tag_problems: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with each breakdown as a key of its own (``by_kind``, ...)."""
+        return {
+            "atlas": self.atlas,
+            "cameras": self.cameras,
+            "physical_cameras": self.physical_cameras,
+            "linked_pairs": self.linked_pairs,
+            "streets": self.streets,
+            "buildings": self.buildings,
+            "areas": self.areas,
+            "sources": self.sources,
+            **self.breakdowns,
+            "direction": dict(self.direction),
+            "tag_problems": self.tag_problems,
+        }
+
+
+def camera_stats(
+    cameras: pd.DataFrame,
+    *,
+    atlas: str,
+    counts: dict[str, int],
+    linked_pairs: int,
+    tag_problems: int,
+    top: int = 20,
+) -> AtlasStats:
+    """Totals and breakdowns from the cameras' :data:`COLUMNS`.
+
+    ``counts`` holds the rows of ``streets``, ``buildings``, ``areas`` and ``sources``
+    (missing ones count 0); operators are limited to the ``top`` largest, the others
+    summed in one line.
+    """
+    breakdowns = {
+        name: value_counts(
+            cameras[column] if column in cameras else pd.Series([None] * len(cameras)),
+            top if column == "operator" else None,
+        )
+        for name, column in BREAKDOWNS.items()
     }
-    for name, column in BREAKDOWNS.items():
-        out[name] = value_counts(cams[column], top if column == "operator" else None)
-    known = int(cams["direction_known"].sum()) if len(cams) else 0
-    out["direction"] = {"known": known, "unknown": len(cams) - known}
-    out["tag_problems"] = int(report["count"].sum()) if len(report) else 0
-    return out
+    known = int(cameras["direction_known"].astype(bool).sum()) if len(cameras) else 0
+    return AtlasStats(
+        atlas=atlas,
+        cameras=len(cameras),
+        physical_cameras=int(cameras["physical_id"].nunique()) if len(cameras) else 0,
+        linked_pairs=linked_pairs,
+        streets=counts.get("streets", 0),
+        buildings=counts.get("buildings", 0),
+        areas=counts.get("areas", 0),
+        sources=counts.get("sources", 0),
+        breakdowns=breakdowns,
+        direction={"known": known, "unknown": len(cameras) - known},
+        tag_problems=tag_problems,
+    )

@@ -1,216 +1,90 @@
 """Readers that turn input files into camatlas records.
 
-Each reader returns a :class:`SourceData`: the cameras, streets and buildings
-it found, the tag problems met while normalizing, and the rows it rejected.
-Readers never write to an atlas; :class:`camatlas.atlas.Atlas` does that in
-one transaction, so a failing reader leaves the atlas untouched.
+Each reader returns a :class:`~camatlas.records.SourceData`: the cameras,
+streets, buildings and areas it found, the tag problems met while normalizing,
+and the rows it rejected. Readers never write to an atlas; the atlas
+(:meth:`camatlas.atlas.Atlas.import_file`) does that in one transaction, so a
+failing reader leaves the atlas untouched.
+
+- :mod:`~camatlas.sources.osm`: OpenStreetMap PBF and XML files, streamed;
+- :mod:`~camatlas.sources.overpass`: Overpass API queries and their JSON answers;
+- :mod:`~camatlas.sources.table`: camera registries (CSV, GeoJSON, JSON records);
+- :mod:`~camatlas.sources.multipolygon`: areas of multipolygon relations, for both OSM readers;
+- :mod:`~camatlas.sources.tracks`: GPX and GeoJSON tracks, for exposure;
+- :mod:`~camatlas.sources.polygons`: a user's areas and population tables, for measure.
+
+:func:`read_file` reads any input, its format told from its content.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
 
-from shapely.geometry.base import BaseGeometry
-
-from camatlas.camera import Camera, TagProblem
 from camatlas.errors import FormatError
+from camatlas.records import SourceData
+from camatlas.sources.formats import Progress, check_layers, detect_format, source_name_for
+from camatlas.sources.osm import read_osm
+from camatlas.sources.overpass import read_overpass
+from camatlas.sources.table import TableOptions, read_table
+from camatlas.vocab import FORMATS, LAYERS
 
-FORMATS = ("osm-pbf", "osm-xml", "overpass-json", "geojson", "json-records", "csv")
-"""Input formats camatlas reads, as named by ``--format``."""
-
-Progress = Callable[[str, int, int], None]
-"""A callback told (stage, done, total) while a reader works; total is 0 when unknown."""
-
-
-@dataclass(slots=True)
-class Street:
-    """One street (an OSM ``highway`` way) as a WGS 84 LineString.
-
-    ``nodes`` are the OSM node ids along the way, kept so that a routing graph
-    can find junctions shared by ways.
-    """
-
-    id: str
-    highway: str
-    geometry: BaseGeometry
-    name: str | None = None
-    oneway: str | None = None
-    nodes: tuple[int, ...] = ()
-    tags: dict[str, str] = field(default_factory=dict)
-    source: str = "osm"
+__all__ = [
+    "FORMATS",
+    "Progress",
+    "TableOptions",
+    "check_layers",
+    "detect_format",
+    "read_file",
+    "source_name_for",
+]
 
 
-@dataclass(slots=True)
-class Building:
-    """One building footprint (an OSM way or multipolygon relation) as a WGS 84 (Multi)Polygon."""
+def read_file(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    layers: Collection[str] = LAYERS,
+    table_options: TableOptions | None = None,
+    progress: Progress | None = None,
+) -> SourceData:
+    """Read one input file into records without touching any atlas.
 
-    id: str
-    building: str
-    geometry: BaseGeometry
-    height_m: float | None = None
-    levels: float | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    source: str = "osm"
-
-
-@dataclass(slots=True)
-class Area:
-    """One administrative area (an OSM ``boundary=administrative`` relation) as a (Multi)Polygon.
-
-    ``population`` is the OSM ``population`` tag (residents) when it is a
-    plain number, used for cameras per 1,000 residents.
-    """
-
-    id: str
-    name: str | None
-    admin_level: int | None
-    geometry: BaseGeometry
-    population: float | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    source: str = "osm"
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """An input row or element that was not imported, with the reason."""
-
-    where: str
-    value: str
-    reason: str
-
-
-@dataclass(slots=True)
-class SourceData:
-    """Everything one reader found in one input."""
-
-    path: str
-    format: str
-    source: str
-    cameras: list[Camera] = field(default_factory=list)
-    streets: list[Street] = field(default_factory=list)
-    buildings: list[Building] = field(default_factory=list)
-    areas: list[Area] = field(default_factory=list)
-    problems: list[TagProblem] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "cameras": len(self.cameras),
-            "streets": len(self.streets),
-            "buildings": len(self.buildings),
-            "areas": len(self.areas),
-            "problems": len(self.problems),
-            "rejected": len(self.rejected),
-        }
-
-
-_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*")
-_METRES = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*m?\s*")
-
-
-def tag_number(value: str | None, *, metres: bool = False) -> float | None:
-    """A plain non-negative decimal number from a tag value (ASCII digits), else None.
-
-    With ``metres`` a trailing ``m`` unit is allowed (OSM ``height=12 m``).
-    Anything else (``12 ft``, ``3,5``, ``about 10``) gives None.
-    """
-    if value is None:
-        return None
-    match = (_METRES if metres else _NUMBER).fullmatch(value)
-    return float(match[1]) if match else None
-
-
-def osm_street(
-    ref: str, tags: dict[str, str], geometry: BaseGeometry, nodes: tuple[int, ...]
-) -> Street:
-    """A :class:`Street` from a ``highway`` way's tags, line and node ids (``ref`` = ``way/N``)."""
-    return Street(
-        id=f"osm:{ref}",
-        highway=tags["highway"],
-        geometry=geometry,
-        name=tags.get("name"),
-        oneway=tags.get("oneway"),
-        nodes=nodes,
-        tags=tags,
-    )
-
-
-def osm_building(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Building:
-    """A :class:`Building` from a ``building`` way's or relation's tags and footprint."""
-    return Building(
-        id=f"osm:{ref}",
-        building=tags["building"],
-        geometry=geometry,
-        height_m=tag_number(tags.get("height"), metres=True),
-        levels=tag_number(tags.get("building:levels")),
-        tags=tags,
-    )
-
-
-def osm_area(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Area:
-    """An :class:`Area` from a ``boundary=administrative`` relation's tags and geometry."""
-    level = tag_number(tags.get("admin_level"))
-    return Area(
-        id=f"osm:{ref}",
-        name=tags.get("name"),
-        admin_level=int(level) if level is not None and level.is_integer() else None,
-        geometry=geometry,
-        population=tag_number(tags.get("population")),
-        tags=tags,
-    )
-
-
-def detect_format(path: str | Path) -> str:
-    """Name the format of ``path`` from its first bytes (not its extension).
+    Parameters
+    ----------
+    path
+        An OSM PBF or XML file, an Overpass JSON response, a CSV, GeoJSON or
+        JSON list of camera records.
+    format
+        One of :data:`camatlas.vocab.FORMATS`; detected from the content
+        when omitted. A file whose content contradicts ``format`` is refused.
+    layers
+        Which of ``cameras``, ``streets``, ``buildings``, ``areas`` to read (OSM inputs).
+    table_options
+        Column choices for registries (CSV, GeoJSON, JSON records).
+    progress
+        Called as ``progress(stage, done, total)`` while an OSM file is read.
 
     Raises
     ------
     FormatError
-        If the file is empty or in no format camatlas reads.
+        If the file is missing or in no format camatlas reads, or ``format`` is
+        unknown or contradicts the content.
+    InputError
+        If the file cannot be read (the message names the file, line or element,
+        and the value), or a layer is unknown.
     """
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(4096)
-    except FileNotFoundError:
-        raise FormatError("no such file", path=p) from None
-    except IsADirectoryError:
-        raise FormatError("is a directory, not a file", path=p) from None
-    if not head.strip():
-        raise FormatError("the file is empty", path=p)
-    if len(head) >= 13 and head[4:6] == b"\x0a\x09" and head[6:15] == b"OSMHeader":
-        return "osm-pbf"
-    if head[:2] in (b"\x1f\x8b", b"BZ"):
-        raise FormatError(
-            "compressed files are not read directly; decompress it first (gunzip / bunzip2)",
-            path=p,
-        )
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"<"):
-        if b"<osm" in text or b"<osmChange" in text:
-            return "osm-xml"
-        raise FormatError("XML, but not an OSM XML file (no <osm> element)", path=p)
-    if text[:1] in (b"{", b"["):
-        window = text[:4096]
-        if b'"elements"' in window and (b'"osm3s"' in window or b'"generator"' in window):
-            return "overpass-json"
-        if b'"FeatureCollection"' in window or b'"Feature"' in window:
-            return "geojson"
-        if text[:1] == b"[":
-            return "json-records"
-        if b'"elements"' in window:
-            return "overpass-json"
-        raise FormatError("JSON, but neither Overpass JSON, GeoJSON nor a list of records", path=p)
-    if b"\x00" in head:
-        raise FormatError("a binary file in no format camatlas reads", path=p)
-    return "csv"
-
-
-def source_name_for(path: str | Path) -> str:
-    """Default source name of a registry file: its stem, lower-case, ``[a-z0-9_]`` only."""
-    stem = Path(path).name.split(".")[0].lower()
-    cleaned = "".join(ch if ch.isalnum() else "_" for ch in stem).strip("_")
-    return cleaned or "table"
+    detected = detect_format(path)
+    if format is not None:
+        if format not in FORMATS:
+            raise FormatError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        if format != detected:
+            raise FormatError(
+                f"given as {format}, but the content looks like {detected}", path=path
+            )
+    wanted = check_layers(layers)
+    if detected in ("osm-pbf", "osm-xml"):
+        return read_osm(path, layers=wanted, progress=progress)
+    if detected == "overpass-json":
+        return read_overpass(path).keep_layers(wanted)
+    return read_table(path, table_options)

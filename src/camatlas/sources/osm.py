@@ -33,7 +33,6 @@ import array
 import mmap
 import os
 import re
-from collections import defaultdict
 from collections.abc import Collection, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -51,22 +50,15 @@ import osmium.osm
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.camera import camera_from_tags
 from camatlas.errors import FormatError, InputError
-from camatlas.sources import Progress as ProgressCallback
-from camatlas.sources import (
-    Rejected,
-    SourceData,
-    detect_format,
-    osm_area,
-    osm_building,
-    osm_street,
-)
+from camatlas.geo import repair_polygons, way_centre
+from camatlas.records import Rejected, SourceData
+from camatlas.sources.formats import Progress as ProgressCallback
+from camatlas.sources.formats import check_layers, detect_format
+from camatlas.sources.multipolygon import area_from_members
+from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 
-__all__ = ["DEFAULT_LAYERS", "LAYERS", "read_osm"]
-
-LAYERS = ("cameras", "streets", "buildings", "areas")
-"""Layers :func:`read_osm` can read."""
+__all__ = ["DEFAULT_LAYERS", "read_osm"]
 
 DEFAULT_LAYERS = ("cameras", "streets", "buildings")
 """Layers :func:`read_osm` reads unless told otherwise."""
@@ -124,7 +116,7 @@ def read_osm(
     SourceData
         ``cameras``: every node, way or relation tagged
         ``man_made=surveillance``, normalized by
-        :func:`camatlas.camera.camera_from_tags`; ways and relations are placed
+        :func:`camatlas.tags.camera_from_tags`; ways and relations are placed
         at the centroid of their geometry (degrees). ``streets``: every way
         with a ``highway`` key, as a LineString through the way's nodes found
         in the file (``nodes`` lists those, one per vertex). ``buildings``:
@@ -148,7 +140,7 @@ def read_osm(
         If the file cannot be read to its end (truncated PBF, malformed XML);
         the message names the file and the XML line or the last element read.
     """
-    wanted = _check_layers(layers)
+    wanted = frozenset(check_layers(layers))
     file_path = Path(path)
     fmt = detect_format(file_path)
     if fmt not in ("osm-pbf", "osm-xml"):
@@ -161,16 +153,6 @@ def read_osm(
     if wanted:
         _OsmImport(_OsmFile(file_path, fmt, progress), wanted, data).run()
     return data
-
-
-def _check_layers(layers: Collection[str]) -> frozenset[str]:
-    names = (layers,) if isinstance(layers, str) else tuple(layers)
-    unknown = sorted(set(names) - set(LAYERS))
-    if unknown:
-        raise InputError(
-            f"unknown layer(s) {', '.join(map(repr, unknown))}; use some of {', '.join(LAYERS)}"
-        )
-    return frozenset(names)
 
 
 # --------------------------------------------------------------------------- reading
@@ -686,7 +668,7 @@ class _OsmImport:
         for row, end, line in zip(ok_rows.tolist(), bounds.tolist(), lines, strict=True):
             tags = self.ways.tags[row] or {}
             self.data.streets.append(
-                osm_street(
+                street_from_tags(
                     f"way/{self.ways.ids[row]}", tags, line, tuple(node_ids[start:end].tolist())
                 )
             )
@@ -728,7 +710,7 @@ class _OsmImport:
             np.column_stack((nodes.lon[take], nodes.lat[take])),
             indices=np.searchsorted(ok_rows, nodes.rows[take]),
         )
-        polygons = _repair(np.asarray(shapely.polygons(rings)))
+        polygons = repair_polygons(shapely.polygons(rings))
         for row, polygon in zip(ok_rows.tolist(), polygons, strict=True):
             self._add_building(f"way/{self.ways.ids[row]}", self.ways.tags[row] or {}, polygon)
 
@@ -749,12 +731,13 @@ class _OsmImport:
             if polygon is None:
                 self.data.rejected.append(Rejected(where, rel.tags.get("name", ""), reason))
                 continue
-            self.data.areas.append(osm_area(where, rel.tags, polygon))
+            self.data.areas.append(area_from_tags(where, rel.tags, polygon))
 
     def _relation_area(
         self, rel: _Relation, locations: _Locations
     ) -> tuple[BaseGeometry | None, str]:
-        """Outer rings minus inner rings of a multipolygon, or (None, why not).
+        """The area of a multipolygon or boundary relation (see
+        :mod:`camatlas.sources.multipolygon`), or (None, why not).
 
         Member ways with role ``inner`` make inner rings, ``outer`` or no role
         outer rings; other members (nodes, sub-relations, other roles) are left
@@ -771,25 +754,9 @@ class _OsmImport:
                 parts[role or "outer"].append(node_ids)
             elif role != "inner":
                 missing += 1
-        outer_rings, open_rings = _join_rings(parts["outer"])
-        inner_rings, _ = _join_rings(parts["inner"])
-        if not parts["outer"] and not missing:
-            return None, "no outer member way"
-        if missing or open_rings or not outer_rings:
-            why = ["outer ring(s) not closed in the file"]
-            if missing:
-                why.append(f"{missing} outer member way(s) missing from the file")
-            if open_rings:
-                why.append(f"{open_rings} outer ring(s) left open")
-            return None, "; ".join(why)
-        outer = _rings_union(outer_rings, locations)
-        if outer is None:
-            return None, "no outer ring with 3 or more corners in the file"
-        inner = _rings_union(inner_rings, locations)
-        area = _polygonal(outer if inner is None else shapely.difference(outer, inner))
-        if area.is_empty:
-            return None, "inner rings cover the whole outer area"
-        return area, ""
+        return area_from_members(
+            parts["outer"], parts["inner"], locations.lookup, missing_outer=missing
+        )
 
     def _member_refs(self, way_id: int) -> Int64Array | None:
         row = self.ways.member_rows.get(way_id)
@@ -804,7 +771,9 @@ class _OsmImport:
             start = self.ways.ends[row - 1] if row else 0
             node_ids = refs[start : self.ways.ends[row]]
             where = f"way/{self.ways.ids[row]}"
-            point = _way_centroid(node_ids, locations)
+            found, lon, lat = locations.lookup(node_ids)
+            closed = len(node_ids) >= 4 and node_ids[0] == node_ids[-1]
+            point = way_centre(np.column_stack((lon[found], lat[found])), closed)
             if point is None:
                 self.data.rejected.append(
                     Rejected(where, "", "surveillance way with no node in the file")
@@ -859,7 +828,7 @@ class _OsmImport:
                 Rejected(where, tags.get("building", ""), "footprint has no area once repaired")
             )
             return
-        self.data.buildings.append(osm_building(where, tags, geometry))
+        self.data.buildings.append(building_from_tags(where, tags, geometry))
 
     def _building_value(self, row: int) -> str:
         return (self.ways.tags[row] or {}).get("building", "")
@@ -874,106 +843,3 @@ class _OsmImport:
                 "nodes missing from the file",
             )
         )
-
-
-# --------------------------------------------------------------------------- geometry helpers
-
-
-def _repair(polygons: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Make invalid polygons valid, keeping only their polygonal parts (maybe empty)."""
-    if len(polygons) == 0:
-        return polygons
-    invalid = ~shapely.is_valid(polygons)
-    if invalid.any():
-        polygons = polygons.copy()
-        polygons[invalid] = shapely.make_valid(
-            polygons[invalid], method="structure", keep_collapsed=False
-        )
-    return polygons
-
-
-def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
-    """The (Multi)Polygon part of an overlay result; empty Polygon when there is none."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = [
-        part
-        for part in shapely.get_parts(geometry)
-        if part.geom_type in ("Polygon", "MultiPolygon") and not part.is_empty
-    ]
-    if not parts:
-        return shapely.Polygon()
-    return _polygonal(shapely.union_all(parts)) if len(parts) > 1 else parts[0]
-
-
-def _join_rings(parts: list[Int64Array]) -> tuple[list[Int64Array], int]:
-    """Join ways end to end, by node id, into closed rings.
-
-    Returns the rings (node ids, first == last) and how many chains stayed open.
-    """
-    rings = [p for p in parts if len(p) >= 2 and p[0] == p[-1]]
-    pieces = [p for p in parts if len(p) >= 2 and p[0] != p[-1]]
-    by_end: dict[int, list[int]] = defaultdict(list)
-    for i, piece in enumerate(pieces):
-        by_end[int(piece[0])].append(i)
-        by_end[int(piece[-1])].append(i)
-    used = [False] * len(pieces)
-    open_chains = 0
-    for i, piece in enumerate(pieces):
-        if used[i]:
-            continue
-        used[i] = True
-        chain = [piece]
-        first, last = int(piece[0]), int(piece[-1])
-        while last != first:
-            following = next((j for j in by_end[last] if not used[j]), None)
-            if following is None:
-                break
-            used[following] = True
-            nxt = pieces[following]
-            if int(nxt[0]) != last:
-                nxt = nxt[::-1]
-            chain.append(nxt[1:])
-            last = int(nxt[-1])
-        if last == first:
-            rings.append(np.concatenate(chain))
-        else:
-            open_chains += 1
-    return rings, open_chains
-
-
-def _rings_union(rings: list[Int64Array], locations: _Locations) -> BaseGeometry | None:
-    """Union of the polygons of closed rings of node ids; None when none has an area."""
-    polygons = [p for p in (_ring_polygon(ring, locations) for ring in rings) if p is not None]
-    if not polygons:
-        return None
-    union = shapely.union_all(_repair(np.array(polygons, dtype=object)))
-    return None if union.is_empty else union
-
-
-def _ring_polygon(ring: Int64Array, locations: _Locations) -> BaseGeometry | None:
-    """Polygon of a closed ring of node ids; None with fewer than 3 located corners."""
-    found, lon, lat = locations.lookup(ring[:-1])
-    if found.sum() < 3:
-        return None
-    return shapely.Polygon(np.column_stack((lon[found], lat[found])))
-
-
-def _way_centroid(node_ids: Int64Array, locations: _Locations) -> tuple[float, float] | None:
-    """Centroid of a way: of its polygon when closed (4+ nodes), else of its line."""
-    found, lon, lat = locations.lookup(node_ids)
-    if not found.any():
-        return None
-    coords = np.column_stack((lon[found], lat[found]))
-    closed = len(node_ids) >= 4 and node_ids[0] == node_ids[-1]
-    shapes: list[BaseGeometry] = []
-    if closed and len(coords) >= 4:
-        shapes.append(shapely.Polygon(coords))
-    if len(coords) >= 2:
-        shapes.append(shapely.LineString(coords))
-    shapes.append(shapely.MultiPoint(coords))
-    for shape in shapes:
-        center = shape.centroid
-        if not center.is_empty and np.isfinite([center.x, center.y]).all():
-            return float(center.x), float(center.y)
-    return None

@@ -43,35 +43,23 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import shapely
-from shapely.errors import GEOSException
-from shapely.geometry import (
-    GeometryCollection,
-    LineString,
-    MultiLineString,
-    MultiPoint,
-    MultiPolygon,
-    Point,
-    Polygon,
-)
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import linemerge, unary_union
 
-from camatlas.camera import camera_from_tags
+from camatlas.coords import check_bbox
 from camatlas.errors import FetchError, FormatError, InputError
-from camatlas.sources import (
-    Rejected,
-    SourceData,
-    detect_format,
-    osm_area,
-    osm_building,
-    osm_street,
-)
+from camatlas.geo import as_multipolygons, repair_polygons, way_centre
+from camatlas.records import Rejected, SourceData
+from camatlas.sources.formats import check_layers, detect_format
+from camatlas.sources.multipolygon import area_from_members
+from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
+from camatlas.vocab import LAYERS
 
 __all__ = [
     "DEFAULT_ENDPOINT",
     "ENDPOINT_VARIABLE",
-    "LAYERS",
     "build_query",
     "default_endpoint",
     "fetch",
@@ -83,9 +71,6 @@ DEFAULT_ENDPOINT = "https://overpass-api.de/api/interpreter"
 
 ENDPOINT_VARIABLE = "CAMATLAS_OVERPASS_URL"
 """Environment variable naming another Overpass API server (see :func:`default_endpoint`)."""
-
-LAYERS = ("cameras", "streets", "buildings", "areas")
-"""What a query can ask for."""
 
 
 def _version() -> str:
@@ -230,7 +215,7 @@ class _Elements:
             self.reject(ref, tags["highway"], "street with fewer than 2 points (use out geom)")
             return
         self.data.streets.append(
-            osm_street(ref, tags, LineString(points), _node_ids(element.get("nodes")))
+            street_from_tags(ref, tags, LineString(points), _node_ids(element.get("nodes")))
         )
 
     def building(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
@@ -242,7 +227,7 @@ class _Elements:
         except ValueError as exc:
             self.reject(ref, tags["building"], f"building without usable geometry: {exc}")
             return
-        self.data.buildings.append(osm_building(ref, tags, geometry))
+        self.data.buildings.append(building_from_tags(ref, tags, geometry))
 
     def area(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
         try:
@@ -250,7 +235,7 @@ class _Elements:
         except ValueError as exc:
             self.reject(ref, tags.get("name", ""), f"area without usable geometry: {exc}")
             return
-        self.data.areas.append(osm_area(ref, tags, geometry))
+        self.data.areas.append(area_from_tags(ref, tags, geometry))
 
 
 # --- geometry ----------------------------------------------------------------------------------
@@ -286,93 +271,63 @@ def _polygon(points: Sequence[tuple[float, float]]) -> BaseGeometry:
         raise ValueError(
             "building way is not closed (a footprint needs 4 or more nodes, the last one the first)"
         )
-    footprint = _polygonal(_repair(Polygon(points)))
+    footprint: BaseGeometry = repair_polygons([Polygon(points)])[0]
     if footprint.is_empty:
         raise ValueError("footprint has no area once repaired")
     return footprint
 
 
 def _multipolygon(members: object) -> MultiPolygon:
-    """Outer rings minus inner rings of a multipolygon relation (``out geom`` members).
+    """The area of a multipolygon or boundary relation from its ``out geom`` members.
 
-    Way members with role ``inner`` are holes; all other way members are outer
-    rings (as in the OSM file reader). Members are joined end to end into rings;
-    chains that stay open are left out.
+    Way members with role ``inner`` are holes, all other way members outer rings;
+    they are joined into rings by the coordinates of their ends and assembled as the
+    OSM file reader does (:mod:`camatlas.sources.multipolygon`).
     """
     if not isinstance(members, list):
         raise ValueError("no members (query with out geom)")
-    lines: dict[str, list[LineString]] = {"outer": [], "inner": []}
+    chains: dict[str, list[list[tuple[float, float]]]] = {"outer": [], "inner": []}
     missing = 0
     for member in members:
         if not isinstance(member, dict) or member.get("type") != "way":
             continue
+        role = "inner" if member.get("role") == "inner" else "outer"
         try:
             points = _points(member.get("geometry"))
         except ValueError:
-            missing += 1
+            missing += role == "outer"
             continue
         if len(points) >= 2:
-            lines["inner" if member.get("role") == "inner" else "outer"].append(LineString(points))
-    outer, open_outer = _rings(lines["outer"])
-    inner, _ = _rings(lines["inner"])
-    if not outer:
-        why = ["no closed outer ring"]
-        if missing:
-            why.append(f"{missing} member way(s) without geometry (query with out geom)")
-        if open_outer:
-            why.append(f"{open_outer} ring(s) left open")
-        raise ValueError("; ".join(why))
-    try:
-        shape = unary_union(outer)
-        if inner:
-            shape = shape.difference(unary_union(inner))
-    except GEOSException as exc:
-        raise ValueError(f"rings cannot be combined ({exc})") from None
-    shape = _polygonal(shape)
-    if shape.is_empty:
-        raise ValueError("inner rings cover the whole outer area")
-    return shape if isinstance(shape, MultiPolygon) else MultiPolygon([shape])
+            chains[role].append(points)
+    # Overpass gives member coordinates, not node ids: a distinct coordinate is a node.
+    everything = [p for role in ("outer", "inner") for chain in chains[role] for p in chain]
+    coords = np.asarray(everything, dtype=np.float64).reshape(-1, 2)
+    unique, key = np.unique(coords, axis=0, return_inverse=True)
+    key = key.astype(np.int64).ravel()
+    keys: dict[str, list[npt.NDArray[np.int64]]] = {"outer": [], "inner": []}
+    at = 0
+    for role in ("outer", "inner"):
+        for chain in chains[role]:
+            keys[role].append(key[at : at + len(chain)])
+            at += len(chain)
 
+    def locate(
+        wanted: npt.NDArray[np.int64],
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        return np.ones(len(wanted), dtype=bool), unique[wanted, 0], unique[wanted, 1]
 
-def _rings(lines: list[LineString]) -> tuple[list[BaseGeometry], int]:
-    """Join way segments end to end into closed rings, as repaired polygons.
-
-    Returns the polygons and how many chains stayed open.
-    """
-    if not lines:
-        return [], 0
-    merged = linemerge(MultiLineString(lines)) if len(lines) > 1 else lines[0]
-    polygons: list[BaseGeometry] = []
-    open_chains = 0
-    for line in getattr(merged, "geoms", [merged]):
-        if not line.is_closed or len(line.coords) < 4:
-            open_chains += 1
-            continue
-        polygon = _polygonal(_repair(Polygon(line.coords)))
-        if not polygon.is_empty:
-            polygons.append(polygon)
-    return polygons, open_chains
-
-
-def _repair(polygon: Polygon) -> BaseGeometry:
-    """A valid geometry for a ring that crosses itself (maybe empty, maybe not polygonal)."""
-    if polygon.is_valid:
-        return polygon
-    return shapely.make_valid(polygon, method="structure", keep_collapsed=False)
-
-
-def _polygonal(geometry: BaseGeometry) -> Polygon | MultiPolygon:
-    """The (Multi)Polygon part of a geometry; an empty Polygon when there is none."""
-    if isinstance(geometry, Polygon | MultiPolygon):
-        return geometry
-    parts = [
-        part
-        for part in getattr(geometry, "geoms", [])
-        if isinstance(part, Polygon | MultiPolygon) and not part.is_empty
-    ]
-    if not parts:
-        return Polygon()
-    return _polygonal(unary_union(parts)) if len(parts) > 1 else parts[0]
+    area, why = area_from_members(
+        keys["outer"],
+        keys["inner"],
+        locate,
+        missing_outer=missing,
+        missing="without geometry (query with out geom)",
+    )
+    if area is None:
+        raise ValueError(why)
+    (shape,) = as_multipolygons([area])
+    assert isinstance(shape, MultiPolygon)
+    return shape
 
 
 def _position(element: Mapping[str, Any]) -> tuple[float, float]:
@@ -387,8 +342,9 @@ def _position(element: Mapping[str, Any]) -> tuple[float, float]:
         return _lonlat(element)
     if isinstance(element.get("geometry"), list):
         points = _points(element["geometry"])
-        if points:
-            return _centroid(points)
+        centre = way_centre(points, len(points) >= 4 and points[0] == points[-1])
+        if centre is not None:
+            return centre
     if "center" in element:
         return _lonlat(element["center"])
     if isinstance(element.get("members"), list):
@@ -401,21 +357,6 @@ def _position(element: Mapping[str, Any]) -> tuple[float, float]:
         east, north = _lonlat({"lat": bounds.get("maxlat"), "lon": bounds.get("maxlon")})
         return (west + east) / 2.0, (south + north) / 2.0
     raise ValueError("no geometry, center or bounds (query with out center or out geom)")
-
-
-def _centroid(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """Centroid (lon, lat) of a way's points: of its area when closed, else of its line."""
-    shapes: list[BaseGeometry] = []
-    if len(points) >= 4 and points[0] == points[-1]:
-        shapes.append(Polygon(points))
-    if len(points) >= 2:
-        shapes.append(LineString(points))
-    shapes.append(MultiPoint(points))
-    for shape in shapes:
-        centre = shape.centroid
-        if not centre.is_empty and math.isfinite(centre.x) and math.isfinite(centre.y):
-            return float(centre.x), float(centre.y)
-    raise ValueError("the geometry has no centroid")
 
 
 def _members_centroid(members: list[object]) -> tuple[float, float] | None:
@@ -486,15 +427,14 @@ def build_query(
     """
     if (bbox is None) == (area is None):
         raise InputError("give either a bbox or an area name, not both and not neither")
-    wanted = tuple(dict.fromkeys(layers))
-    unknown = [layer for layer in wanted if layer not in LAYERS]
-    if unknown or not wanted:
-        raise InputError(f"layers must be some of {', '.join(LAYERS)}", value=list(layers))
+    wanted = tuple(dict.fromkeys(check_layers(layers)))
+    if not wanted:
+        raise InputError(f"give at least one layer: some of {', '.join(LAYERS)}")
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s <= 0:
         raise InputError("the timeout must be a positive whole number of seconds", value=timeout_s)
     lines = [f"[out:json][timeout:{timeout_s}];"]
     if bbox is not None:
-        west, south, east, north = _check_bbox(bbox)
+        west, south, east, north = check_bbox(bbox)
         where = f"({_degrees(south)},{_degrees(west)},{_degrees(north)},{_degrees(east)})"
     else:
         assert area is not None
@@ -515,42 +455,6 @@ def build_query(
     lines.append(");")
     lines.append("out center;" if wanted == ("cameras",) else "out geom;")
     return "\n".join(lines) + "\n"
-
-
-def _check_bbox(bbox: Sequence[object]) -> tuple[float, float, float, float]:
-    """Validate ``(west, south, east, north)`` in degrees."""
-    if len(bbox) != 4:
-        raise InputError("a bbox is four numbers: west, south, east, north", value=bbox)
-    numbers = []
-    for value in bbox:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise InputError("a bbox is four finite numbers: west, south, east, north", value=bbox)
-        numbers.append(float(value))
-    west, south, east, north = numbers
-    if not (-180.0 <= west <= 180.0 and -180.0 <= east <= 180.0):
-        raise InputError("bbox west and east must be longitudes in -180..180", value=bbox)
-    if not (-90.0 <= south <= 90.0 and -90.0 <= north <= 90.0):
-        raise InputError(
-            "bbox south and north must be latitudes in -90..90 "
-            "(the order is west, south, east, north)",
-            value=bbox,
-        )
-    if not west < east:
-        raise InputError(
-            "bbox west must be less than east (the order is west, south, east, north; "
-            "split a box across the antimeridian in two)",
-            value=bbox,
-        )
-    if not south < north:
-        raise InputError(
-            "bbox south must be less than north (the order is west, south, east, north)",
-            value=bbox,
-        )
-    return west, south, east, north
 
 
 def _degrees(value: float) -> str:

@@ -1,10 +1,10 @@
 """Public camera registries: CSV, GeoJSON, or a JSON list of records.
 
 :func:`read_table` turns each row (CSV line, JSON record, GeoJSON feature) into
-one :class:`~camatlas.camera.Camera`. Every non-empty value of the row is kept
+one :class:`~camatlas.records.Camera`. Every non-empty value of the row is kept
 verbatim as a tag ``{column: value}``, so columns named like OSM keys
 (``operator``, ``name``, ``camera:direction``, ``surveillance:type``,
-``height``, ...) are read by :func:`~camatlas.camera.camera_from_tags` like
+``height``, ...) are read by :func:`~camatlas.tags.camera_from_tags` like
 any OSM tag. Other columns are mapped onto model fields with
 :attr:`TableOptions.columns`.
 
@@ -25,7 +25,7 @@ source id
 kind
     a column ``kind``, ``type``, ``surveillance_type``, ``camera_type_raw`` or
     ``device_type``, translated from registry vocabulary (see
-    :data:`KIND_VOCABULARY`): ``alpr``/``anpr``/``lpr`` -> ``alpr``;
+    :data:`~camatlas.vocab.REGISTRY_KINDS`): ``alpr``/``anpr``/``lpr`` -> ``alpr``;
     ``cctv``/``camera`` -> ``camera``; ``traffic_camera``/``speed_camera``/
     ``red_light_camera`` -> ``camera`` in zone ``traffic``; ``shotspotter`` ->
     ``gunshot_detector``; ``guard``. Any other value becomes ``other`` and is
@@ -61,15 +61,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyproj
 import shapely.errors
 import shapely.geometry
 import shapely.wkt
 
-from camatlas.camera import FIELDS, camera_from_tags
 from camatlas.errors import FormatError, InputError
-from camatlas.sources import Rejected, SourceData, detect_format, source_name_for
+from camatlas.records import Rejected, SourceData
+from camatlas.sources.formats import detect_format, source_name_for
+from camatlas.tags import camera_from_tags
+from camatlas.vocab import FIELDS, REGISTRY_KINDS
 
-__all__ = ["KIND_VOCABULARY", "TableOptions", "read_table"]
+__all__ = ["TableOptions", "read_table"]
 
 TABLE_FORMATS = ("csv", "geojson", "json-records")
 """Formats :func:`read_table` reads (as named by :func:`~camatlas.sources.detect_format`)."""
@@ -96,30 +99,6 @@ WKT_COLUMNS = ("wkt", "wkt_geom", "geometry", "the_geom", "geom")
 ID_COLUMNS = ("id", "cameraid", "camera_id", "fid", "objectid", "featurenum")
 KIND_COLUMNS = ("kind", "type", "surveillance_type", "camera_type_raw", "device_type")
 NAME_COLUMNS = ("label", "title", "camera_name", "cameraname", "featurealias")
-
-KIND_VOCABULARY: dict[str, tuple[str, str | None]] = {
-    "camera": ("camera", None),
-    "cctv": ("camera", None),
-    "surveillance_camera": ("camera", None),
-    "video_camera": ("camera", None),
-    "traffic_camera": ("camera", "traffic"),
-    "speed_camera": ("camera", "traffic"),
-    "red_light_camera": ("camera", "traffic"),
-    "alpr": ("alpr", None),
-    "anpr": ("alpr", None),
-    "lpr": ("alpr", None),
-    "alpr_camera": ("alpr", None),
-    "anpr_camera": ("alpr", None),
-    "lpr_camera": ("alpr", None),
-    "license_plate_reader": ("alpr", None),
-    "licence_plate_reader": ("alpr", None),
-    "gunshot_detector": ("gunshot_detector", None),
-    "gunshot_detection": ("gunshot_detector", None),
-    "shotspotter": ("gunshot_detector", None),
-    "guard": ("guard", None),
-    "other": ("other", None),
-}
-"""Registry kind values (lower case, ``_`` for blanks and ``-``) -> (kind, zone or None)."""
 
 SNIFF_BYTES = 65536
 """How much of a CSV file (in characters) the delimiter sniffer looks at."""
@@ -150,10 +129,10 @@ class TableOptions:
     id
         Column holding each row's id within the registry.
     columns
-        Model field (one of :data:`camatlas.camera.FIELDS`) -> column name,
+        Model field (one of :data:`camatlas.vocab.FIELDS`) -> column name,
         e.g. ``{"range_m": "radius", "width_deg": "angle_of_view"}``. The
         column's raw value overrides the value derived from tags. A column
-        mapped to ``kind`` is translated with :data:`KIND_VOCABULARY`.
+        mapped to ``kind`` is translated with :data:`~camatlas.vocab.REGISTRY_KINDS`.
     kind
         Kind of every row when there is no kind column (registry vocabulary,
         e.g. ``"cctv"`` or ``"alpr"``). Default ``"camera"``.
@@ -456,10 +435,10 @@ class _TableReader:
             if name_column is not None:
                 self._fields["name"] = name_column
         default = options.kind or "camera"
-        found = KIND_VOCABULARY.get(_normal(default))
+        found = REGISTRY_KINDS.get(_normal(default))
         if found is None:
             raise InputError(
-                f"unknown kind; use one of {', '.join(sorted(KIND_VOCABULARY))}",
+                f"unknown kind; use one of {', '.join(sorted(REGISTRY_KINDS))}",
                 path=path,
                 value=default,
             )
@@ -594,17 +573,17 @@ class _TableReader:
     def _kind(
         self, row: Mapping[str, object], tags: Mapping[str, str]
     ) -> tuple[str | None, str | None]:
-        """Kind (a :data:`~camatlas.camera.KINDS` entry or a raw unknown value) and zone of a row.
+        """Kind (a :data:`~camatlas.vocab.KINDS` entry or a raw unknown value) and zone of a row.
 
         An unknown value is passed on verbatim, so that
-        :func:`~camatlas.camera.camera_from_tags` reports it and sets kind ``other``.
+        :func:`~camatlas.tags.camera_from_tags` reports it and sets kind ``other``.
         """
         text = _tag_text(row.get(self._kind_column)) if self._kind_column is not None else None
         if text is None:
             if "surveillance:type" in tags:
                 return None, None  # an OSM-style column says it; camera_from_tags reads it
             return self._default_kind
-        return KIND_VOCABULARY.get(_normal(text), (text, None))
+        return REGISTRY_KINDS.get(_normal(text), (text, None))
 
     def _source_id(self, row: Mapping[str, object], feature_id: object, where: _Where) -> str:
         if self.options.row_ids:
@@ -781,8 +760,6 @@ def _centre(geometry: Any, what: str, raw: str) -> tuple[float, float]:
 
 def _transformer(crs: str, path: Path) -> _Transform:
     """A function from (x, y) in ``crs`` to WGS 84 (longitude, latitude) in degrees."""
-    import pyproj
-
     try:
         source = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError:

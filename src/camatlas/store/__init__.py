@@ -2,183 +2,69 @@
 
 An atlas is kept by a :class:`Store`. The embedded default is one GeoPackage
 file (:mod:`camatlas.store.gpkg`); a shared PostgreSQL/PostGIS server plugs in
-behind the same protocol, chosen by URL in :func:`open_store`.
+behind the same protocol (:mod:`camatlas.store.postgis`), chosen by URL in
+:func:`open_store`. :mod:`camatlas.store.copy` moves a whole atlas between them.
 
-The protocol is deliberately small: the store writes and reads rows and keeps
-transactions; everything that decides *what* to write (normalization, linking
-of duplicates, statistics) lives above it in :mod:`camatlas.atlas`, so both
-backends give the same answers.
+A store writes and reads rows and keeps transactions; everything that decides
+*what* to write (normalization, linking of duplicates, statistics, analyses)
+lives above it, in :mod:`camatlas.atlas` and the pipelines, so both backends
+give the same answers. Nothing above :mod:`camatlas.atlas` talks to a store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import geopandas as gpd
-import pandas as pd
+from camatlas.store.pgurl import is_postgres_url
 
-from camatlas.camera import Camera
-from camatlas.sources import Area, Building, Street
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
-SCHEMA_VERSION = 1
-"""Version of the atlas schema this camatlas writes; newer atlases are refused."""
+    from camatlas.records import BBox, Link, ReportRow, SourceRecord
+    from camatlas.store.rows import Records
 
-LAYERS = ("cameras", "streets", "buildings", "areas")
-"""Feature layers of an atlas (all in WGS 84, EPSG:4326)."""
-
-
-# Columns of each layer besides the geometry, shared by every backend so that
-# both hold the same atlas. Types are abstract: text, real, integer, boolean.
-LAYER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "cameras": (
-        ("id", "text"),
-        ("physical_id", "text"),
-        ("kind", "text"),
-        ("camera_type", "text"),
-        ("mount", "text"),
-        ("zone", "text"),
-        ("surveillance", "text"),
-        ("directions", "text"),
-        ("direction_known", "boolean"),
-        ("width_deg", "real"),
-        ("range_m", "real"),
-        ("height_m", "real"),
-        ("tilt_deg", "real"),
-        ("operator", "text"),
-        ("manufacturer", "text"),
-        ("name", "text"),
-        ("source", "text"),
-        ("source_id", "text"),
-        ("source_timestamp", "text"),
-        ("tags", "text"),
-    ),
-    "streets": (
-        ("id", "text"),
-        ("highway", "text"),
-        ("name", "text"),
-        ("oneway", "text"),
-        ("nodes", "text"),
-        ("source", "text"),
-        ("tags", "text"),
-    ),
-    "buildings": (
-        ("id", "text"),
-        ("building", "text"),
-        ("height_m", "real"),
-        ("levels", "real"),
-        ("source", "text"),
-        ("tags", "text"),
-    ),
-    "areas": (
-        ("id", "text"),
-        ("name", "text"),
-        ("admin_level", "integer"),
-        ("population", "real"),
-        ("source", "text"),
-        ("tags", "text"),
-    ),
-}
-
-GEOMETRY_TYPES = {
-    "cameras": "POINT",
-    "streets": "LINESTRING",
-    "buildings": "MULTIPOLYGON",
-    "areas": "MULTIPOLYGON",
-}
-"""Geometry type of each layer (polygons are always stored as MultiPolygons)."""
-
-TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "sources": (
-        ("path", "text"),
-        ("format", "text"),
-        ("source", "text"),
-        ("sha256", "text"),
-        ("imported_at", "text"),
-        ("cameras", "integer"),
-        ("streets", "integer"),
-        ("buildings", "integer"),
-        ("areas", "integer"),
-        ("problems", "integer"),
-        ("rejected", "integer"),
-        ("options", "text"),
-    ),
-    "normalization_report": (
-        ("source_fid", "integer"),
-        ("key", "text"),
-        ("value", "text"),
-        ("reason", "text"),
-        ("count", "integer"),
-        ("example_ids", "text"),
-    ),
-    "camera_links": (
-        ("camera_a", "text"),
-        ("camera_b", "text"),
-        ("distance_m", "real"),
-    ),
-    "results": (
-        ("name", "text"),
-        ("geometry_type", "text"),
-        ("rows", "integer"),
-        ("parameters", "text"),
-        ("created_at", "text"),
-    ),
-}
-"""Non-spatial tables of an atlas."""
-
-BBox = tuple[float, float, float, float]
-"""(west, south, east, north) in degrees of longitude and latitude."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """One import of one input, as kept in the ``sources`` table."""
-
-    path: str
-    format: str
-    source: str
-    sha256: str
-    imported_at: str
-    cameras: int
-    streets: int
-    buildings: int
-    areas: int
-    problems: int
-    rejected: int
-    options: str = "{}"
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRow:
-    """One line of the normalization report: a tag value met ``count`` times."""
-
-    key: str
-    value: str
-    reason: str
-    count: int
-    example_ids: str
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """Two cameras from different sources taken to be one physical camera."""
-
-    camera_a: str
-    camera_b: str
-    distance_m: float
+__all__ = ["Store", "open_store"]
 
 
 class Store(Protocol):
-    """What an atlas backend provides. All coordinates are WGS 84 lon/lat."""
+    """What an atlas backend provides. All coordinates are WGS 84 lon/lat.
+
+    Writes happen inside :meth:`transaction`; a store opened read-only refuses
+    them (:class:`~camatlas.errors.AtlasError`) and never changes the atlas.
+    Layer names are those of :data:`camatlas.vocab.LAYERS`; an unknown one
+    raises :class:`~camatlas.errors.NotFoundError`.
+    """
 
     url: str
+    """Where the atlas is: a file path, or a URL without its password."""
+
+    read_only: bool
+    """Whether the store was opened read-only."""
+
+    # -- transactions ------------------------------------------------------------
 
     def transaction(self) -> AbstractContextManager[None]:
-        """A write transaction: everything inside lands together or not at all."""
+        """A write transaction: everything inside lands together or not at all.
+
+        Writers of one atlas take turns; readers never wait for them.
+        """
         ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one state of the atlas, whatever other writers commit meanwhile."""
+        ...
+
+    def clear(self) -> None:
+        """Empty the atlas (every layer, table and result layer); inside :meth:`transaction`."""
+        ...
+
+    def close(self) -> None: ...
+
+    # -- imports -----------------------------------------------------------------
 
     def has_source(self, sha256: str) -> bool:
         """Whether an input with this SHA-256 was already imported."""
@@ -188,21 +74,20 @@ class Store(Protocol):
         """Record one import and its normalization report; return its id."""
         ...
 
-    def upsert_cameras(self, cameras: Sequence[Camera]) -> None: ...
+    def upsert_records(self, layer: str, records: Records) -> None:
+        """Insert records into ``layer``, replacing those with the same id.
 
-    def upsert_streets(self, streets: Sequence[Street]) -> None: ...
-
-    def upsert_buildings(self, buildings: Sequence[Building]) -> None: ...
+        A camera keeps the ``physical_id`` the atlas gave it: linking owns that column.
+        """
+        ...
 
     def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         """Upsert rows of ``layer`` given as :meth:`read_layer` returns them.
 
         Every column is written verbatim, ``physical_id`` included: this is how
-        ``camatlas copy`` moves an atlas between backends without loss.
+        a copy moves an atlas between backends without loss.
         """
         ...
-
-    def upsert_areas(self, areas: Sequence[Area]) -> None: ...
 
     def camera_points(self, bbox: BBox | None = None) -> pd.DataFrame:
         """Columns ``id, lon, lat, kind, source`` of the cameras in ``bbox``."""
@@ -220,17 +105,31 @@ class Store(Protocol):
         """Set ``physical_id`` of the cameras named in ``mapping``."""
         ...
 
-    def read_layer(self, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame: ...
+    # -- reads -------------------------------------------------------------------
 
-    def read_table(self, table: str) -> pd.DataFrame:
-        """A non-spatial table: ``sources``, ``normalization_report`` or ``camera_links``."""
+    def read_layer(self, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        """A feature layer, or its features whose bounding box meets ``bbox``."""
         ...
 
-    def count(self, layer: str) -> int: ...
+    def read_table(self, table: str) -> pd.DataFrame:
+        """A non-spatial table: ``sources``, ``normalization_report``, ``camera_links``,
+        ``results``; with its ``fid``."""
+        ...
+
+    def count(self, name: str) -> int:
+        """Rows of a layer or table."""
+        ...
 
     def layer_columns(self, layer: str, columns: Sequence[str]) -> pd.DataFrame:
         """Some attribute columns of a layer, without geometry (for counts and statistics)."""
         ...
+
+    def layer_bounds(self, layer: str) -> pd.DataFrame:
+        """``id, minx, miny, maxx, maxy`` of every feature of a layer (from its spatial
+        index where the backend has one: the box may be a little larger than the feature)."""
+        ...
+
+    # -- result layers -----------------------------------------------------------
 
     def write_result(
         self,
@@ -266,17 +165,32 @@ class Store(Protocol):
         """Every result layer: ``name, geometry_type, rows, parameters, created_at``."""
         ...
 
-    def close(self) -> None: ...
 
+def open_store(url: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
+    """Open (or create) the store at ``url``: a ``.gpkg`` path or a ``postgresql://`` URL.
 
-def open_store(url: str | Path, *, create: bool = True) -> Store:
-    """Open (or create) the store at ``url``: a ``.gpkg`` path or a ``postgresql://`` URL."""
+    Parameters
+    ----------
+    url
+        Where the atlas is.
+    create
+        Whether a missing atlas may be created (never when ``read_only``).
+    read_only
+        Open it so that nothing can be written through this store.
+
+    Raises
+    ------
+    AtlasError
+        If the atlas is missing (and may not be created), is not an atlas, was
+        written by a newer camatlas, or the server cannot be reached.
+    """
+    # A backend loads its libraries (sqlite3 and GEOS; psycopg) only when an atlas is
+    # opened, so that naming an atlas (the command line's --help, a URL check) costs nothing.
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
-        # Imported here: psycopg is only loaded for atlases on a server.
+    if is_postgres_url(text):
         from camatlas.store.postgis import PostGISStore
 
-        return PostGISStore(text, create=create)
+        return PostGISStore(text, create=create and not read_only, read_only=read_only)
     from camatlas.store.gpkg import GeoPackageStore
 
-    return GeoPackageStore(Path(text), create=create)
+    return GeoPackageStore(Path(text), create=create and not read_only, read_only=read_only)

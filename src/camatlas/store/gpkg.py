@@ -31,30 +31,28 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.camera import Camera
-from camatlas.errors import AtlasError
-from camatlas.sources import Area, Building, Street
-from camatlas.store import (
+from camatlas.errors import AtlasError, NotFoundError
+from camatlas.geo import as_multipolygons
+from camatlas.records import BBox, Link, ReportRow, SourceRecord
+from camatlas.store.rows import (
+    Records,
+    check_layer,
+    check_layer_columns,
+    check_result_name,
+    check_table,
+    layer_rows,
+    no_result,
+    record_rows,
+    result_rows,
+    typed_frame,
+)
+from camatlas.store.schema import (
     GEOMETRY_TYPES,
     LAYER_COLUMNS,
+    LAYER_DESCRIPTIONS,
     LAYERS,
     SCHEMA_VERSION,
     TABLE_COLUMNS,
-    BBox,
-    Link,
-    ReportRow,
-    SourceRecord,
-)
-from camatlas.store.rows import (
-    GEOMETRY_TYPE_NAMES,
-    as_multipolygons,
-    check_layer_columns,
-    check_result_name,
-    column_kind,
-    column_values,
-    layer_rows,
-    record_rows,
-    typed_frame,
 )
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -259,19 +257,6 @@ def _schema_sql() -> list[str]:
     return statements
 
 
-_LAYER_DESCRIPTIONS = {
-    "cameras": "Surveillance cameras and other devices, one row per source record",
-    "streets": "Streets (OpenStreetMap highway ways)",
-    "buildings": "Building footprints (OpenStreetMap)",
-    "areas": "Administrative areas with their population where known (OpenStreetMap)",
-    "sources": "Every import: input path, format, SHA-256, time and counts",
-    "normalization_report": "Tag values that could not be interpreted, or defaults assumed",
-    "camera_links": "Pairs of cameras from different sources taken as one physical camera",
-    "results": "Result layers computed from the atlas, with the parameters that made them",
-    "camatlas_schema": "Version of the camatlas schema",
-}
-
-
 class GeoPackageStore:
     """An atlas kept in one GeoPackage file.
 
@@ -284,9 +269,10 @@ class GeoPackageStore:
         Whether a missing file may be created.
     """
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
         self.url = str(self.path)
+        self.read_only = read_only
         exists = self.path.exists() and self.path.stat().st_size > 0
         if not exists and not create:
             raise AtlasError(
@@ -303,10 +289,14 @@ class GeoPackageStore:
             raise AtlasError(f"{self.path}: cannot open: {exc}") from exc
         _register_functions(self.conn)
         self._in_transaction = False
+        self._in_snapshot = False
         if exists:
             self._check_existing()
         else:
             self._create()
+        if read_only:
+            # Refused by SQLite itself: no statement through this connection can write.
+            self.conn.execute("PRAGMA query_only = ON")
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -376,7 +366,7 @@ class GeoPackageStore:
                 self.conn.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
                     "srs_id) VALUES (?, 'features', ?, ?, ?)",
-                    (layer, layer, _LAYER_DESCRIPTIONS[layer], WGS84),
+                    (layer, layer, LAYER_DESCRIPTIONS[layer], WGS84),
                 )
                 self.conn.execute(
                     "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
@@ -391,7 +381,7 @@ class GeoPackageStore:
                 self.conn.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                     "VALUES (?, 'attributes', ?, ?)",
-                    (table, table, _LAYER_DESCRIPTIONS[table]),
+                    (table, table, LAYER_DESCRIPTIONS[table]),
                 )
             self.conn.execute(
                 "INSERT INTO camatlas_schema (key, value) VALUES ('schema_version', ?)",
@@ -404,7 +394,9 @@ class GeoPackageStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction (``BEGIN IMMEDIATE`` .. ``COMMIT``); rolled back on error."""
-        if self._in_transaction:
+        if self.read_only:
+            raise AtlasError(f"{self.path}: the atlas is open read-only")
+        if self._in_transaction or self._in_snapshot:
             raise AtlasError(f"{self.path}: nested transactions are not supported")
         self.conn.execute("BEGIN IMMEDIATE")
         self._in_transaction = True
@@ -418,6 +410,30 @@ class GeoPackageStore:
             self.conn.execute("COMMIT")
         finally:
             self._in_transaction = False
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the file: a read transaction holds SQLite's shared
+        lock, so no writer commits until it ends."""
+        if self._in_transaction or self._in_snapshot:
+            raise AtlasError(f"{self.path}: a snapshot cannot be nested in a transaction")
+        self.conn.execute("BEGIN DEFERRED")
+        self._in_snapshot = True
+        try:
+            # The first read takes the shared lock: from here on the file cannot change.
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            yield
+        finally:
+            self._in_snapshot = False
+            self.conn.execute("COMMIT")
+
+    def clear(self) -> None:
+        """Empty the atlas (every layer, table and result layer); inside :meth:`transaction`."""
+        self._require_transaction()
+        for (name,) in self.conn.execute("SELECT name FROM results").fetchall():
+            self._drop_result(str(name))
+        for name in (*LAYERS, *TABLE_COLUMNS):
+            self.conn.execute(f'DELETE FROM "{name}"')
 
     def _refresh_extents(self) -> None:
         features = [
@@ -464,27 +480,22 @@ class GeoPackageStore:
             [(blob, *row) for blob, row in zip(blobs, rows, strict=True)],
         )
 
-    def upsert_cameras(self, cameras: Sequence[Camera]) -> None:
-        geoms = list(shapely.points([c.lon for c in cameras], [c.lat for c in cameras]))
-        # physical_id is owned by the linking step: an update must not reset it.
-        self._upsert("cameras", geoms, record_rows("cameras", cameras), keep=("physical_id",))
-
-    def upsert_streets(self, streets: Sequence[Street]) -> None:
-        self._upsert("streets", [s.geometry for s in streets], record_rows("streets", streets))
+    def upsert_records(self, layer: str, records: Records) -> None:
+        if check_layer(layer) == "cameras":
+            cameras: Any = records
+            geoms = list(shapely.points([c.lon for c in cameras], [c.lat for c in cameras]))
+            # physical_id is owned by the linking step: an update must not reset it.
+            self._upsert(layer, geoms, record_rows(layer, records), keep=("physical_id",))
+            return
+        shapes = [r.geometry for r in records]  # type: ignore[union-attr]
+        if GEOMETRY_TYPES[layer] == "MULTIPOLYGON":
+            shapes = list(as_multipolygons(shapes))
+        self._upsert(layer, shapes, record_rows(layer, records))
 
     def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
         """Upsert rows given as :meth:`read_layer` returns them, every column verbatim."""
-        if layer not in LAYERS:
-            raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
+        check_layer(layer)
         self._upsert(layer, list(frame.geometry.to_numpy()), layer_rows(layer, frame))
-
-    def upsert_buildings(self, buildings: Sequence[Building]) -> None:
-        geoms = list(as_multipolygons([b.geometry for b in buildings]))
-        self._upsert("buildings", geoms, record_rows("buildings", buildings))
-
-    def upsert_areas(self, areas: Sequence[Area]) -> None:
-        geoms = list(as_multipolygons([a.geometry for a in areas]))
-        self._upsert("areas", geoms, record_rows("areas", areas))
 
     def has_source(self, sha256: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
@@ -559,9 +570,7 @@ class GeoPackageStore:
         ).astype({"lon": "float64", "lat": "float64"})
 
     def read_layer(self, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        if layer not in LAYERS:
-            raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
-        names = [name for name, _ in LAYER_COLUMNS[layer]]
+        names = [name for name, _ in LAYER_COLUMNS[check_layer(layer)]]
         where, params = self._bbox_clause(layer, bbox)
         cur = self.conn.execute(
             f"SELECT t.geom, {', '.join(f't.{chr(34)}{n}{chr(34)}' for n in names)} "
@@ -577,7 +586,7 @@ class GeoPackageStore:
 
     def read_table(self, table: str) -> pd.DataFrame:
         if table not in TABLE_COLUMNS:
-            raise AtlasError(f"no table {table!r}; tables are {', '.join(TABLE_COLUMNS)}")
+            raise NotFoundError(f"no table {table!r}; the tables are {', '.join(TABLE_COLUMNS)}")
         names = [name for name, _ in TABLE_COLUMNS[table]]
         rows = self.conn.execute(
             f"SELECT fid, {', '.join(chr(34) + n + chr(34) for n in names)} FROM {table} "
@@ -595,10 +604,20 @@ class GeoPackageStore:
     def links(self) -> pd.DataFrame:
         return self.read_table("camera_links").drop(columns="fid")
 
-    def count(self, layer: str) -> int:
-        if layer not in LAYERS and layer not in TABLE_COLUMNS:
-            raise AtlasError(f"no layer or table {layer!r}")
-        return int(self.conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0])
+    def count(self, name: str) -> int:
+        check_table(name)
+        return int(self.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+
+    def layer_bounds(self, layer: str) -> pd.DataFrame:
+        """``id, minx, miny, maxx, maxy`` of every feature, from the layer's R-tree (whose
+        float32 boxes are rounded outwards, by about a metre at most)."""
+        rows = self.conn.execute(
+            f'SELECT t.id, r.minx, r.miny, r.maxx, r.maxy FROM "{check_layer(layer)}" t '
+            f'JOIN "rtree_{layer}_geom" r ON r.id = t.fid ORDER BY t.fid'
+        ).fetchall()
+        return pd.DataFrame(rows, columns=["id", "minx", "miny", "maxx", "maxy"]).astype(
+            {c: "float64" for c in ("minx", "miny", "maxx", "maxy")}
+        )
 
     # -- result layers -----------------------------------------------------------
 
@@ -611,21 +630,11 @@ class GeoPackageStore:
         created_at: str | None = None,
     ) -> None:
         self._require_transaction()
-        check_result_name(name)
+        prepared = result_rows(name, frame)
         self._drop_result(name)
-        geometry = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
-        table = pd.DataFrame(
-            frame.drop(columns=frame.geometry.name) if geometry is not None else frame
-        )
-        kinds = [(str(col), column_kind(table[col])) for col in table.columns]
-        for col, _ in kinds:
-            check_result_name(col, what="column")
-        columns = "".join(f', "{c}" {_SQL_TYPES[k]}' for c, k in kinds)
-        if geometry is not None:
-            if frame.crs is not None and frame.crs.to_epsg() != WGS84:
-                raise AtlasError(f"result layer {name!r} must be in WGS 84 (EPSG:4326)")
-            types = set(shapely.get_type_id(geometry[~shapely.is_missing(geometry)]).tolist())
-            gtype = GEOMETRY_TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
+        columns = "".join(f', "{c}" {_SQL_TYPES[k]}' for c, k in prepared.columns)
+        gtype = prepared.geometry_type
+        if prepared.geometry is not None:
             self.conn.execute(
                 f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
                 f"geom {gtype}{columns})"
@@ -647,7 +656,6 @@ class GeoPackageStore:
                 (name,),
             )
         else:
-            gtype = ""
             self.conn.execute(
                 f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL{columns})'
             )
@@ -656,19 +664,22 @@ class GeoPackageStore:
                 "VALUES (?, 'attributes', ?)",
                 (name, name),
             )
-        values = [column_values(table[c], k) for c, k in kinds]
         rows: list[tuple[Any, ...]]
-        if geometry is not None:
-            present = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
+        if prepared.geometry is not None and prepared.present is not None:
+            geometry, present = prepared.geometry, prepared.present
             blobs: list[bytes | None] = [None] * len(geometry)
             for i, blob in zip(
                 np.flatnonzero(present), encode_geometries(geometry[present]), strict=True
             ):
                 blobs[i] = blob
-            rows = list(zip(blobs, *values, strict=True))
+            rows = list(zip(blobs, *prepared.values, strict=True))
+        elif prepared.values:
+            rows = list(zip(*prepared.values, strict=True))
         else:
-            rows = list(zip(*values, strict=True)) if values else [() for _ in range(len(table))]
-        names = (["geom"] if geometry is not None else []) + [c for c, _ in kinds]
+            rows = [() for _ in range(prepared.rows)]
+        names = (["geom"] if prepared.geometry is not None else []) + [
+            c for c, _ in prepared.columns
+        ]
         if rows and names:
             self.conn.executemany(
                 f'INSERT INTO "{name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
@@ -681,7 +692,7 @@ class GeoPackageStore:
             (
                 name,
                 gtype,
-                len(table),
+                prepared.rows,
                 json.dumps(parameters, sort_keys=True, default=str),
                 created_at,
             ),
@@ -705,10 +716,7 @@ class GeoPackageStore:
             "SELECT geometry_type FROM results WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
-            raise AtlasError(
-                f"{self.path}: no result layer {name!r}; it is computed by the command "
-                "that makes it (e.g. `camatlas sight`)"
-            )
+            raise no_result(str(self.path), name)
         info = self.conn.execute(f'PRAGMA table_info("{name}")').fetchall()
         columns = [(r[1], r[2].upper()) for r in info if r[1] not in ("fid", "geom")]
         select = ", ".join(f't."{c}"' for c, _ in columns)
@@ -736,7 +744,7 @@ class GeoPackageStore:
         """(column, kind) of a result layer besides its geometry; kinds as in LAYER_COLUMNS."""
         check_result_name(name)
         if self.conn.execute("SELECT 1 FROM results WHERE name = ?", (name,)).fetchone() is None:
-            raise AtlasError(f"{self.path}: no result layer {name!r}")
+            raise no_result(str(self.path), name)
         info = self.conn.execute(f'PRAGMA table_info("{name}")').fetchall()
         kinds = {"TEXT": "text", "REAL": "real", "INTEGER": "integer", "BOOLEAN": "boolean"}
         return [

@@ -56,31 +56,28 @@ import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from camatlas.camera import Camera
-from camatlas.errors import AtlasError
-from camatlas.sources import Area, Building, Street
-from camatlas.store import (
+from camatlas.errors import AtlasError, NotFoundError
+from camatlas.geo import as_multipolygons
+from camatlas.records import BBox, Link, ReportRow, SourceRecord
+from camatlas.store.pgurl import parse_postgres_url, scrub
+from camatlas.store.rows import (
+    Records,
+    check_layer,
+    check_layer_columns,
+    check_result_name,
+    check_table,
+    layer_rows,
+    no_result,
+    record_rows,
+    result_rows,
+    typed_frame,
+)
+from camatlas.store.schema import (
     GEOMETRY_TYPES,
     LAYER_COLUMNS,
     LAYERS,
     SCHEMA_VERSION,
     TABLE_COLUMNS,
-    BBox,
-    Link,
-    ReportRow,
-    SourceRecord,
-)
-from camatlas.store.pgurl import parse_postgres_url, scrub
-from camatlas.store.rows import (
-    GEOMETRY_TYPE_NAMES,
-    as_multipolygons,
-    check_layer_columns,
-    check_result_name,
-    column_kind,
-    column_values,
-    layer_rows,
-    record_rows,
-    typed_frame,
 )
 
 WGS84 = 4326
@@ -186,13 +183,24 @@ class PostGISStore:
     create
         Whether a missing atlas may be created (the schema, its tables and,
         if missing and allowed, the PostGIS extension).
+    read_only
+        Open the atlas so that nothing can be written through this store: every
+        transaction of the connection is read-only.
     schema
         Overrides the URL's schema.
     """
 
-    def __init__(self, url: str, *, create: bool = True, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        schema: str | None = None,
+    ) -> None:
         parsed = parse_postgres_url(url, schema=schema)
         self.url = parsed.display
+        self.read_only = read_only
         self.schema = parsed.schema
         self.database = parsed.database
         self._password = parsed.password
@@ -202,7 +210,7 @@ class PostGISStore:
         self._conninfo = parsed.conninfo
         self.conn = self._connect()
         try:
-            self._open(create)
+            self._open(create and not read_only)
         except BaseException:
             self.conn.close()
             raise
@@ -227,6 +235,12 @@ class PostGISStore:
         self.conn.close()
         self.conn = self._connect()
         self._set_search_path()
+        self._set_read_only()
+
+    def _set_read_only(self) -> None:
+        if self.read_only:
+            # Session-wide, so it holds for autocommit statements too.
+            self.conn.execute("SET default_transaction_read_only = on")
 
     # -- errors ------------------------------------------------------------------
 
@@ -259,6 +273,7 @@ class PostGISStore:
                 raise AtlasError(self._foreign_message())
             self._set_search_path()
             self._check_version()
+            self._set_read_only()
         except psycopg.Error as exc:
             raise self._error(exc, "opening the atlas") from exc
 
@@ -402,6 +417,8 @@ class PostGISStore:
 
         Rolled back on any error (or by the server, when the client dies).
         """
+        if self.read_only:
+            raise AtlasError(f"{self.url}: the atlas is open read-only")
         if self._in_transaction:
             raise AtlasError(f"{self.url}: nested transactions are not supported")
         self._in_transaction = True
@@ -565,29 +582,21 @@ class PostGISStore:
         )
         self._count_written(layer, max(cur.rowcount, 0))
 
-    def upsert_cameras(self, cameras: Sequence[Camera]) -> None:
-        lonlat = ([float(c.lon) for c in cameras], [float(c.lat) for c in cameras])
-        # physical_id is owned by the linking step: an update must not reset it.
-        self._upsert(
-            "cameras", record_rows("cameras", cameras), lonlat=lonlat, keep=("physical_id",)
-        )
-
-    def upsert_streets(self, streets: Sequence[Street]) -> None:
-        geometries = [s.geometry for s in streets]
-        self._upsert("streets", record_rows("streets", streets), geometries=geometries)
-
-    def upsert_buildings(self, buildings: Sequence[Building]) -> None:
-        geoms = list(as_multipolygons([b.geometry for b in buildings]))
-        self._upsert("buildings", record_rows("buildings", buildings), geometries=geoms)
-
-    def upsert_areas(self, areas: Sequence[Area]) -> None:
-        geoms = list(as_multipolygons([a.geometry for a in areas]))
-        self._upsert("areas", record_rows("areas", areas), geometries=geoms)
+    def upsert_records(self, layer: str, records: Records) -> None:
+        rows = record_rows(check_layer(layer), records)
+        if layer == "cameras":
+            cameras: Any = records
+            lonlat = ([float(c.lon) for c in cameras], [float(c.lat) for c in cameras])
+            # physical_id is owned by the linking step: an update must not reset it.
+            self._upsert(layer, rows, lonlat=lonlat, keep=("physical_id",))
+            return
+        shapes = [r.geometry for r in records]  # type: ignore[union-attr]
+        if GEOMETRY_TYPES[layer] == "MULTIPOLYGON":
+            shapes = list(as_multipolygons(shapes))
+        self._upsert(layer, rows, geometries=shapes)
 
     def upsert_rows(self, layer: str, frame: gpd.GeoDataFrame) -> None:
-        if layer not in LAYERS:
-            raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
-        rows = layer_rows(layer, frame, booleans=bool)
+        rows = layer_rows(check_layer(layer), frame, booleans=bool)
         self._upsert(layer, rows, geometries=list(frame.geometry.to_numpy()))
 
     @_translated
@@ -741,9 +750,7 @@ class PostGISStore:
 
     @_translated
     def read_layer(self, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
-        if layer not in LAYERS:
-            raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
-        names = [name for name, _ in LAYER_COLUMNS[layer]]
+        names = [name for name, _ in LAYER_COLUMNS[check_layer(layer)]]
         where, params = self._bbox_clause(bbox)
         with self.conn.cursor(binary=True) as cur:
             cur.execute(
@@ -762,7 +769,7 @@ class PostGISStore:
     @_translated
     def read_table(self, table: str) -> pd.DataFrame:
         if table not in TABLE_COLUMNS:
-            raise AtlasError(f"no table {table!r}; tables are {', '.join(TABLE_COLUMNS)}")
+            raise NotFoundError(f"no table {table!r}; the tables are {', '.join(TABLE_COLUMNS)}")
         names = [name for name, _ in TABLE_COLUMNS[table]]
         rows = self.conn.execute(
             sql.SQL("SELECT fid, {} FROM {} ORDER BY fid").format(_columns(names), _ident(table))
@@ -781,11 +788,23 @@ class PostGISStore:
         return self.read_table("camera_links").drop(columns="fid")
 
     @_translated
-    def count(self, layer: str) -> int:
-        if layer not in LAYERS and layer not in TABLE_COLUMNS:
-            raise AtlasError(f"no layer or table {layer!r}")
-        row = self.conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_ident(layer))).fetchone()
+    def count(self, name: str) -> int:
+        row = self.conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(_ident(check_table(name)))
+        ).fetchone()
         return int(row[0]) if row else 0
+
+    @_translated
+    def layer_bounds(self, layer: str) -> pd.DataFrame:
+        rows = self.conn.execute(
+            sql.SQL(
+                "SELECT id, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+                "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY fid"
+            ).format(_ident(check_layer(layer)))
+        ).fetchall()
+        return pd.DataFrame(rows, columns=["id", "minx", "miny", "maxx", "maxy"]).astype(
+            {c: "float64" for c in ("minx", "miny", "maxx", "maxy")}
+        )
 
     # -- result layers -----------------------------------------------------------
 
@@ -807,7 +826,7 @@ class PostGISStore:
         created_at: str | None = None,
     ) -> None:
         self._require_transaction()
-        check_result_name(name)
+        prepared = result_rows(name, frame)
         registered = self.conn.execute("SELECT 1 FROM results WHERE name = %s", (name,)).fetchone()
         if registered:
             self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_ident(name)))
@@ -817,48 +836,33 @@ class PostGISStore:
                 f"{self.url}: schema {self.schema!r} already has a table {name!r} that is not "
                 "a result layer; choose another name"
             )
-        geometry: np.ndarray[Any, Any] | None = (
-            frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
-        )
-        table = pd.DataFrame(
-            frame.drop(columns=frame.geometry.name) if geometry is not None else frame
-        )
-        kinds = [(str(col), column_kind(table[col])) for col in table.columns]
-        for col, _ in kinds:
-            check_result_name(col, what="column")
         definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
-        gtype = ""
-        if geometry is not None:
-            if frame.crs is not None and frame.crs.to_epsg() != WGS84:
-                raise AtlasError(f"result layer {name!r} must be in WGS 84 (EPSG:4326)")
-            present = geometry[~shapely.is_missing(geometry)]
-            types = set(shapely.get_type_id(present).tolist())
-            gtype = GEOMETRY_TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
-            has_z = shapely.has_z(present)
-            if has_z.any() and not has_z.all():
+        gtype = prepared.geometry_type
+        if prepared.geometry is not None:
+            if prepared.has_z is None:
                 column_type = "geometry"
             else:
-                suffix = "Z" if has_z.any() else ""
+                suffix = "Z" if prepared.has_z else ""
                 column_type = f"geometry({_TYPMODS[gtype]}{suffix}, {WGS84})"
             definitions.append(sql.SQL("geom {}").format(sql.SQL(column_type)))
         definitions += [
-            sql.SQL("{} {}").format(_ident(c), sql.SQL(_SQL_TYPES[k])) for c, k in kinds
+            sql.SQL("{} {}").format(_ident(c), sql.SQL(_SQL_TYPES[k])) for c, k in prepared.columns
         ]
         self.conn.execute(
             sql.SQL("CREATE TABLE {} ({})").format(_ident(name), sql.SQL(", ").join(definitions))
         )
-        values = [column_values(table[c], k) for c, k in kinds]
-        columns = ["fid"] + (["geom"] if geometry is not None else []) + [c for c, _ in kinds]
-        if geometry is not None:
-            usable = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
+        geometry, present, n_rows = prepared.geometry, prepared.present, prepared.rows
+        columns = ["fid", *(["geom"] if geometry is not None else []), *dict(prepared.columns)]
+        fids = range(1, n_rows + 1)
+        if geometry is not None and present is not None:
             wkb: list[str | None] = [None] * len(geometry)
-            for i, text in zip(np.flatnonzero(usable), _hex_ewkb(geometry[usable]), strict=True):
+            for i, text in zip(np.flatnonzero(present), _hex_ewkb(geometry[present]), strict=True):
                 wkb[i] = text
-            rows: Iterable[tuple[Any, ...]] = zip(
-                range(1, len(table) + 1), wkb, *values, strict=True
-            )
+            rows: Iterable[tuple[Any, ...]] = zip(fids, wkb, *prepared.values, strict=True)
+        elif prepared.values:
+            rows = zip(fids, *prepared.values, strict=True)
         else:
-            rows = zip(range(1, len(table) + 1), *values, strict=True)
+            rows = ((fid,) for fid in fids)
         self._copy(_ident(name), columns, rows)
         if geometry is not None:
             self.conn.execute(
@@ -866,7 +870,7 @@ class PostGISStore:
                     _ident(f"{name}_geom_idx"[:63]), _ident(name)
                 )
             )
-        self._count_written(name, len(table))
+        self._count_written(name, n_rows)
         fid = self._allocate("results", 1)
         self.conn.execute(
             "INSERT INTO results (fid, name, geometry_type, rows, parameters, created_at) "
@@ -875,7 +879,7 @@ class PostGISStore:
                 fid,
                 name,
                 gtype,
-                len(table),
+                n_rows,
                 json.dumps(parameters, sort_keys=True, default=str),
                 created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             ),
@@ -901,10 +905,7 @@ class PostGISStore:
             "SELECT geometry_type FROM results WHERE name = %s", (name,)
         ).fetchone()
         if row is None:
-            raise AtlasError(
-                f"{self.url}: no result layer {name!r}; it is computed by the command "
-                "that makes it (e.g. `camatlas sight`)"
-            )
+            raise no_result(self.url, name)
         return str(row[0] or "")
 
     @_translated

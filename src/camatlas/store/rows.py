@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from camatlas.camera import Camera, directions_to_text
-from camatlas.errors import AtlasError
-from camatlas.sources import Area, Building, Street
-from camatlas.store import LAYER_COLUMNS, LAYERS, TABLE_COLUMNS
+from camatlas.errors import InputError, NotFoundError
+from camatlas.records import Area, Building, Camera, Street, directions_to_text
+from camatlas.store.schema import LAYER_COLUMNS, LAYERS, RESERVED_NAMES, TABLE_COLUMNS
 
 GEOMETRY_TYPE_NAMES = {
     0: "POINT",
@@ -31,8 +32,6 @@ GEOMETRY_TYPE_NAMES = {
     7: "GEOMETRYCOLLECTION",
 }
 """Shapely geometry type ids -> OGC geometry type names."""
-
-_RESERVED = {*LAYERS, *TABLE_COLUMNS, "camatlas_schema"}
 
 
 def _tags_json(_: object, tags: dict[str, str]) -> str:
@@ -49,9 +48,11 @@ _STORED_FORM: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def record_rows(
-    layer: str, records: Sequence[Camera] | Sequence[Street] | Sequence[Building] | Sequence[Area]
-) -> list[tuple[Any, ...]]:
+Records = Sequence[Camera] | Sequence[Street] | Sequence[Building] | Sequence[Area]
+"""Records of one layer, as the readers make them."""
+
+
+def record_rows(layer: str, records: Records) -> list[tuple[Any, ...]]:
     """Rows of records in the column order of :data:`LAYER_COLUMNS` (geometry apart)."""
     names = [name for name, _ in LAYER_COLUMNS[layer]]
     values = attrgetter(*names)
@@ -86,41 +87,48 @@ def layer_rows(
     return list(zip(*columns, strict=True)) if columns else []
 
 
-def as_multipolygons(geometries: Sequence[Any] | np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """(Multi)Polygons as MultiPolygons, so a layer holds one geometry type; empty -> None."""
-    geoms = np.asarray(geometries, dtype=object)
-    out = np.full(len(geoms), None, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    present[present] = ~shapely.is_empty(geoms[present])
-    idx = np.flatnonzero(present)
-    if len(idx):
-        parts, which = shapely.get_parts(geoms[idx], return_index=True)
-        polygonal = shapely.get_type_id(parts) == 3
-        sub = np.full(len(idx), None, dtype=object)
-        shapely.multipolygons(parts[polygonal], indices=which[polygonal], out=sub)
-        out[idx] = sub
-    return out
+def check_layer(layer: str) -> str:
+    """``layer`` once it is one of :data:`camatlas.vocab.LAYERS`; NotFoundError otherwise."""
+    if layer not in LAYERS:
+        raise NotFoundError(f"no layer {layer!r}; the layers are {', '.join(LAYERS)}")
+    return layer
+
+
+def check_table(name: str) -> str:
+    """``name`` once it is a layer or an attribute table of the atlas; NotFoundError otherwise."""
+    if name not in LAYERS and name not in TABLE_COLUMNS:
+        raise NotFoundError(
+            f"no layer or table {name!r}; they are {', '.join([*LAYERS, *TABLE_COLUMNS])}"
+        )
+    return name
 
 
 def check_layer_columns(layer: str, columns: Sequence[str]) -> list[str]:
     """``columns`` as a list, once each is known to be a column of ``layer``."""
-    if layer not in LAYER_COLUMNS:
-        raise AtlasError(f"no layer {layer!r}; layers are {', '.join(LAYERS)}")
-    known = [name for name, _ in LAYER_COLUMNS[layer]]
+    known = [name for name, _ in LAYER_COLUMNS[check_layer(layer)]]
     unknown = [c for c in columns if c not in known]
     if unknown:
-        raise AtlasError(f"layer {layer!r} has no column {unknown[0]!r}; it has {', '.join(known)}")
+        raise InputError(f"layer {layer!r} has no column {unknown[0]!r}; it has {', '.join(known)}")
     return list(columns)
 
 
 def check_result_name(name: str, what: str = "result layer") -> None:
     """Refuse names that are not plain identifiers or that the atlas itself uses."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
-        raise AtlasError(f"{what} name {name!r}: use lower-case letters, digits and _")
+        raise InputError(f"{what} name {name!r}: use lower-case letters, digits and _")
     if what == "result layer" and (
-        name in _RESERVED or name.startswith(("gpkg_", "rtree_", "sqlite_"))
+        name in RESERVED_NAMES or name.startswith(("gpkg_", "rtree_", "sqlite_"))
     ):
-        raise AtlasError(f"result layer name {name!r} is reserved by the atlas")
+        raise InputError(f"result layer name {name!r} is reserved by the atlas")
+
+
+def no_result(where: str, name: str) -> NotFoundError:
+    """The error for a result layer the atlas does not hold."""
+    return NotFoundError(
+        f"{where}: no result layer {name!r}; it is computed by the command that makes it "
+        "(views and view_zones by `camatlas sight`; street_coverage, measure_by_area and "
+        "blind_spots by `camatlas measure`)"
+    )
 
 
 def column_kind(series: pd.Series) -> str:
@@ -159,3 +167,56 @@ def typed_frame(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataF
         elif sql_type == "REAL":
             frame[name] = frame[name].astype("float64")
     return frame
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRows:
+    """A result layer's frame made ready for a backend to store: what both backends check
+    and convert before writing (:func:`result_rows`)."""
+
+    columns: list[tuple[str, str]]
+    """(name, kind) of each attribute column, kinds as in :data:`LAYER_COLUMNS`."""
+    values: list[list[Any]]
+    """Stored values of each column (see :func:`column_values`)."""
+    geometry: np.ndarray[Any, Any] | None
+    """The geometries (WGS 84), or None for an attribute table."""
+    present: np.ndarray[Any, Any] | None
+    """Which geometries are neither missing nor empty (only those are stored)."""
+    geometry_type: str
+    """OGC name of the one geometry type of the layer, ``GEOMETRY`` when mixed, ``""``
+    for an attribute table."""
+    has_z: bool | None
+    """Whether every geometry has Z (None: some have and some have not)."""
+    rows: int
+    """How many rows the layer has."""
+
+
+def result_rows(name: str, frame: pd.DataFrame) -> ResultRows:
+    """Check a result layer's name, columns and CRS, and convert its rows for storage.
+
+    Raises
+    ------
+    InputError
+        If the name or a column name is not a plain lower-case identifier or is the
+        atlas's own, or a GeoDataFrame is not in WGS 84.
+    """
+    check_result_name(name)
+    geometry = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if geometry is not None else frame)
+    columns = [(str(col), column_kind(table[col])) for col in table.columns]
+    for col, _ in columns:
+        check_result_name(col, what="column")
+    values = [column_values(table[c], k) for c, k in columns]
+    if geometry is None:
+        return ResultRows(columns, values, None, None, "", False, len(table))
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        raise InputError(
+            f"result layer {name!r} must be in WGS 84 (EPSG:4326)", value=str(frame.crs)
+        )
+    present = ~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
+    known = geometry[~shapely.is_missing(geometry)]
+    types = set(shapely.get_type_id(known).tolist())
+    gtype = GEOMETRY_TYPE_NAMES[types.pop()] if len(types) == 1 else "GEOMETRY"
+    z = shapely.has_z(known)
+    has_z = bool(len(z) and z.all()) if (z.all() or not z.any()) else None
+    return ResultRows(columns, values, geometry, present, gtype, has_z, len(table))

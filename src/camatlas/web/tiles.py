@@ -13,12 +13,12 @@ tile small whatever the number of cameras in the atlas (at most
 ``(TILE_EXTENT / CLUSTER_CELL) ** 2`` = 256 points). The aggregation works on a
 :class:`CameraIndex` kept in memory (positions and a few codes, about 60 bytes
 per camera); at and above :data:`CLUSTER_BELOW_ZOOM` cameras come straight from
-the store's bounding-box query with their attributes.
+the atlas's bounding-box query with their attributes.
 
-Streets, buildings, areas and the analysis result layers come from the store's
-bounding-box queries (``read_layer`` / ``read_result``); lines and polygons are
-clipped to the tile plus a buffer and simplified to about one tile unit below
-the layer's detail zoom.
+Streets, buildings, areas and the analysis result layers come from the atlas's
+bounding-box queries (:meth:`~camatlas.atlas.Atlas.layer`,
+:meth:`~camatlas.atlas.Atlas.result`); lines and polygons are clipped to the tile
+plus a buffer and simplified to about one tile unit below the layer's detail zoom.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ import pandas as pd
 import shapely
 
 from camatlas.errors import InputError
+from camatlas.records import BBox
+from camatlas.vocab import DRAWN_AT_LOW_ZOOM, SURVEILLANCE_SCOPES
 
 if TYPE_CHECKING:
     from camatlas.atlas import Atlas
-    from camatlas.store import BBox
 
 TILE_EXTENT = 4096
 """Units per tile side in the encoded tiles (the MVT default)."""
@@ -75,27 +76,9 @@ MAX_LATITUDE = 85.0511287798066
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 """Media type of a vector tile response."""
 
-SURVEILLANCE_CODES = ("public", "outdoor", "indoor")
-"""Surveillance values counted per cluster (others count as unknown)."""
-
-MAJOR_HIGHWAYS = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-    }
-)
-"""Street classes drawn below :data:`STREET_DETAIL_ZOOM`."""
-
 STREET_DETAIL_ZOOM = 14
-"""From this zoom level every street is drawn; below it only :data:`MAJOR_HIGHWAYS`."""
+"""From this zoom level every street is drawn; below it only
+:data:`~camatlas.vocab.DRAWN_AT_LOW_ZOOM`."""
 
 MAX_TEXT = 200
 """Longest text value (characters) put into a tile; longer values are cut."""
@@ -362,7 +345,7 @@ class CameraIndex:
         self._sorted_ids = self.ids[self._by_id]
         surveillance, labels = self.codes["surveillance"]
         lookup = np.array(
-            [SURVEILLANCE_CODES.index(v) if v in SURVEILLANCE_CODES else 3 for v in labels] + [3],
+            [SURVEILLANCE_SCOPES.index(v) if v in SURVEILLANCE_SCOPES else 3 for v in labels] + [3],
             dtype=np.int16,
         )
         # factorize gives -1 for missing values, which indexes the trailing "unknown".
@@ -458,12 +441,12 @@ class CameraIndex:
 def camera_tile(atlas: Atlas, index: CameraIndex, z: int, x: int, y: int) -> bytes:
     """The cameras tile ``z/x/y``: clusters below :data:`CLUSTER_BELOW_ZOOM` (or when the
     tile holds more than :data:`MAX_CAMERAS_PER_TILE` cameras), single cameras with their
-    attributes otherwise, read with the store's bounding-box query."""
+    attributes otherwise, read with the atlas's bounding-box query."""
     if z < CLUSTER_BELOW_ZOOM:
         return index.cluster_tile(z, x, y)
     if len(index.on_tile(z, x, y)) > MAX_CAMERAS_PER_TILE:
         return index.cluster_tile(z, x, y, cell=DENSE_CELL)
-    frame = atlas.store.read_layer("cameras", tile_bounds(z, x, y))
+    frame = atlas.cameras(tile_bounds(z, x, y))
     if frame.empty:
         return b""
     frame = frame[[*_CAMERA_TILE_COLUMNS, frame.geometry.name]].copy()
@@ -482,14 +465,14 @@ def layer_tile(atlas: Atlas, layer: TileLayer, z: int, x: int, y: int) -> bytes:
         return b""
     bbox = tile_bounds(z, x, y, buffer=TILE_BUFFER / TILE_EXTENT)
     if layer.result:
-        read = atlas.store.read_result(layer.name, bbox)
+        read = atlas.result(layer.name, bbox)
         if not isinstance(read, gpd.GeoDataFrame):
             return b""
         frame = read
     else:
-        frame = atlas.store.read_layer(layer.name, bbox)
+        frame = atlas.layer(layer.name, bbox)
     if layer.name == "streets" and z < STREET_DETAIL_ZOOM and not frame.empty:
-        frame = frame[frame["highway"].isin(MAJOR_HIGHWAYS)]
+        frame = frame[frame["highway"].isin(DRAWN_AT_LOW_ZOOM)]
     return frame_tile(frame, layer, z, x, y)
 
 

@@ -1,6 +1,6 @@
 """Copy a whole atlas between backends: GeoPackage to PostGIS and back.
 
->>> from camatlas.copy import copy_atlas
+>>> from camatlas.store.copy import copy_atlas
 >>> copy_atlas("city.gpkg", "postgresql://newsroom@db/atlas?schema=city")   # doctest: +SKIP
 
 Everything an atlas holds is copied: the feature layers with every column
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,11 @@ import numpy as np
 import pandas as pd
 
 from camatlas.errors import AtlasError
-from camatlas.store import (
-    LAYERS,
-    TABLE_COLUMNS,
-    Link,
-    ReportRow,
-    SourceRecord,
-    Store,
-    open_store,
-)
+from camatlas.records import Link, ReportRow, SourceRecord
+from camatlas.store import Store, open_store
+from camatlas.store.gpkg import GeoPackageStore
 from camatlas.store.pgurl import is_postgres_url, parse_postgres_url, redact_url
+from camatlas.store.schema import LAYERS, TABLE_COLUMNS
 
 _PANDAS_KINDS: dict[str, Any] = {"integer": "Int64", "boolean": "boolean", "real": "float64"}
 """Pandas dtypes that make ``write_result`` declare a column as it was declared."""
@@ -49,7 +43,8 @@ class CopySummary:
     rows: dict[str, int] = field(default_factory=dict)
     results: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the two atlases, rows copied per layer and table, result layers."""
         return {
             "source": self.source,
             "destination": self.destination,
@@ -98,7 +93,7 @@ def copy_atlas(
         raise AtlasError(
             f"{redact_url(str(source))}: the source and the destination are the same atlas"
         )
-    src = open_store(source, create=False)
+    src = open_store(source, create=False, read_only=True)
     try:
         if is_postgres_url(str(destination)):
             return _copy_to_postgis(src, str(destination), replace)
@@ -115,9 +110,7 @@ def _refuse(url: str) -> AtlasError:
 
 
 def _copy_to_postgis(src: Store, url: str, replace: bool) -> CopySummary:
-    from camatlas.store.postgis import PostGISStore
-
-    dst = PostGISStore(url, create=True)
+    dst = open_store(url, create=True)
     try:
         with dst.transaction():
             if not is_empty(dst):
@@ -130,10 +123,8 @@ def _copy_to_postgis(src: Store, url: str, replace: bool) -> CopySummary:
 
 
 def _copy_to_geopackage(src: Store, path: Path, replace: bool) -> CopySummary:
-    from camatlas.store.gpkg import GeoPackageStore
-
     if path.exists() and path.stat().st_size > 0:
-        existing = open_store(path, create=False)  # refuses files that are not atlases
+        existing = open_store(path, create=False, read_only=True)  # refuses non-atlases
         try:
             if not is_empty(existing) and not replace:
                 raise _refuse(str(path))
@@ -159,11 +150,10 @@ def _copy_to_geopackage(src: Store, path: Path, replace: bool) -> CopySummary:
 def transfer(src: Store, dst: Store) -> CopySummary:
     """Write everything ``src`` holds into the empty ``dst``; call inside ``dst.transaction()``.
 
-    A source on a server is read in one snapshot, so that imports running
-    meanwhile cannot make the copy inconsistent (links to cameras it lacks).
+    The source is read in one snapshot, so that imports running meanwhile cannot
+    make the copy inconsistent (links to cameras it lacks).
     """
-    snapshot = getattr(src, "snapshot", None)
-    with snapshot() if snapshot is not None else nullcontext():
+    with src.snapshot():
         return _transfer(src, dst)
 
 

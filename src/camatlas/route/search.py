@@ -1,14 +1,10 @@
-"""Private machinery of :mod:`camatlas.route`: access rules, junction splitting, search.
+"""Shortest paths on a street network under changing weights, and the Pareto routes.
 
-Three parts, each on arrays:
-
-- which streets a profile may use, and in which directions (:func:`street_access`);
-- cutting streets into edges at junctions, found from shared OSM node ids
-  (:func:`split_at_junctions`);
-- the connected parts of the network worth keeping (:func:`kept_components`);
-- the routing network as a compressed sparse row (CSR) matrix searched with
-  :func:`scipy.sparse.csgraph.dijkstra` (:class:`Network`), and the search for
-  the supported Pareto routes between length and exposure (:func:`pareto_routes`).
+The routing network is a compressed sparse row (CSR) matrix searched with
+:func:`scipy.sparse.csgraph.dijkstra` (:class:`Network`, :class:`Search`);
+:func:`pareto_routes` finds the supported Pareto routes between length and
+exposure; :func:`kept_components` says which connected parts of a network are
+worth keeping.
 
 Why scipy's csgraph rather than igraph or rustworkx: a route query runs Dijkstra
 once per trade-off weight, each time with new edge weights. csgraph takes the
@@ -22,15 +18,13 @@ which the Pareto search always has after its first two runs.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
@@ -38,319 +32,18 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# --- access rules -----------------------------------------------------------------
-
-_NEVER = frozenset(
-    {
-        "proposed",
-        "construction",
-        "abandoned",
-        "planned",
-        "razed",
-        "disused",
-        "raceway",
-        "bus_guideway",
-        "escape",
-        "emergency_bay",
-        "rest_area",
-        "services",
-        "no",
-        "via_ferrata",
-    }
-)
-"""Highway values that are no usable way for anyone (or not a way at all)."""
-
-_MAJOR = (
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "unclassified",
-    "residential",
-    "living_street",
-    "service",
-    "road",
-)
-
-PROFILE_HIGHWAYS: dict[str, frozenset[str]] = {
-    "walk": frozenset(
-        {
-            *_MAJOR,
-            "pedestrian",
-            "footway",
-            "path",
-            "steps",
-            "track",
-            "bridleway",
-            "corridor",
-            "platform",
-            "crossing",
-        }
-    ),
-    "bike": frozenset({*_MAJOR, "cycleway", "path", "track"}),
-    "car": frozenset({*_MAJOR, "motorway", "motorway_link"}),
-}
-"""Highway kinds each profile uses unless an access tag says otherwise."""
-
-PROFILE_ACCESS_KEYS: dict[str, tuple[str, ...]] = {
-    "walk": ("access", "foot"),
-    "bike": ("access", "vehicle", "bicycle"),
-    "car": ("access", "vehicle", "motor_vehicle", "motorcar"),
-}
-"""Access keys from the most general to the most specific; the most specific present wins."""
-
-_DENY = frozenset(
-    {
-        "no",
-        "private",
-        "agricultural",
-        "forestry",
-        "use_sidepath",
-        "military",
-        "delivery",
-        "emergency",
-        "permit",
-    }
-)
-_ALLOW = frozenset(
-    {
-        "yes",
-        "designated",
-        "permissive",
-        "destination",
-        "customers",
-        "official",
-        "dismount",
-        "public",
-    }
-)
-
-_FORWARD = frozenset({"yes", "1", "true"})
-_BACKWARD = frozenset({"-1", "reverse"})
-_TWO_WAY = frozenset({"no", "0", "false"})
-
-
-def street_access(
-    highway: Sequence[str | None],
-    tags: Sequence[dict[str, str]],
-    profile: str,
-) -> tuple[BoolArray, BoolArray, BoolArray]:
-    """Which streets ``profile`` may use and in which direction.
-
-    Returns ``(forward, backward, used)``: travel along the drawing direction
-    allowed, travel against it allowed, and either. Walking ignores one-way
-    tags; bike and car respect ``oneway`` (``yes``/``1``/``true``; ``-1`` for
-    the reverse direction), the one-way implied by ``junction=roundabout`` or
-    ``circular`` and, for cars, by ``highway=motorway``; ``oneway:bicycle=no``
-    and ``cycleway=opposite*`` open a one-way street to bikes both ways.
-    Ways whose most specific access tag for the profile is ``no``,
-    ``private``, ... are left out; an allowing tag (``foot=yes``) lets a
-    profile use a kind it would not use by default.
-    """
-    kinds = PROFILE_HIGHWAYS[profile]
-    keys = PROFILE_ACCESS_KEYS[profile]
-    n = len(highway)
-    forward = np.zeros(n, dtype=bool)
-    backward = np.zeros(n, dtype=bool)
-    for i, (kind, tag) in enumerate(zip(highway, tags, strict=True)):
-        if kind is None or kind in _NEVER or (tag.get("area") == "yes" and profile == "car"):
-            continue
-        allowed = kind in kinds
-        for key in keys:
-            value = tag.get(key)
-            if value is None:
-                continue
-            value = value.split(";")[0].strip().lower()
-            if value in _DENY:
-                allowed = False
-            elif value in _ALLOW:
-                allowed = True
-        if not allowed:
-            continue
-        fwd, bwd = True, True
-        if profile != "walk":
-            fwd, bwd = _direction(kind, tag, profile)
-        forward[i], backward[i] = fwd, bwd
-    return forward, backward, forward | backward
-
-
-def _direction(kind: str, tag: dict[str, str], profile: str) -> tuple[bool, bool]:
-    oneway = (tag.get("oneway") or "").strip().lower()
-    if profile == "bike":
-        own = (tag.get("oneway:bicycle") or "").strip().lower()
-        if own:
-            oneway = own
-        elif (tag.get("cycleway") or "").startswith("opposite"):
-            oneway = "no"
-    if oneway in _FORWARD:
-        return True, False
-    if oneway in _BACKWARD:
-        return False, True
-    if oneway in _TWO_WAY:
-        return True, True
-    implied = tag.get("junction") in ("roundabout", "circular") or (
-        profile == "car" and kind == "motorway"
-    )
-    return True, not implied
-
-
-def parse_tags(texts: Iterable[Any]) -> list[dict[str, str]]:
-    """JSON tag texts (or missing values) as dicts."""
-    out: list[dict[str, str]] = []
-    for text in texts:
-        if isinstance(text, str) and text:
-            value = json.loads(text)
-            out.append(value if isinstance(value, dict) else {})
-        else:
-            out.append({})
-    return out
-
-
-# --- junctions and edges ----------------------------------------------------------
-
-_SYNTHETIC = -(1 << 62)
-"""Node keys made up for vertices without an OSM node id (far below any real id)."""
-
-
-@dataclass(slots=True)
-class Edges:
-    """Streets cut at junctions: one row per edge, coordinates flat."""
-
-    street: IntArray  # row of the street each edge comes from
-    u: IntArray  # node key of the first vertex
-    v: IntArray  # node key of the last vertex
-    coords: FloatArray  # (k, 2) vertices of all edges, edge after edge
-    coord_edge: IntArray  # edge of each vertex in coords
-    unaligned: int  # streets whose node list did not match their vertices
-
-
-def split_at_junctions(
-    coords: FloatArray,
-    coord_street: IntArray,
-    nodes: Sequence[Sequence[int]],
-) -> Edges:
-    """Cut streets into edges at every vertex shared with another street or itself.
-
-    Parameters
-    ----------
-    coords, coord_street
-        Vertices of all streets (in any CRS) and the street row of each,
-        streets in order (as from :func:`shapely.get_coordinates` with
-        ``return_index=True``).
-    nodes
-        OSM node ids of each street, aligned with its vertices. A street whose
-        list does not have one id per vertex (an extract that dropped some of
-        its nodes, or a street without ids) is split at its two ends only; its
-        ends join other streets where a street with ids has a vertex at exactly
-        the same coordinates, or where two such ends coincide.
-    """
-    n_streets = len(nodes)
-    counts = np.bincount(coord_street, minlength=n_streets)
-    id_counts = np.fromiter((len(x) for x in nodes), dtype=np.int64, count=n_streets)
-    aligned = id_counts == counts
-    keys = np.empty(len(coords), dtype=np.int64)
-    first = np.zeros(len(coords), dtype=bool)
-    last = np.zeros(len(coords), dtype=bool)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    nonempty = counts > 0
-    first[starts[nonempty]] = True
-    last[(starts + counts - 1)[nonempty]] = True
-    on_aligned = aligned[coord_street]
-    if aligned.any():
-        ids = [x for x, ok in zip(nodes, aligned.tolist(), strict=True) if ok]
-        keys[on_aligned] = np.fromiter(
-            (int(i) for street_ids in ids for i in street_ids),
-            dtype=np.int64,
-            count=int(counts[aligned].sum()),
-        )
-    loose = ~on_aligned
-    if loose.any():
-        # Interior vertices of unaligned streets: never junctions (unique keys).
-        inner = np.flatnonzero(loose & ~first & ~last)
-        keys[inner] = _SYNTHETIC + np.arange(len(inner), dtype=np.int64)
-        ends = np.flatnonzero(loose & (first | last))
-        keys[ends] = _end_keys(coords, keys, on_aligned, ends, offset=len(inner))
-    # A vertex is a junction when its node is used twice or more (by any street,
-    # including twice by one), or when it ends its street.
-    _, inverse, uses = np.unique(keys, return_inverse=True, return_counts=True)
-    junction = (uses[inverse] >= 2) | first | last
-    starts_edge = junction & ~last
-    edge_of = np.cumsum(starts_edge) - 1
-    # Interior junctions end one edge and start the next: emit them twice.
-    double = starts_edge & ~first
-    repeat = 1 + double.astype(np.int64)
-    index = np.repeat(np.arange(len(coords)), repeat)
-    coord_edge = edge_of[index]
-    copy_first = np.zeros(len(index), dtype=bool)
-    positions = np.cumsum(repeat) - repeat
-    copy_first[positions[double]] = True
-    coord_edge[copy_first] -= 1
-    n_edges = int(starts_edge.sum())
-    edge_start = np.searchsorted(coord_edge, np.arange(n_edges), side="left")
-    edge_end = np.searchsorted(coord_edge, np.arange(n_edges), side="right") - 1
-    point_keys = keys[index]
-    return Edges(
-        street=coord_street[index][edge_start].astype(np.int64),
-        u=point_keys[edge_start],
-        v=point_keys[edge_end],
-        coords=coords[index],
-        coord_edge=coord_edge.astype(np.int64),
-        unaligned=int((~aligned & nonempty).sum()),
-    )
-
-
-def _end_keys(
-    coords: FloatArray, keys: IntArray, on_aligned: BoolArray, ends: IntArray, offset: int
-) -> IntArray:
-    """Keys of the ends of unaligned streets: a node id found at the same place, else new."""
-    known: dict[tuple[float, float], int] = {}
-    aligned_idx = np.flatnonzero(on_aligned)
-    if len(aligned_idx):
-        for (x, y), key in zip(
-            coords[aligned_idx].tolist(), keys[aligned_idx].tolist(), strict=True
-        ):
-            known.setdefault((x, y), key)
-    out = np.empty(len(ends), dtype=np.int64)
-    made: dict[tuple[float, float], int] = {}
-    for i, (x, y) in enumerate(coords[ends].tolist()):
-        key = known.get((x, y))
-        if key is None:
-            key = made.setdefault((x, y), _SYNTHETIC + offset + len(made))
-        out[i] = key
-    return out
-
-
-# --- intervals --------------------------------------------------------------------
-
-
-def merge_intervals(
-    group: IntArray, start: FloatArray, end: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Union of intervals per group: sorted, disjoint ``(group, start, end)``."""
-    if len(group) == 0:
-        return group.astype(np.int64), start.astype(float), end.astype(float)
-    order = np.lexsort((start, group))
-    g, s, e = group[order], start[order], end[order]
-    reach = pd.Series(e).groupby(g, sort=False).cummax().to_numpy()
-    opens = np.ones(len(g), dtype=bool)
-    opens[1:] = (g[1:] != g[:-1]) | (s[1:] > reach[:-1])
-    first = np.flatnonzero(opens)
-    return g[first], s[first], np.maximum.reduceat(e, first)
-
-
-def covered_length(starts: FloatArray, ends: FloatArray, lo: float, hi: float) -> float:
-    """Length of ``[lo, hi]`` covered by disjoint intervals."""
-    if len(starts) == 0 or hi <= lo:
-        return 0.0
-    return float(np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0.0, None).sum())
-
-
-# --- the routing network ----------------------------------------------------------
-
+__all__ = [
+    "LEAST_WEIGHT",
+    "MIN_COMPONENT_NODES",
+    "MIN_COMPONENT_SHARE",
+    "MOST_WEIGHT",
+    "Found",
+    "Leg",
+    "Network",
+    "Search",
+    "kept_components",
+    "pareto_routes",
+]
 
 MIN_COMPONENT_NODES = 50
 """A connected part of the network with fewer nodes is an island and is left out..."""

@@ -1,4 +1,5 @@
-"""The HTTP API and vector tiles, tested against a real ``camatlas serve`` on a real atlas."""
+"""The HTTP API, pages and vector tiles, tested in this process through httpx's ASGI transport
+on a real atlas (the app's lifespan runs, as under a server)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,19 @@ import hashlib
 import math
 import random
 import re
-import shutil
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 import camatlas
 from camatlas.errors import AtlasError
-from camatlas.web.app import open_read_only
+from camatlas.store import open_store
+from camatlas.vocab import PROFILES
+from camatlas.web.app import create_app
+from camatlas.web.models import Profile
+from camatlas.web.settings import ServerSettings
 from camatlas.web.tiles import (
     MVT_MEDIA_TYPE,
     TileCache,
@@ -28,19 +28,14 @@ from camatlas.web.tiles import (
     first_bearing,
     tile_bounds,
 )
-from tests.factories import camera, source_data
-from tests.postgis import PostgresCluster
 from tests.webserver import (
     CLUSTER_CENTRE,
     CLUSTER_SIZE,
-    REPO,
     XSS_NAME,
-    Server,
+    InProcessClient,
     feature_ids,
     grid_node,
-    hand_made_views,
     make_web_atlas,
-    running_server,
     web_data,
 )
 
@@ -68,21 +63,12 @@ def atlas_digest(atlas_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(
-    atlas_path: Path, atlas_digest: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("web-log") / "server.log"
-    with running_server(atlas_path, log) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=120) as c:
+def client(atlas_path: Path, atlas_digest: str) -> Iterator[InProcessClient]:
+    with InProcessClient(create_app(ServerSettings(atlas=str(atlas_path)))) as c:
         yield c
 
 
-def get_tile(client: httpx.Client, layer: str, z: int, x: int, y: int) -> dict[str, object]:
+def get_tile(client: InProcessClient, layer: str, z: int, x: int, y: int) -> dict[str, object]:
     response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == MVT_MEDIA_TYPE
@@ -125,22 +111,35 @@ def test_tile_cache_keeps_within_its_byte_budget() -> None:
 def test_read_only_atlas_refuses_writes(tmp_path: Path) -> None:
     path = make_web_atlas(tmp_path / "a.gpkg")
     before = sha256(path)
-    atlas = open_read_only(path)
+    with camatlas.open_atlas(path, create=False, read_only=True) as atlas:
+        assert atlas.read_only and len(atlas.cameras()) == CLUSTER_SIZE + 3
+        with pytest.raises(AtlasError, match="read-only"):
+            atlas.write_results({"sneaky": atlas.result("views")}, {})
+        with pytest.raises(AtlasError, match="read-only"):
+            atlas.import_data(web_data(), sha256="x" * 64)
+    # Below the facade, SQLite itself refuses: the connection is query-only.
+    store = open_store(path, create=False, read_only=True)
     try:
-        with pytest.raises(sqlite3.OperationalError, match="readonly"), atlas.store.transaction():
-            atlas.store.upsert_cameras([camera("x", "1", 0.0, 0.0)])
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.conn.execute("DELETE FROM cameras")  # type: ignore[attr-defined]
     finally:
-        atlas.close()
+        store.close()
     assert sha256(path) == before
-    with pytest.raises(AtlasError):
-        open_read_only(tmp_path / "missing.gpkg")
+    with pytest.raises(AtlasError, match="no atlas here"):
+        camatlas.open_atlas(tmp_path / "missing.gpkg", read_only=True)
     assert not (tmp_path / "missing.gpkg").exists()
+    with pytest.raises(AtlasError, match="no atlas here"):
+        create_app(ServerSettings(atlas=str(tmp_path / "missing.gpkg")))
+
+
+def test_the_route_profiles_of_the_api_are_the_atlas_profiles() -> None:
+    assert Profile.__args__ == PROFILES  # type: ignore[attr-defined]
 
 
 # --- pages ------------------------------------------------------------------------------
 
 
-def test_map_page_and_its_scripts_are_served_from_the_package(client: httpx.Client) -> None:
+def test_map_page_and_its_scripts_are_served_from_the_package(client: InProcessClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -161,7 +160,7 @@ def test_map_page_and_its_scripts_are_served_from_the_package(client: httpx.Clie
     assert "maplibregl" in maplibre.text[:3000]
 
 
-def test_api_docs_work_offline(client: httpx.Client) -> None:
+def test_api_docs_work_offline(client: InProcessClient) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200
     refs = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
@@ -188,7 +187,7 @@ def test_api_docs_work_offline(client: httpx.Client) -> None:
 
 
 def test_camera_tile_at_street_zoom_lists_each_camera_with_its_attributes(
-    client: httpx.Client,
+    client: InProcessClient,
 ) -> None:
     lon, lat = grid_node(2, 1)
     x, y = slippy_tile(lon, lat, 17)
@@ -216,7 +215,7 @@ def test_camera_tile_at_street_zoom_lists_each_camera_with_its_attributes(
 
 @pytest.mark.parametrize("z", [3, 8, 12])
 def test_low_zoom_tiles_count_every_camera_in_clusters(
-    client: httpx.Client, atlas_path: Path, z: int
+    client: InProcessClient, atlas_path: Path, z: int
 ) -> None:
     with camatlas.open_atlas(atlas_path, create=False) as atlas:
         cams = atlas.cameras()
@@ -232,7 +231,7 @@ def test_low_zoom_tiles_count_every_camera_in_clusters(
         assert c["public"] + c["outdoor"] + c["indoor"] + c["unknown"] == c["count"]
 
 
-def test_street_building_area_and_result_tiles(client: httpx.Client) -> None:
+def test_street_building_area_and_result_tiles(client: InProcessClient) -> None:
     lon, lat = grid_node(1, 1)
     x, y = slippy_tile(lon, lat, 16)
     streets = get_tile(client, "streets", 16, x, y)
@@ -267,7 +266,7 @@ def test_street_building_area_and_result_tiles(client: httpx.Client) -> None:
     ],
 )
 def test_errors_are_json_with_a_message(
-    client: httpx.Client, path: str, status: int, words: str
+    client: InProcessClient, path: str, status: int, words: str
 ) -> None:
     response = client.get(path)
     assert response.status_code == status
@@ -279,7 +278,7 @@ def test_errors_are_json_with_a_message(
 # --- JSON and GeoJSON ---------------------------------------------------------------------------
 
 
-def test_camera_details_keep_tag_values_verbatim(client: httpx.Client) -> None:
+def test_camera_details_keep_tag_values_verbatim(client: InProcessClient) -> None:
     record = client.get("/api/cameras/osm:node/666").json()
     assert record["name"] == XSS_NAME
     assert record["tags"]["note"] == '"quoted" & <tag>'
@@ -287,7 +286,7 @@ def test_camera_details_keep_tag_values_verbatim(client: httpx.Client) -> None:
     assert (record["lon"], record["lat"]) == pytest.approx(grid_node(2, 1))
 
 
-def test_geojson_of_cameras_in_a_bounding_box(client: httpx.Client) -> None:
+def test_geojson_of_cameras_in_a_bounding_box(client: InProcessClient) -> None:
     lon, lat = CLUSTER_CENTRE
     bbox = f"{lon - 0.001},{lat - 0.001},{lon + 0.003},{lat + 0.002}"
     everything = client.get("/api/cameras", params={"bbox": bbox, "limit": 100})
@@ -302,7 +301,7 @@ def test_geojson_of_cameras_in_a_bounding_box(client: httpx.Client) -> None:
     assert areas["features"][0]["properties"]["population"] == 1000.0
 
 
-def test_stats_results_and_measure(client: httpx.Client) -> None:
+def test_stats_results_and_measure(client: InProcessClient) -> None:
     stats = client.get("/api/stats").json()
     assert stats["cameras"] == CLUSTER_SIZE + 3
     assert stats["by_kind"] == {"camera": CLUSTER_SIZE + 2, "alpr": 1}
@@ -328,7 +327,7 @@ def latlon(point: tuple[float, float]) -> list[float]:
     return [point[1], point[0]]
 
 
-def test_least_watched_route_alternatives(client: httpx.Client) -> None:
+def test_least_watched_route_alternatives(client: InProcessClient) -> None:
     body = {"origin": latlon(grid_node(1, 0)), "destination": latlon(grid_node(1, 2))}
     answer = client.post("/api/route", json=body)
     assert answer.status_code == 200, answer.text
@@ -355,7 +354,7 @@ def test_least_watched_route_alternatives(client: httpx.Client) -> None:
     assert bad.status_code == 400 and "latitude" in bad.json()["error"]
 
 
-def test_exposure_of_a_track_as_geojson_and_gpx(client: httpx.Client) -> None:
+def test_exposure_of_a_track_as_geojson_and_gpx(client: InProcessClient) -> None:
     (w, lat), (e, _) = grid_node(0, 1), grid_node(3, 1)  # past cameras 1 and 666
     line = {"type": "LineString", "coordinates": [[w, lat], [e, lat]]}
     geojson = client.post(
@@ -392,7 +391,7 @@ def test_exposure_of_a_track_as_geojson_and_gpx(client: httpx.Client) -> None:
 # --- safety ---------------------------------------------------------------------------------
 
 
-def test_request_bodies_are_bounded(client: httpx.Client) -> None:
+def test_request_bodies_are_bounded(client: InProcessClient) -> None:
     big = b"{" + b" " * 2_000_000 + b"}"
     declared = client.post("/api/route", content=big, headers={"Content-Type": "application/json"})
     assert declared.status_code == 413 and "larger than" in declared.json()["error"]
@@ -407,7 +406,7 @@ def test_request_bodies_are_bounded(client: httpx.Client) -> None:
     assert streamed.status_code == 413 and "larger than" in streamed.json()["error"]
 
 
-def test_cross_origin_calls_are_refused_by_default(client: httpx.Client) -> None:
+def test_cross_origin_calls_are_refused_by_default(client: InProcessClient) -> None:
     response = client.get("/api/stats", headers={"Origin": "https://example.org"})
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
@@ -418,109 +417,8 @@ def test_cross_origin_calls_are_refused_by_default(client: httpx.Client) -> None
     assert "access-control-allow-origin" not in preflight.headers
 
 
-def test_access_log_holds_no_route_coordinates_nor_client_addresses(
-    client: httpx.Client, server: Server
-) -> None:
-    client.get(
-        "/api/route", params={"origin": "41.14917,-8.61031", "destination": "41.15377,-8.60577"}
-    )
-    client.post(
-        "/api/route", json={"origin": [41.14917, -8.61031], "destination": [41.15377, -8.60577]}
-    )
-    client.get("/api/cameras", params={"bbox": "-8.7,41.1,-8.5,41.2"})
-    deadline = time.monotonic() + 30
-    while "/api/cameras?bbox" not in server.log() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    log = server.log()
-    access = [line for line in log.splitlines() if '"GET ' in line or '"POST ' in line]
-    assert any('"GET /api/route HTTP' in line for line in access)
-    assert any('"POST /api/route HTTP' in line for line in access)
-    assert "41.149" not in log and "8.610" not in log and "8.605" not in log
-    assert "/api/cameras?bbox=-8.7" in log  # other query strings are kept
-    assert not [line for line in access if "127.0.0.1" in line]
-
-
-def test_serve_with_cors_basemap_and_a_changing_atlas(atlas_path: Path, tmp_path: Path) -> None:
-    atlas = shutil.copy(atlas_path, tmp_path / "copy.gpkg")
-    basemap = "https://tiles.example.org/{z}/{x}/{y}.png"
-    with (
-        running_server(
-            atlas,
-            tmp_path / "log.txt",
-            "--cors-origin",
-            "https://example.org",
-            "--basemap",
-            basemap,
-            "--basemap-attribution",
-            "Tiles <by> Example",
-        ) as srv,
-        httpx.Client(base_url=srv.url, timeout=60) as c,
-    ):
-        allowed = c.get("/api/stats", headers={"Origin": "https://example.org"})
-        assert allowed.headers["access-control-allow-origin"] == "https://example.org"
-        other = c.get("/api/stats", headers={"Origin": "https://evil.example"})
-        assert "access-control-allow-origin" not in other.headers
-        config = c.get("/api/config").json()
-        assert config["basemap"] == basemap
-        assert config["basemap_attribution"] == "Tiles <by> Example"
-        assert "https://tiles.example.org" in c.get("/").headers["content-security-policy"]
-        # Another process imports a camera: the server notices and serves it.
-        with camatlas.open_atlas(atlas, create=False) as writer:
-            writer.import_data(
-                source_data("late", [camera("late", "1", *grid_node(3, 3))]), sha256="late-import"
-            )
-        deadline = time.monotonic() + 60
-        while c.get("/api/config").json()["cameras"] != CLUSTER_SIZE + 4:
-            assert time.monotonic() < deadline, "the server did not see the new camera"
-            time.sleep(0.2)
-        x, y = slippy_tile(*grid_node(3, 3), 17)
-        assert "late:1" in feature_ids(get_tile(c, "cameras", 17, x, y))
-
-
-def test_serve_refuses_a_missing_atlas_without_a_traceback(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "camatlas", "serve", "--atlas", str(tmp_path / "none.gpkg")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert proc.returncode != 0
-    assert "no atlas here" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "none.gpkg").exists()
-
-
 def test_serving_never_changed_the_atlas(
-    client: httpx.Client, atlas_path: Path, atlas_digest: str
+    client: InProcessClient, atlas_path: Path, atlas_digest: str
 ) -> None:
     client.get("/api/stats")
     assert sha256(atlas_path) == atlas_digest
-
-
-def test_serve_a_postgis_atlas_read_only(postgres: PostgresCluster, tmp_path: Path) -> None:
-    url = postgres.url(schema="web_served")
-    with camatlas.open_atlas(url) as atlas:
-        atlas.import_data(web_data(), sha256="web-test-data")
-        hand_made_views(atlas)
-    with (
-        running_server(url, tmp_path / "log.txt") as srv,
-        httpx.Client(base_url=srv.url, timeout=60) as c,
-    ):
-        assert c.get("/api/cameras/osm:node/666").json()["name"] == XSS_NAME
-        x, y = slippy_tile(*grid_node(1, 1), 16)
-        assert "osm:node/1" in {
-            f["properties"]["camera_id"] for f in get_tile(c, "views", 16, x, y)["features"]
-        }
-        assert (
-            sum(
-                f["properties"].get("count", 1)
-                for f in get_tile(c, "cameras", 5, *slippy_tile(*CLUSTER_CENTRE, 5))["features"]
-            )
-            == CLUSTER_SIZE + 3
-        )
-    reader = open_read_only(url)
-    try:
-        with pytest.raises(AtlasError, match="read-only"), reader.store.transaction():
-            reader.store.write_result("sneaky", reader.store.read_result("views"), {})
-    finally:
-        reader.close()

@@ -1,20 +1,25 @@
-"""Fields of view: what each camera can see on the ground.
+"""Fields of view: what each camera can see on the ground, cut by buildings, in DORI bands.
 
-For every camera the view is a polygon in metres in a local metric CRS (the
-UTM zone of the atlas): a wedge around each mapped direction, a full disc
-for dome and panning cameras and for cameras whose direction is unknown,
-cut by building footprints, and split into the DORI zones of IEC EN
-62676-4 (identification, recognition, observation, detection).
+:func:`compute_views` makes, for every camera, a polygon in metres of a metric
+CRS: a wedge around each mapped direction, a full disc for dome and panning
+cameras and for cameras whose direction is unknown, cut by building footprints,
+and split into the DORI zones of IEC EN 62676-4 (identification, recognition,
+observation, detection). :func:`summarize` totals the views' areas.
 
->>> import camatlas
->>> from camatlas.sight import SightParameters, sight
->>> atlas = camatlas.open_atlas("city.gpkg")                       # doctest: +SKIP
->>> views = sight(atlas, SightParameters(range_m=40))              # doctest: +SKIP
+This module is an engine: frames in, frames out, no atlas
+(:func:`camatlas.sight` is the pipeline that reads and writes one). The values
+assumed where tags say nothing come from :mod:`camatlas.assumptions`.
 
-Width of view and range come from the camera's tags when given, else from
-the documented defaults below (see ``docs/method.md`` for their sources).
-Every default has a plausible interval ``(low, high)`` used for uncertainty
-sampling; a value from a tag or an override has none.
+>>> import geopandas as gpd, shapely
+>>> from camatlas.assumptions import SightParameters
+>>> cameras = gpd.GeoDataFrame({"id": ["c"], "camera_type": ["fixed"], "directions": ["90"],
+...     "range_m": [20.0], "width_deg": [60.0]}, geometry=[shapely.Point(500000, 0)],
+...     crs=32631)
+>>> wall = gpd.GeoDataFrame(geometry=[shapely.box(500010, -50, 500020, 50)], crs=32631)
+>>> views = compute_views(cameras, wall, SightParameters(), crs=cameras.crs)
+>>> view = views[views["level"] == "view"].geometry.iloc[0]
+>>> round(view.bounds[2], 6)   # the wall 10 m east stops the view, not the 20 m range
+500010.0
 
 How the views are computed
 --------------------------
@@ -35,9 +40,9 @@ to merge the wedges of cameras with several directions.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,12 +50,17 @@ import pandas as pd
 import pyproj
 import shapely
 
-from camatlas.camera import Direction, directions_from_text
+from camatlas.assumptions import (
+    WALL_OFFSET_M,
+    SightParameters,
+    camera_directions,
+    camera_parameters,
+    dori_distances,
+)
 from camatlas.errors import InputError
-from camatlas.store.rows import as_multipolygons
-
-if TYPE_CHECKING:
-    from camatlas.atlas import Atlas
+from camatlas.geo import local_crs, repair_polygons
+from camatlas.records import Direction
+from camatlas.vocab import DORI_LEVELS, LEVELS
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -60,389 +70,12 @@ ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (stage, done, total) while views are computed."""
 
-DORI_LEVELS = ("identification", "recognition", "observation", "detection")
-"""DORI levels of IEC EN 62676-4, finest first."""
-
-DORI_PX_PER_M = {
-    "identification": 250.0,
-    "recognition": 125.0,
-    "observation": 62.5,
-    "detection": 25.0,
-}
-"""Pixels per metre of scene width each DORI level needs (IEC EN 62676-4:2015)."""
-
-LEVELS = ("view", *DORI_LEVELS)
-"""Values of the ``level`` column of :func:`compute_views`: the whole view, then its bands."""
-
-DEFAULT_RESOLUTION_PX = 1920
-"""Assumed horizontal resolution of a camera in pixels (1080p, the most common today)."""
-
-ARC_STEP_DEG = 5.0
-"""Largest angle between two vertices of a range arc, in degrees.
-
-A circle arc is drawn as the regular polygon inscribed in it with vertices
-at most this far apart, so areas are at most ``1 - sin(x)/x`` too small
-(0.13 % at 5 degrees) and the boundary is at most ``1 - cos(x/2)`` of the
-range inside the circle (0.10 %).
-"""
-
-WALL_DISTANCE_M = 1.0
-"""A camera this close to a footprint (or inside it) is taken as mounted on that building."""
-
-WALL_OFFSET_M = 0.05
-"""A camera mounted on a building is placed this far outside the nearest wall."""
-
-MAX_LENS_WIDTH_DEG = 170.0
-"""Widest lens used for pixel density; beyond it the rectilinear lens model breaks down."""
+__all__ = ["LEVELS", "VIEW_COLUMNS", "combine", "compute_views", "summarize"]
 
 _CHUNK_SECTORS = 4000
 """Sectors (wedges or discs) swept together; bounds the memory of one step."""
 
 _TWO_PI = 2.0 * math.pi
-
-
-# --- defaults ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DefaultRule:
-    """One row of a defaults table: a value assumed when the tags give none.
-
-    ``field`` and ``values`` say which cameras the rule applies to (``field``
-    ``None`` matches every camera); the first matching rule of a table wins.
-    ``value`` is the default, ``low`` and ``high`` its plausible interval.
-    """
-
-    field: str | None
-    values: tuple[str, ...]
-    value: float
-    low: float
-    high: float
-
-    @property
-    def rule(self) -> str:
-        """The rule as text, e.g. ``"camera_type=panning"`` or ``"otherwise"``."""
-        if self.field is None:
-            return "otherwise"
-        return f"{self.field}={'|'.join(self.values)}"
-
-
-RANGE_DEFAULTS: tuple[DefaultRule, ...] = (
-    DefaultRule("surveillance", ("indoor",), 10.0, 5.0, 20.0),
-    DefaultRule("kind", ("alpr",), 30.0, 15.0, 50.0),
-    DefaultRule("camera_type", ("doorbell",), 8.0, 5.0, 15.0),
-    DefaultRule("camera_type", ("panning",), 100.0, 50.0, 200.0),
-    DefaultRule("zone", ("traffic",), 60.0, 30.0, 150.0),
-    DefaultRule("camera_type", ("dome",), 50.0, 25.0, 100.0),
-    DefaultRule("zone", ("parking",), 40.0, 20.0, 80.0),
-    DefaultRule("zone", ("shop", "bank", "entrance", "building"), 20.0, 10.0, 40.0),
-    DefaultRule("mount", ("ceiling",), 15.0, 8.0, 30.0),
-    DefaultRule("mount", ("pole",), 40.0, 25.0, 80.0),
-    DefaultRule(None, (), 30.0, 15.0, 50.0),
-)
-"""Range in metres by kind, camera type, zone and mount (see ``docs/method.md``)."""
-
-WIDTH_DEFAULTS: tuple[DefaultRule, ...] = (
-    DefaultRule("kind", ("alpr",), 30.0, 15.0, 45.0),
-    DefaultRule("camera_type", ("doorbell",), 150.0, 120.0, 180.0),
-    DefaultRule("camera_type", ("panning",), 60.0, 45.0, 75.0),
-    DefaultRule("camera_type", ("dome",), 90.0, 60.0, 110.0),
-    DefaultRule(None, (), 80.0, 50.0, 110.0),
-)
-"""Width of view of the lens in degrees by kind and camera type (see ``docs/method.md``).
-
-For a full-disc camera this is the lens's width, used for its pixel density
-(DORI distances), not the width of its view on the map.
-"""
-
-FULL_CIRCLE_TYPES = ("dome", "panning")
-"""Camera types that can turn: their view is a full disc unless a sweep range is tagged."""
-
-NO_VIEW_KINDS = ("gunshot_detector",)
-"""Kinds that do not see: they get no view (they are acoustic sensors)."""
-
-FULL_CIRCLE_KINDS = ("guard",)
-"""Kinds whose view is always a full disc (a guard looks around)."""
-
-
-@dataclass(frozen=True)
-class SightParameters:
-    """Parameters of a fields-of-view computation; every field has a documented default.
-
-    Parameters
-    ----------
-    range_m
-        Range in metres for every camera, overriding tags and defaults.
-    width_deg
-        Width of view in degrees for every camera (its lens, for full discs),
-        overriding tags and defaults.
-    occlusion
-        Whether views are cut by building footprints.
-    include_indoor
-        Whether cameras tagged ``surveillance=indoor`` get views.
-    resolution_px
-        Assumed horizontal resolution in pixels, for the DORI distances.
-    arc_step_deg
-        Largest angle between two vertices of a range arc (see :data:`ARC_STEP_DEG`).
-    wall_distance_m
-        Distance within which a camera counts as mounted on a building.
-    dori
-        Whether views are split into DORI bands (when False only ``"view"`` rows are made,
-        about twice as fast).
-    """
-
-    range_m: float | None = None
-    width_deg: float | None = None
-    occlusion: bool = True
-    include_indoor: bool = False
-    resolution_px: int = DEFAULT_RESOLUTION_PX
-    arc_step_deg: float = ARC_STEP_DEG
-    wall_distance_m: float = WALL_DISTANCE_M
-    dori: bool = True
-
-    def __post_init__(self) -> None:
-        if self.range_m is not None and not (
-            math.isfinite(self.range_m) and 0.0 < self.range_m <= 10_000.0
-        ):
-            raise InputError("range must be over 0 and at most 10000 metres", value=self.range_m)
-        if self.width_deg is not None and not (
-            math.isfinite(self.width_deg) and 0.0 < self.width_deg <= 360.0
-        ):
-            raise InputError(
-                "width of view must be over 0 and at most 360 degrees", value=self.width_deg
-            )
-        if not 0 < self.resolution_px <= 100_000:
-            raise InputError(
-                "resolution must be a positive number of pixels", value=self.resolution_px
-            )
-        if not (math.isfinite(self.arc_step_deg) and 0.1 <= self.arc_step_deg <= 30.0):
-            raise InputError("arc step must be between 0.1 and 30 degrees", value=self.arc_step_deg)
-        if not (math.isfinite(self.wall_distance_m) and 0.0 <= self.wall_distance_m <= 10.0):
-            raise InputError(
-                "wall distance must be between 0 and 10 metres", value=self.wall_distance_m
-            )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready data, with the defaults tables and DORI thresholds."""
-        out: dict[str, Any] = asdict(self)
-        out["dori_px_per_m"] = dict(DORI_PX_PER_M)
-        out["wall_offset_m"] = WALL_OFFSET_M
-        out["range_defaults"] = [_rule_dict(r) for r in RANGE_DEFAULTS]
-        out["width_defaults"] = [_rule_dict(r) for r in WIDTH_DEFAULTS]
-        return out
-
-
-def _rule_dict(rule: DefaultRule) -> dict[str, Any]:
-    return {"rule": rule.rule, "value": rule.value, "low": rule.low, "high": rule.high}
-
-
-def dori_distances(
-    width_deg: float | FloatArray, resolution_px: float
-) -> dict[str, float | FloatArray]:
-    """Distance in metres up to which a camera resolves each DORI level.
-
-    ``d = resolution_px / (2 * tan(width / 2) * px_per_m)`` for a lens of
-    horizontal width of view ``width`` (clamped to :data:`MAX_LENS_WIDTH_DEG`).
-
-    Parameters
-    ----------
-    width_deg
-        Horizontal width of view of the lens, degrees.
-    resolution_px
-        Horizontal resolution, pixels.
-
-    Returns
-    -------
-    dict
-        Level name -> distance in metres (arrays when ``width_deg`` is one).
-    """
-    width = np.minimum(np.asarray(width_deg, dtype=np.float64), MAX_LENS_WIDTH_DEG)
-    scene_per_m = 2.0 * np.tan(np.radians(width) / 2.0)
-    out: dict[str, float | FloatArray] = {}
-    for level in DORI_LEVELS:
-        d = resolution_px / (scene_per_m * DORI_PX_PER_M[level])
-        out[level] = float(d) if np.ndim(d) == 0 else d
-    return out
-
-
-def local_crs(frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    """The UTM zone (EPSG:326xx north, 327xx south) of the centre of ``frame``.
-
-    Parameters
-    ----------
-    frame
-        Features in WGS 84 (EPSG:4326).
-
-    Raises
-    ------
-    InputError
-        If the frame is empty or its bounds are not longitudes and latitudes.
-    """
-    if len(frame) == 0:
-        raise InputError("cannot choose a local CRS for an empty layer")
-    frame = _in_wgs84(frame)
-    west, south, east, north = frame.total_bounds
-    if not all(map(math.isfinite, (west, south, east, north))):
-        raise InputError("cannot choose a local CRS: the layer has no coordinates")
-    lon, lat = (west + east) / 2.0, (south + north) / 2.0
-    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        raise InputError("coordinates are not longitudes and latitudes", value=(lon, lat))
-    return pyproj.CRS.from_epsg(int(utm_epsg(lon, lat)))
-
-
-def utm_epsg(lon: Any, lat: Any) -> IntArray:
-    """EPSG code of the UTM zone (WGS 84) of each point: 326zz north, 327zz south.
-
-    Parameters
-    ----------
-    lon, lat
-        Degrees (scalars or arrays). Missing coordinates fall in zone 1.
-    """
-    x = np.nan_to_num(np.asarray(lon, dtype=np.float64))
-    y = np.nan_to_num(np.asarray(lat, dtype=np.float64))
-    zone = np.clip(np.floor((x + 180.0) / 6.0).astype(np.int64) + 1, 1, 60)
-    epsg: IntArray = np.where(y < 0, 32700, 32600) + zone
-    return epsg
-
-
-def _in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if frame.crs is None or frame.crs.to_epsg() == 4326:
-        return frame
-    return frame.to_crs(4326)
-
-
-# --- per-camera parameters --------------------------------------------------------
-
-
-def camera_parameters(cameras: gpd.GeoDataFrame, params: SightParameters) -> pd.DataFrame:
-    """Range, width of view, their sources and plausible intervals for each camera.
-
-    Each value comes from the override in ``params`` if set, else from the
-    camera's tag (``range_m``, ``width_deg`` columns), else from the first
-    matching rule of :data:`RANGE_DEFAULTS` / :data:`WIDTH_DEFAULTS`.
-
-    Parameters
-    ----------
-    cameras
-        The atlas's camera layer (columns ``kind``, ``camera_type``, ``mount``,
-        ``zone``, ``surveillance``, ``directions``, ``width_deg``, ``range_m``).
-    params
-        Overrides and options.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index aligned with ``cameras``; columns ``range_m`` (m), ``width_deg``
-        (degrees), ``range_source`` and ``width_source`` (``"override"``,
-        ``"tag"`` or ``"default: <rule>"``), ``range_low``, ``range_high``,
-        ``width_low``, ``width_high`` (the plausible interval; equal to the
-        value for tags and overrides), ``full_circle`` (the view is a disc),
-        ``direction_known`` and ``counted`` (False for cameras without a view:
-        indoor cameras unless ``params.include_indoor``, and kinds in
-        :data:`NO_VIEW_KINDS`).
-    """
-    out = pd.DataFrame(index=cameras.index)
-    for name, rules, override in (
-        ("range", RANGE_DEFAULTS, params.range_m),
-        ("width", WIDTH_DEFAULTS, params.width_deg),
-    ):
-        column = f"{name}_m" if name == "range" else f"{name}_deg"
-        tag = _float_column(cameras, column)
-        value, low, high, source = _resolve(cameras, tag, rules, override)
-        out[column] = value
-        out[f"{name}_source"] = source
-        out[f"{name}_low"] = low
-        out[f"{name}_high"] = high
-    directions = _directions(cameras)
-    known = np.array([bool(d) for d in directions], dtype=bool)
-    camera_type = _text_column(cameras, "camera_type")
-    kind = _text_column(cameras, "kind")
-    turns = camera_type.isin(FULL_CIRCLE_TYPES).to_numpy()
-    any_sweep = np.array([any(d.is_sweep for d in ds) for ds in directions], dtype=bool)
-    full = ~known | (turns & ~any_sweep) | kind.isin(FULL_CIRCLE_KINDS).to_numpy()
-    width = out["width_deg"].to_numpy()
-    # A sweep plus the lens width, or a lens of 360 degrees, covers the circle.
-    covered = np.array(
-        [known[i] and _covers_circle(directions[i], width[i]) for i in range(len(directions))],
-        dtype=bool,
-    )
-    out["full_circle"] = full | covered
-    out["direction_known"] = known
-    surveillance = _text_column(cameras, "surveillance")
-    indoor = (surveillance == "indoor").to_numpy()
-    out["counted"] = ~kind.isin(NO_VIEW_KINDS).to_numpy() & (params.include_indoor | ~indoor)
-    return out
-
-
-def _covers_circle(directions: tuple[Direction, ...], width: float) -> bool:
-    return any(d.sweep_deg + width >= 360.0 for d in directions)
-
-
-def _float_column(cameras: pd.DataFrame, name: str) -> FloatArray:
-    if name not in cameras.columns:
-        return np.full(len(cameras), np.nan)
-    values = pd.to_numeric(cameras[name], errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    values[~np.isfinite(values) | (values <= 0.0)] = np.nan
-    return values
-
-
-def _text_column(cameras: pd.DataFrame, name: str) -> pd.Series:
-    if name not in cameras.columns:
-        return pd.Series("", index=cameras.index, dtype=object)
-    return cameras[name].fillna("").astype(str).str.strip().str.lower()
-
-
-def _matches(cameras: pd.DataFrame, rule: DefaultRule) -> BoolArray:
-    if rule.field is None:
-        return np.ones(len(cameras), dtype=bool)
-    column = _text_column(cameras, rule.field)
-    wanted = set(rule.values)
-    # Free-vocabulary values may list several (``town;traffic``): any one matches.
-    uniques = pd.unique(column)
-    hit = {
-        u: bool(wanted & {v.strip() for v in str(u).replace(",", ";").split(";")}) for u in uniques
-    }
-    return column.map(hit).to_numpy(dtype=bool)
-
-
-def _resolve(
-    cameras: pd.DataFrame,
-    tag: FloatArray,
-    rules: Iterable[DefaultRule],
-    override: float | None,
-) -> tuple[FloatArray, FloatArray, FloatArray, ObjectArray]:
-    n = len(cameras)
-    value = np.full(n, np.nan)
-    low = np.full(n, np.nan)
-    high = np.full(n, np.nan)
-    source = np.empty(n, dtype=object)
-    if override is not None:
-        value[:] = low[:] = high[:] = override
-        source[:] = "override"
-        return value, low, high, source
-    has_tag = ~np.isnan(tag)
-    value[has_tag] = low[has_tag] = high[has_tag] = tag[has_tag]
-    source[has_tag] = "tag"
-    todo = ~has_tag
-    for rule in rules:
-        hit = todo & _matches(cameras, rule)
-        value[hit], low[hit], high[hit] = rule.value, rule.low, rule.high
-        source[hit] = f"default: {rule.rule}"
-        todo &= ~hit
-    return value, low, high, source
-
-
-def _directions(cameras: pd.DataFrame) -> list[tuple[Direction, ...]]:
-    if "directions" not in cameras.columns:
-        return [()] * len(cameras)
-    texts = cameras["directions"].fillna("").astype(str)
-    parsed: dict[str, tuple[Direction, ...]] = {}
-    for text in pd.unique(texts):
-        try:
-            parsed[text] = directions_from_text(text)
-        except ValueError as exc:
-            raise InputError(f"cannot read camera directions: {exc}", value=text) from None
-    return [parsed[t] for t in texts]
 
 
 # --- sectors: the wedges and discs of every camera --------------------------------
@@ -539,17 +172,7 @@ class _Walls:
 def _walls(footprints: ObjectArray) -> _Walls:
     geoms = np.asarray(footprints, dtype=object)
     geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-    parts = shapely.get_parts(geoms)
-    # make_valid can give collections holding (multi)polygons and lines.
-    nested = shapely.get_type_id(parts) == 7
-    if nested.any():
-        parts = np.concatenate(
-            [parts[~nested], shapely.get_parts(shapely.get_parts(parts[nested]))]
-        )
+    parts = shapely.get_parts(repair_polygons(geoms))
     parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0.0)]
     parts = shapely.orient_polygons(parts, exterior_cw=False)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -1315,7 +938,7 @@ def compute_views(
     if not (shapely.get_type_id(geoms) == 0).all():
         geoms = shapely.point_on_surface(geoms)
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    directions = _directions(cams)
+    directions = camera_directions(cams)
     on_wall = np.zeros(len(cams), dtype=bool)
     walls = None
     if params.occlusion and len(buildings):
@@ -1391,24 +1014,11 @@ def _merge_sectors(polys: ObjectArray, camera: IntArray, n: int) -> ObjectArray:
         for col in range(polys.shape[1]):
             parts = [g for g in rows[:, col] if g is not None]
             if parts:
-                out[cam, col] = shapely.union_all(_valid(np.asarray(parts, dtype=object)))
+                out[cam, col] = shapely.union_all(repair_polygons(np.asarray(parts, dtype=object)))
     flat = out.ravel()
     present = np.flatnonzero(~shapely.is_missing(flat))
-    flat[present] = _valid(flat[present])
+    flat[present] = repair_polygons(flat[present])
     return out
-
-
-def _valid(geoms: ObjectArray) -> ObjectArray:
-    """Geometries made valid where they are not, keeping only their polygonal parts."""
-    geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) == 0:
-        return geoms
-    bad = np.flatnonzero(~shapely.is_valid(geoms))
-    if len(bad):
-        geoms = geoms.copy()
-        fixed = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-        geoms[bad] = fixed
-    return geoms
 
 
 def _empty_views(crs: pyproj.CRS) -> gpd.GeoDataFrame:
@@ -1468,100 +1078,12 @@ def _views_frame(
     return gpd.GeoDataFrame(frame, geometry=geometry[keep], crs=crs)
 
 
-# --- the atlas --------------------------------------------------------------------
-
-
-def sight(
-    atlas: Atlas,
-    params: SightParameters | None = None,
-    *,
-    progress: ProgressCallback | None = None,
-) -> gpd.GeoDataFrame:
-    """Compute the views of every camera of an atlas and store them in it.
-
-    Writes the result layers ``views`` (one row per camera: its whole view)
-    and ``view_zones`` (its DORI bands) in WGS 84, in one transaction, with
-    ``params.as_dict()`` (and the CRSs used) as their parameters. Cameras are
-    computed in the UTM zone they stand in, so an atlas of cities far apart
-    gets each city's views in metres of its own zone.
-
-    Parameters
-    ----------
-    atlas
-        An open atlas.
-    params
-        Overrides and options; defaults to :class:`SightParameters()`.
-    progress
-        Called with (stage, done, total) as the work advances.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The views as stored: :func:`compute_views`'s columns, in WGS 84, every
-        geometry a MultiPolygon (or None when empty).
-    """
-    params = params or SightParameters()
-    if progress:
-        progress("cameras", 0, 0)
-    cameras = atlas.cameras()
-    per_camera = camera_parameters(cameras, params)
-    counted = per_camera["counted"].to_numpy(dtype=bool)
-    no_buildings = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
-    # Each UTM zone in its own projection: an atlas may hold cities far apart, and
-    # distances measured in a zone far from a city's meridian would be wrong.
-    zones = utm_epsg(cameras.geometry.x, cameras.geometry.y)
-    pieces = []
-    for epsg in np.unique(zones):
-        here = zones == epsg
-        group, group_params = cameras[here], per_camera[here]
-        buildings = no_buildings
-        if params.occlusion and counted[here].any():
-            buildings = _buildings_near(atlas, group[counted[here]], group_params[counted[here]],
-                                        params)  # fmt: skip
-        views = compute_views(
-            group, buildings, params, crs=pyproj.CRS.from_epsg(int(epsg)),
-            per_camera=group_params, progress=progress,
-        )  # fmt: skip
-        pieces.append(views.to_crs(4326))
-    if pieces:
-        stored = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
-    else:
-        stored = compute_views(cameras, no_buildings, params, crs=pyproj.CRS.from_epsg(4326))
-    stored["geometry"] = as_multipolygons(stored.geometry.to_numpy())
-    parameters = {
-        **params.as_dict(),
-        "crs": ", ".join(f"EPSG:{int(epsg)}" for epsg in np.unique(zones)),
-        "cameras": int(counted.sum()),
-    }
-    if progress:
-        progress("writing", 0, 0)
-    with atlas.store.transaction():
-        atlas.store.write_result("views", stored[stored["level"] == "view"], parameters)
-        atlas.store.write_result("view_zones", stored[stored["level"] != "view"], parameters)
-    return stored
-
-
-def _buildings_near(
-    atlas: Atlas, cameras: gpd.GeoDataFrame, per_camera: pd.DataFrame, params: SightParameters
-) -> gpd.GeoDataFrame:
-    """The atlas's buildings that may cut the views of ``cameras`` (all in WGS 84)."""
-    # Cameras mapped inside large buildings move to their walls: read a little wider.
-    reach = float(per_camera["range_m"].max()) + params.wall_distance_m + 250.0
-    west, south, east, north = cameras.total_bounds
-    lat = max(abs(south), abs(north))
-    dlat = reach / 111_000.0
-    dlon = reach / (111_000.0 * max(math.cos(math.radians(min(lat + dlat, 89.0))), 0.01))
-    buildings: gpd.GeoDataFrame = atlas.buildings(
-        (west - dlon, south - dlat, east + dlon, north + dlat)
-    )
-    return buildings
-
-
 def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Totals of a :func:`compute_views` (or :func:`sight`) result.
+    """Totals of views made by :func:`compute_views`.
 
-    Areas are measured in metres of a projected CRS: a frame in WGS 84 is
-    measured in the UTM zone of each camera.
+    Areas are measured in the metres of the frame's CRS, which must be projected: the
+    CRS the views were computed in (:func:`combine` adds up the totals of several
+    zones).
 
     Returns
     -------
@@ -1573,7 +1095,11 @@ def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
         the best level available from any camera is that level).
     """
     if views.crs is not None and views.crs.is_geographic and len(views):
-        return _summarize_by_zone(views)
+        raise InputError(
+            "views are in a geographic CRS (degrees): summarize them in the metric CRS they "
+            "were computed in",
+            value=views.crs.to_string(),
+        )
     rows = views[views["level"] == "view"]
     geoms = rows.geometry.to_numpy()
     nonempty = ~shapely.is_empty(geoms)
@@ -1596,18 +1122,12 @@ def summarize(views: gpd.GeoDataFrame) -> dict[str, Any]:
     }
 
 
-def _summarize_by_zone(views: gpd.GeoDataFrame) -> dict[str, Any]:
-    """:func:`summarize` of a WGS 84 frame: each camera measured in its own UTM zone."""
-    rows = views[views["level"] == "view"]
-    bounds = rows.geometry.bounds
-    lon = (bounds["minx"] + bounds["maxx"]).to_numpy() / 2
-    lat = (bounds["miny"] + bounds["maxy"]).to_numpy() / 2
-    zone_of = dict(zip(rows["camera_id"], utm_epsg(lon, lat), strict=True))
-    zones = views["camera_id"].map(zone_of).fillna(0).to_numpy(dtype=np.int64)
-    parts = [summarize(views[zones == epsg].to_crs(int(epsg))) for epsg in np.unique(zones) if epsg]
+def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of views of places measured apart (each in its own zone): their sums."""
     counts = ("cameras", "cameras_with_views", "assumed", "full_circle", "on_wall", "area_km2")
-    total: dict[str, Any] = {key: sum(p[key] for p in parts) for key in counts}
+    total: dict[str, Any] = {key: sum(p[key] for p in summaries) for key in counts}
+    total["area_km2"] = float(total["area_km2"])
     total["area_by_level_km2"] = {
-        level: sum(p["area_by_level_km2"][level] for p in parts) for level in DORI_LEVELS
+        level: float(sum(p["area_by_level_km2"][level] for p in summaries)) for level in DORI_LEVELS
     }
     return total

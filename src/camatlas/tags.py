@@ -1,14 +1,31 @@
-"""The camera record and the normalization of OpenStreetMap surveillance tags.
+"""Reading tags: camera records from OSM tags and registry fields, and the OSM street,
+building and area records.
 
-A :class:`Camera` is one surveillance device as one source describes it. Its
-fields are normalized from the source's tags (OSM keys such as
-``surveillance:type``, ``camera:direction``, ``camera:type``), while the tags
-themselves are kept verbatim in :attr:`Camera.tags`. A value that cannot be
-interpreted is never guessed: the field stays unknown and the value is
-reported as a :class:`TagProblem`.
+A :class:`~camatlas.records.Camera`'s fields are normalized from the source's
+tags (OSM keys such as ``surveillance:type``, ``camera:direction``,
+``camera:type``), while the tags themselves are kept verbatim in
+:attr:`~camatlas.records.Camera.tags`. A value that cannot be interpreted is
+never guessed: the field stays unknown and the value is reported as a
+:class:`~camatlas.records.TagProblem`.
+
+Numbers in tags are read by one set of strict rules (ASCII digits and a
+decimal point; ``float()`` would also take ``nan``, ``1e5``, ``1_0`` and
+non-ASCII digits, none of which a mapper means as a plain number), the same
+for a camera's height as for a building's.
 
 Units: angles in degrees clockwise from true north, distances and heights in
-metres, coordinates in WGS 84 longitude/latitude.
+metres (feet converted at 0.3048 m), coordinates in WGS 84 longitude/latitude.
+
+>>> from camatlas.tags import camera_from_tags, parse_direction
+>>> parse_direction("190-100")
+(Direction(start=190.0, end=100.0),)
+>>> camera, problems = camera_from_tags(
+...     source="osm", source_id="node/1", lon=-8.61, lat=41.15,
+...     tags={"man_made": "surveillance", "camera:type": "dome", "height": "16 ft"})
+>>> camera.id, camera.camera_type, round(camera.height_m, 2)
+('osm:node/1', 'dome', 4.88)
+>>> [(p.key, p.reason) for p in problems]
+[('surveillance:type', 'missing; assumed camera')]
 """
 
 from __future__ import annotations
@@ -16,117 +33,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-KINDS = ("camera", "guard", "alpr", "gunshot_detector", "other")
-"""What a surveillance device is (from ``surveillance:type``)."""
+from camatlas.records import Area, Building, Camera, Direction, Street, TagProblem
+from camatlas.vocab import CAMERA_TYPES, FIELDS, KIND_TAG_VALUES, SURVEILLANCE_SCOPES
 
-CAMERA_TYPES = ("fixed", "dome", "panning", "doorbell", "unknown")
-"""How a camera moves (from ``camera:type``)."""
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
-SURVEILLANCE_SCOPES = ("public", "outdoor", "indoor")
-"""What a camera watches (from ``surveillance``)."""
-
-FIELDS = (
-    "kind",
-    "camera_type",
-    "mount",
-    "zone",
-    "surveillance",
-    "directions",
-    "width_deg",
-    "range_m",
-    "height_m",
-    "tilt_deg",
-    "operator",
-    "manufacturer",
-    "name",
-)
-"""Model fields a registry column can be mapped onto (see :func:`camera_from_tags`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Direction:
-    """One view direction: a heading, or a clockwise sweep from ``start`` to ``end``.
-
-    Both angles are in degrees clockwise from north, in ``[0, 360)``. A sweep
-    may wrap past north (``start=190, end=100`` covers 190..360 and 0..100).
-    A sweep whose end equals its start (``0-360``) covers the full circle.
-    """
-
-    start: float
-    end: float | None = None
-
-    @property
-    def is_sweep(self) -> bool:
-        return self.end is not None
-
-    @property
-    def sweep_deg(self) -> float:
-        """Width of the sweep in degrees (0 for a single heading, 360 for a full circle)."""
-        if self.end is None:
-            return 0.0
-        width = (self.end - self.start) % 360.0
-        return 360.0 if width == 0.0 else width
-
-    def __str__(self) -> str:
-        if self.end is None:
-            return f"{self.start:g}"
-        return f"{self.start:g}-{self.end:g}"
-
-
-@dataclass(frozen=True, slots=True)
-class TagProblem:
-    """A tag value that could not be interpreted, or a default that was assumed.
-
-    ``key`` is the tag key (or ``"field NAME"`` for a value mapped from a registry column),
-    ``value`` the verbatim value (``""`` when the tag is missing), ``element``
-    the camera id, and ``reason`` says what camatlas did with it.
-    """
-
-    key: str
-    value: str
-    element: str
-    reason: str
-
-
-@dataclass(slots=True)
-class Camera:
-    """One surveillance device as one source describes it.
-
-    ``id`` is stable across imports: ``"{source}:{source_id}"``, e.g.
-    ``"osm:node/123"`` or ``"trafford_cctv:17"``. ``physical_id`` is the id
-    of the camera this one is linked to as the same physical device (itself
-    when not linked); the store maintains it.
-    """
-
-    id: str
-    lon: float
-    lat: float
-    source: str
-    source_id: str
-    kind: str = "camera"
-    camera_type: str = "unknown"
-    mount: str | None = None
-    zone: str | None = None
-    surveillance: str | None = None
-    directions: tuple[Direction, ...] = ()
-    width_deg: float | None = None
-    range_m: float | None = None
-    height_m: float | None = None
-    tilt_deg: float | None = None
-    operator: str | None = None
-    manufacturer: str | None = None
-    name: str | None = None
-    source_timestamp: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    physical_id: str | None = None
-
-    @property
-    def direction_known(self) -> bool:
-        return bool(self.directions)
-
+__all__ = [
+    "area_from_tags",
+    "building_from_tags",
+    "camera_from_tags",
+    "directions_from_text",
+    "parse_count",
+    "parse_direction",
+    "parse_length_m",
+    "street_from_tags",
+]
 
 _T = TypeVar("_T")
 
@@ -134,7 +58,7 @@ _DECIMALS = 3
 """Angles are kept to 0.001 degree.
 
 ``str(Direction)`` prints six significant digits, so a finer angle would not
-survive :func:`directions_to_text`; a millidegree is far below the accuracy of
+survive :func:`~camatlas.records.directions_to_text`; a millidegree is far below the accuracy of
 any mapped camera heading.
 """
 
@@ -177,16 +101,6 @@ _COMPASS_WORDS: dict[str, float] = {
     )
 }  # fmt: skip
 """Compass word with its separators removed -> heading in degrees clockwise from north."""
-
-_KIND_VALUES = {
-    "camera": "camera",
-    "guard": "guard",
-    "alpr": "alpr",
-    "anpr": "alpr",
-    "gunshot_detector": "gunshot_detector",
-    "other": "other",  # a registry's own word for "none of the above": read, not guessed
-}
-"""``surveillance:type`` value (lower case) -> :data:`KINDS` entry."""
 
 
 class _Reader:
@@ -341,7 +255,7 @@ def camera_from_tags(
         ),
         range_m=reader.first("range_m", ["camera:range"], _parse_range, "range unknown"),
         height_m=reader.first(
-            "height_m", ["height", "camera:height"], _parse_height, "height unknown"
+            "height_m", ["height", "camera:height"], parse_length_m, "height unknown"
         ),
         tilt_deg=reader.first(
             "tilt_deg", ["camera:tilt", "camera:angle"], _parse_tilt, "tilt unknown"
@@ -365,7 +279,7 @@ def _parse_kind(value: str) -> str:
     text = value.strip().lower()
     if ";" in text:
         raise ValueError("several values")
-    kind = _KIND_VALUES.get(text)
+    kind = KIND_TAG_VALUES.get(text)
     if kind is None:
         raise ValueError("unknown value")
     return kind
@@ -445,27 +359,106 @@ def _parse_range(value: str) -> float:
     return range_m
 
 
-def _parse_height(value: str) -> float:
-    """Height in metres, positive.
+def parse_length_m(value: str) -> float:
+    """A positive length in metres: ``12``, ``12.5``, ``12 m``; feet (``40'``, ``40 ft``,
+    ``12'6"``) are converted at 0.3048 m a foot.
 
-    An ``m`` suffix is allowed; feet (``12'``, ``12 ft``, ``12'6"``) are
-    converted at 0.3048 m per foot.
+    Used for a camera's ``height`` and a building's. Raises ValueError otherwise.
+
+    >>> parse_length_m("16 ft")
+    4.8768
     """
     text = value.strip().lower()
     if match := _METRES_RE.fullmatch(text):
-        height = _finite(match.group(1))
+        length = _finite(match.group(1))
     elif match := _FEET_RE.fullmatch(text):
-        height = _finite(match.group(1)) * _METRES_PER_FOOT
+        length = _finite(match.group(1)) * _METRES_PER_FOOT
     elif match := _FEET_INCHES_RE.fullmatch(text):
         inches = _finite(match.group(2))
         if inches >= _INCHES_PER_FOOT:
             raise ValueError("inches must be under 12")
-        height = (_finite(match.group(1)) + inches / _INCHES_PER_FOOT) * _METRES_PER_FOOT
+        length = (_finite(match.group(1)) + inches / _INCHES_PER_FOOT) * _METRES_PER_FOOT
     else:
         raise _number_error(text, "metres or feet")
-    if height <= 0.0:
+    if length <= 0.0:
         raise ValueError("height must be positive")
-    return height
+    return length
+
+
+def parse_count(value: str) -> float:
+    """A plain number of 0 or more (``4``, ``2.5``), as for ``building:levels`` or
+    ``population``; ValueError for anything else (``three``, ``3;4``, ``12 345``)."""
+    text = value.strip()
+    if not _UNSIGNED_RE.fullmatch(text):
+        if _DECIMAL_COMMA_RE.fullmatch(text):
+            raise ValueError("decimal comma not accepted; use a point")
+        raise ValueError("not a plain number")
+    return _finite(text)
+
+
+def _or_none(parse: Callable[[str], float], value: str | None) -> float | None:
+    """``parse(value)``, or None when the value is missing or cannot be read."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        return None
+
+
+# --- streets, buildings and areas from OSM tags --------------------------------------
+
+
+def street_from_tags(
+    ref: str, tags: dict[str, str], geometry: BaseGeometry, nodes: tuple[int, ...]
+) -> Street:
+    """A :class:`~camatlas.records.Street` from a ``highway`` way's tags, line and node ids.
+
+    ``ref`` is the element, ``way/N``; the street's id is ``osm:way/N``.
+    """
+    return Street(
+        id=f"osm:{ref}",
+        highway=tags["highway"],
+        geometry=geometry,
+        name=tags.get("name"),
+        oneway=tags.get("oneway"),
+        nodes=nodes,
+        tags=tags,
+    )
+
+
+def building_from_tags(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Building:
+    """A :class:`~camatlas.records.Building` from a ``building`` way's or relation's tags.
+
+    ``height_m`` comes from ``height`` read by :func:`parse_length_m` (metres or feet),
+    ``levels`` from ``building:levels`` read by :func:`parse_count`; a value that cannot
+    be read leaves the field unknown (the tags keep it verbatim).
+    """
+    return Building(
+        id=f"osm:{ref}",
+        building=tags["building"],
+        geometry=geometry,
+        height_m=_or_none(parse_length_m, tags.get("height")),
+        levels=_or_none(parse_count, tags.get("building:levels")),
+        tags=tags,
+    )
+
+
+def area_from_tags(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Area:
+    """An :class:`~camatlas.records.Area` from a ``boundary=administrative`` relation's tags.
+
+    ``admin_level`` is a whole number or None; ``population`` a plain number of
+    residents or None.
+    """
+    level = _or_none(parse_count, tags.get("admin_level"))
+    return Area(
+        id=f"osm:{ref}",
+        name=tags.get("name"),
+        admin_level=int(level) if level is not None and level.is_integer() else None,
+        geometry=geometry,
+        population=_or_none(parse_count, tags.get("population")),
+        tags=tags,
+    )
 
 
 def parse_direction(value: str) -> tuple[Direction, ...]:
@@ -539,11 +532,6 @@ def _parse_heading(text: str, item: str) -> float:
     if degrees > 360.0:
         raise ValueError(f"direction {text!r} in {item!r} is over 360 degrees")
     return round(degrees, _DECIMALS) % 360.0
-
-
-def directions_to_text(directions: tuple[Direction, ...]) -> str:
-    """Canonical text of directions, e.g. ``"90;180-360"``; ``""`` when none."""
-    return ";".join(str(d) for d in directions)
 
 
 def directions_from_text(text: str | None) -> tuple[Direction, ...]:

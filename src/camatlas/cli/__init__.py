@@ -1,0 +1,48 @@
+"""The ``camatlas`` command line: parse arguments, call the Python API, print.
+
+Run ``camatlas --help`` for the commands and ``camatlas COMMAND --help`` for
+their options. Each command is a function that parses its options, calls the
+public API (:mod:`camatlas`) and prints through :mod:`camatlas.cli.render`; a
+command loads the analysis libraries only when it runs, so ``--help`` is quick.
+
+- :mod:`~camatlas.cli.data`: ``import``, ``validate``, ``fetch``, ``stats``, ``export``, ``copy``;
+- :mod:`~camatlas.cli.analyses`: ``sight``, ``measure``;
+- :mod:`~camatlas.cli.routes`: ``route``, ``exposure``;
+- :mod:`~camatlas.cli.server`: ``serve``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from camatlas.cli import analyses, data, routes, server
+from camatlas.cli.app import app
+
+__all__ = ["COMMANDS", "app", "main"]
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "import": data.import_,
+    "validate": data.validate,
+    "fetch": data.fetch,
+    "stats": data.stats,
+    "export": data.export,
+    "copy": data.copy_,
+    "sight": analyses.sight,
+    "measure": analyses.measure,
+    "route": routes.route_,
+    "exposure": routes.exposure_,
+    "serve": server.serve,
+}
+"""Every command, in the order ``camatlas --help`` lists them."""
+
+for _name, _command in COMMANDS.items():
+    app.command(_name)(_command)
+
+
+def main() -> None:
+    """Entry point of the ``camatlas`` command."""
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `camatlas stats --json | head`
+        sys.stderr.close()

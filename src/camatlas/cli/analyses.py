@@ -1,0 +1,250 @@
+"""Commands that analyse an atlas and store their results in it: sight and measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import camatlas
+from camatlas.cli import options as opt
+from camatlas.cli.render import errors, footer, number, out, print_json, progress, say, shown, text
+from camatlas.vocab import (
+    DEFAULT_MIN_BLIND_M,
+    DEFAULT_RESOLUTION_PX,
+    DORI_LEVELS,
+    MEASURE_LAYERS,
+    RANK_BY,
+    SIGHT_LAYERS,
+)
+
+
+def sight(
+    atlas: opt.AtlasOption,
+    range_m: opt.RangeOption = None,
+    width: opt.WidthOption = None,
+    no_occlusion: opt.NoOcclusionOption = False,
+    include_indoor: opt.IncludeIndoorOption = False,
+    resolution: Annotated[
+        int,
+        typer.Option(
+            "--resolution",
+            help="Assumed horizontal resolution in pixels, for the DORI zones.",
+        ),
+    ] = DEFAULT_RESOLUTION_PX,
+    as_json: opt.JsonOption = False,
+) -> None:
+    """Compute every camera's field of view, cut by buildings and split into DORI zones.
+
+    Writes the layers views (one polygon per camera) and view_zones (identification,
+    recognition, observation and detection bands, IEC EN 62676-4) into the atlas, with
+    the parameters used. Missing widths and ranges get documented defaults.
+    """
+    with errors():
+        params = camatlas.SightParameters(
+            range_m=range_m,
+            width_deg=width,
+            occlusion=not no_occlusion,
+            include_indoor=include_indoor,
+            resolution_px=resolution,
+        )
+        with camatlas.open_atlas(atlas, create=False) as at, progress("sight") as bar:
+            result = camatlas.sight(at, params, progress=bar).to_dict()
+    result = {"atlas": shown(atlas), **result}
+    if as_json:
+        print_json(result)
+        return
+    say(
+        f"{result['atlas']}: views of {result['cameras_with_views']} of "
+        f"{result['camera_records']} camera records ({result['full_circle']} full discs, "
+        f"{result['on_wall']} on a building's wall); {result['assumed']} used a default "
+        "width or range."
+    )
+    say("Area in view (overlaps counted once):")
+    table = Table(show_header=False, box=None)
+    table.add_column("level")
+    table.add_column("km²", justify="right")
+    table.add_row("any level", f"{result['area_km2']:.4f} km²")
+    for level, km2 in result["area_by_level_km2"].items():
+        table.add_row(f"  best {level}", f"{km2:.4f} km²")
+    out.print(table)
+    say(
+        f"Stored as layers {' and '.join(SIGHT_LAYERS)} (computed in metres of "
+        f"{result['crs']}, each place in its UTM zone; WGS 84 in the atlas). Defaults and "
+        "their sources: docs/method.md."
+    )
+    footer()
+
+
+def measure(
+    atlas: opt.AtlasOption,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Aggregate by admin boundaries (admin, admin:LEVEL), user polygons "
+            "(geojson:FILE.geojson with a name property) or H3 cells (h3:9)."
+        ),
+    ] = None,
+    admin_level: Annotated[
+        int | None, typer.Option(help="admin_level for --by admin (default: the most detailed).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="Surveillance kinds counted, comma-separated, e.g. camera,alpr (default: all)."
+        ),
+    ] = None,
+    samples: Annotated[
+        int,
+        typer.Option(
+            help="Draws of the unknown view parameters for an uncertainty range (0: none)."
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    completeness: Annotated[
+        float,
+        typer.Option(
+            help="Share of real cameras that are mapped, e.g. 0.63; density estimates "
+            "= counted / completeness."
+        ),
+    ] = 1.0,
+    range_m: opt.RangeOption = None,
+    width: opt.WidthOption = None,
+    no_occlusion: opt.NoOcclusionOption = False,
+    include_indoor: opt.IncludeIndoorOption = False,
+    population: Annotated[
+        Path | None,
+        typer.Option(help="CSV of population per user polygon (columns KEY and population)."),
+    ] = None,
+    population_key: Annotated[
+        str | None, typer.Option(help="Column of --population matching a polygon property.")
+    ] = None,
+    rank_by: Annotated[str, typer.Option(help=f"Rank areas by {', '.join(RANK_BY)}.")] = RANK_BY[0],
+    min_blind: Annotated[
+        float, typer.Option(help="Shortest unwatched stretch reported as a blind spot, metres.")
+    ] = DEFAULT_MIN_BLIND_M,
+    top: Annotated[int, typer.Option(help="Areas shown in the ranking (text output).")] = 15,
+    as_json: opt.JsonOption = False,
+) -> None:
+    """Measure how much of the streets known cameras watch, and how dense they are.
+
+    Street coverage (metres and share of street length in view, by DORI level),
+    cameras per km², per km of street and per 1,000 residents, by area, blind
+    spots, and an uncertainty range over unknown view parameters. Results are
+    written into the atlas as layers street_coverage, measure_by_area and
+    blind_spots.
+    """
+    with errors():
+        params = camatlas.SightParameters(
+            range_m=range_m,
+            width_deg=width,
+            occlusion=not no_occlusion,
+            include_indoor=include_indoor,
+        )
+        kinds = None if kind is None else [k.strip() for k in kind.split(",") if k.strip()]
+        with camatlas.open_atlas(atlas, create=False) as at, progress("measure") as bar:
+            result = camatlas.measure(
+                at,
+                by=by,
+                sight=params,
+                samples=samples,
+                seed=seed,
+                completeness=completeness,
+                kinds=kinds,
+                admin_level=admin_level,
+                population=population,
+                population_key=population_key,
+                rank_by=rank_by,
+                min_blind_m=min_blind,
+                progress=bar,
+            )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    s = result.summary
+    share = s["watched_share"]
+    say(
+        f"{shown(atlas)}: {s['cameras_total']} physical cameras counted "
+        f"({s['camera_records']} records; records of different sources linked as one camera "
+        f"count once; kinds: {', '.join(s['kinds']) or 'none'})."
+    )
+    say(
+        f"Streets: {s['streets']} ways, {s['street_length_m'] / 1000:.1f} km; watched "
+        f"{s['watched_length_m'] / 1000:.2f} km"
+        + (
+            f" = {100 * share:.1f}% ({s['watched_m_per_street_km']:.0f} m per km of street)"
+            if share is not None and share == share
+            else ""
+        )
+        + f", by {s['cameras_watching_streets']} cameras."
+    )
+    say(
+        "Best level in view: "
+        + ", ".join(f"{level} {s[f'watched_m_{level}'] / 1000:.2f} km" for level in DORI_LEVELS)
+    )
+    residents = (
+        f", {number(s['cameras_per_1000_residents'])} per 1,000 residents"
+        if s["cameras_per_1000_residents"] is not None
+        else ""
+    )
+    say(
+        f"Street land {s['area_km2']:.2f} km² holds {s['cameras']} cameras: "
+        f"{number(s['cameras_per_km2'])} per km², {number(s['cameras_per_street_km'], 3)} per "
+        f"km of street{residents}."
+    )
+    c = s["completeness"]
+    if c["factor"] < 1:
+        say(
+            f"Estimated with completeness {c['factor']:g} (counted / {c['factor']:g}): "
+            f"{c['estimated_cameras']:.0f} cameras, "
+            f"{number(c['estimated_cameras_per_km2'])} per km², "
+            f"{number(c['estimated_cameras_per_street_km'], 3)} per km of street."
+        )
+    u = (result.uncertainty or {}).get("watched_share")
+    if u and u["median"] == u["median"]:  # NaN when there is no street
+        say(
+            f"Uncertainty over {result.uncertainty['samples']} draws "  # type: ignore[index]
+            f"of unknown view parameters (seed {result.uncertainty['seed']}): "  # type: ignore[index]
+            f"watched share median {number(100 * u['median'], 1)}%, 5-95% range "
+            f"{number(100 * u['p5'], 1)}-{number(100 * u['p95'], 1)}%."
+        )
+    if result.parameters.get("by"):
+        table = Table(
+            title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}", title_justify="left"
+        )
+        for name in ("rank", "area", "km²", "cameras", "per km²", "per street km",
+                     "per 1,000 res.", "watched"):  # fmt: skip
+            table.add_column(name, justify="left" if name == "area" else "right")
+        for row in result.by_area.head(top).itertuples():
+            table.add_row(
+                str(row.rank),
+                text(row.name),
+                f"{row.area_km2:.2f}",
+                str(row.cameras),
+                number(row.cameras_per_km2),
+                number(row.cameras_per_street_km, 3),
+                number(row.cameras_per_1000_residents),
+                "-"
+                if row.watched_share != row.watched_share
+                else f"{100 * row.watched_share:.1f}%",
+            )
+        out.print(table)
+    b = s["blind_spots"]
+    say(
+        f"Blind spots: {b['count']} unwatched stretches of at least "
+        f"{b['min_length_m']:g} m, {b['length_m'] / 1000:.1f} km in all."
+    )
+    a = s["assumptions"]
+    say(
+        f"Assumptions: range from defaults for {a['range_from_default']} of "
+        f"{a['cameras_with_views']} cameras, width for {a['width_from_default']}; "
+        f"{a['full_circle']} seen as full circles (dome/panning or direction unknown); "
+        f"occlusion by buildings {'on' if a['occlusion_by_buildings'] else 'off'}; indoor "
+        f"cameras counted, {'with' if a['indoor_cameras_included'] else 'without'} views. "
+        "Street length counts streets people use (see docs/method.md); the area is the "
+        "street land."
+    )
+    say(f"Written to {shown(atlas)}: layers {', '.join(MEASURE_LAYERS)}.")
+    footer()

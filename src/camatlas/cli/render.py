@@ -1,0 +1,145 @@
+"""How the command line speaks: consoles, errors, progress bars, tables and the one footer.
+
+Every command prints through this module, so that every value written by a
+stranger (a tag, a name, a file name) reaches the terminal as plain text, every
+error becomes one message and a non-zero exit, and every result ends with the
+same line saying what it counts and whose data it is (:func:`footer`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from camatlas.errors import CamatlasError
+from camatlas.store.pgurl import redact_url
+from camatlas.vocab import PROVENANCE
+
+__all__ = [
+    "ProgressBar",
+    "breakdown",
+    "err",
+    "errors",
+    "fail",
+    "footer",
+    "out",
+    "print_json",
+    "progress",
+    "say",
+    "shown",
+    "text",
+]
+
+# Piped output (CI logs, files) gets wide tables rather than 80 truncated columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+"""Results: standard output."""
+
+err = Console(stderr=True, highlight=False)
+"""Errors, warnings and progress: standard error."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def text(value: object, style: str = "") -> Text:
+    """``value`` as plain text for the terminal: markup is not interpreted, and control
+    characters (escape sequences that could clear the screen or set colours) are shown as
+    ``\\xNN`` instead of being sent."""
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return Text(shown, style=style)
+
+
+def say(*parts: object) -> None:
+    """Print a line of plain text made of ``parts``."""
+    out.print(text("".join(str(p) for p in parts)), soft_wrap=True)
+
+
+def shown(atlas: str) -> str:
+    """The atlas as printed: a PostgreSQL URL without its password."""
+    return redact_url(atlas)
+
+
+def footer(views: str | None = None) -> None:
+    """The line every result ends with: known cameras only, and the data's attribution."""
+    extra = f" Views: {views}." if views else ""
+    out.print(text(PROVENANCE + extra), soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as JSON (strings escaped, so nothing reaches the terminal raw)."""
+    out.print_json(data=data)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` to standard error; return the exit to raise."""
+    err.print(Text("error: ", style="bold red") + text(message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn camatlas errors into a message and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except CamatlasError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; what was not committed was not written", 130) from None
+
+
+class ProgressBar:
+    """A rich progress bar fed by (stage, done, total) callbacks; total 0 when unknown."""
+
+    def __init__(self, progress: Progress, name: str) -> None:
+        self.progress = progress
+        self.name = name
+        self.task: TaskID = progress.add_task(name, total=None)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.progress.update(
+            self.task,
+            description=f"{self.name}: {stage}" if self.name else stage,
+            completed=done,
+            total=total if total > 0 else None,
+        )
+
+
+@contextmanager
+def progress(name: str = "") -> Iterator[ProgressBar]:
+    """A progress bar on standard error (shown only on a terminal), as a callback."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bars:
+        yield ProgressBar(bars, name)
+
+
+def breakdown(title: str, counts: dict[str, int], total: int) -> Table:
+    """A table of counts with their share of ``total``."""
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    table.add_column("value")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    for key, n in counts.items():
+        table.add_row(text(key), str(n), f"{100 * n / total:.0f}%" if total else "-")
+    return table
+
+
+def number(value: object, digits: int = 2) -> str:
+    """A figure rounded to ``digits``, or ``-`` when it is missing or not a number."""
+    if value is None or not isinstance(value, int | float) or value != value:
+        return "-"
+    return f"{value:.{digits}f}"

@@ -1,0 +1,137 @@
+"""Commands about the ways people go: route and exposure. Nothing they are given is logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import camatlas
+from camatlas.cli import options as opt
+from camatlas.cli.render import errors, footer, out, print_json, say, text
+from camatlas.coords import parse_lat_lon
+from camatlas.vocab import (
+    DATA_ATTRIBUTION,
+    DEFAULT_MAX_SNAP_M,
+    DEFAULT_PROFILE,
+    DEFAULT_SPEED_KMH,
+    KNOWN_CAMERAS_ONLY,
+    PROFILES,
+)
+
+
+def route_(
+    atlas: opt.AtlasOption,
+    origin: Annotated[
+        str, typer.Option("--from", help="Start as LAT,LON in degrees, e.g. 51.5138,-0.0984.")
+    ],
+    destination: Annotated[str, typer.Option("--to", help="End as LAT,LON in degrees.")],
+    profile: Annotated[
+        str,
+        typer.Option(
+            help=f"{' / '.join(PROFILES)}: walking takes one-way streets both ways, bikes and "
+            "cars respect them."
+        ),
+    ] = DEFAULT_PROFILE,
+    max_detour: Annotated[
+        float | None,
+        typer.Option(
+            help="Leave out routes longer than the shortest by more than this share "
+            "(0.5 = at most 50% longer). Default: no limit."
+        ),
+    ] = None,
+    max_snap: Annotated[
+        float, typer.Option(help="Refuse a point farther than this from a usable street, metres.")
+    ] = DEFAULT_MAX_SNAP_M,
+    as_json: opt.JsonOption = False,
+) -> None:
+    """Least-watched routes between two points, from the shortest to the least watched.
+
+    Each alternative is Pareto-optimal: no other route is as short and less
+    watched. "In view" is the length inside at least one known camera's view
+    (stored views from `camatlas sight`, else views with default parameters).
+    Privacy: the points you give and the routes found are never logged or
+    stored; nothing is written to the atlas or anywhere else.
+    """
+    with errors():
+        start = parse_lat_lon(origin, "--from")
+        end = parse_lat_lon(destination, "--to")
+        with camatlas.open_atlas(atlas, create=False, read_only=True) as at:
+            result = camatlas.least_watched(
+                at, start, end, profile=profile, max_detour=max_detour, max_snap_m=max_snap
+            )
+    if as_json:
+        print_json(
+            {**result.to_dict(), "note": KNOWN_CAMERAS_ONLY, "attribution": DATA_ATTRIBUTION}
+        )
+        return
+    options = result.options
+    table = Table(
+        title=f"{len(options)} {profile} route(s), shortest first, least watched last",
+        title_justify="left",
+    )
+    for name in ("#", "length", "detour", "in view", "share in view", "cameras"):
+        table.add_column(name, justify="right")
+    for i, o in enumerate(options, 1):
+        table.add_row(
+            str(i),
+            f"{o.length_m:,.0f} m",
+            f"+{o.detour_m:,.0f} m ({100 * o.detour_ratio:.0f}%)",
+            f"{o.watched_m:,.0f} m",
+            f"{100 * o.watched_share:.0f}%",
+            str(len(o.cameras)),
+        )
+    out.print(table)
+    say(
+        f"Start and end moved {options[0].origin_snap_m:,.0f} m and "
+        f"{options[0].destination_snap_m:,.0f} m onto the nearest streets. "
+        "Use --json for the route geometries."
+    )
+    footer(result.views)
+
+
+def exposure_(
+    track: Annotated[Path, typer.Argument(help="The track: a GPX file or a GeoJSON LineString.")],
+    atlas: opt.AtlasOption,
+    speed: Annotated[
+        float, typer.Option(help="Speed in km/h that turns metres into seconds (5: walking).")
+    ] = DEFAULT_SPEED_KMH,
+    as_json: opt.JsonOption = False,
+) -> None:
+    """How watched a route or GPS track is: cameras passed, metres and seconds in view.
+
+    Split by operator, by public/outdoor and by the best DORI level in view;
+    --json adds the watched stretches as GeoJSON. Privacy: the track is read,
+    never logged or stored; nothing is written to the atlas or anywhere else.
+    """
+    with errors(), camatlas.open_atlas(atlas, create=False, read_only=True) as at:
+        result = camatlas.exposure(at, track, speed_kmh=speed).to_dict()
+    if as_json:
+        print_json({**result, "note": KNOWN_CAMERAS_ONLY, "attribution": DATA_ATTRIBUTION})
+        return
+    say(
+        f"{result['length_m']:,.0f} m, {result['seconds'] / 60:.1f} min at {speed:g} km/h: "
+        f"{result['watched_m']:,.0f} m in view ({100 * result['watched_share']:.0f}%), "
+        f"{result['seconds_in_view'] / 60:.1f} min, by {result['cameras']} distinct cameras; "
+        f"{len(result['stretches']['features'])} watched stretches."
+    )
+    for key, title in (
+        ("by_operator", "by operator"),
+        ("by_surveillance", "by surveillance"),
+        ("by_level", "by best DORI level"),
+    ):
+        table = Table(title=title, title_justify="left")
+        table.add_column("")
+        if key != "by_level":
+            table.add_column("cameras", justify="right")
+        table.add_column("in view", justify="right")
+        table.add_column("seconds", justify="right")
+        for name, row in result[key].items():
+            cells = [str(row["cameras"])] if key != "by_level" else []
+            table.add_row(
+                text(name), *cells, f"{row['watched_m']:,.0f} m", f"{row['seconds_in_view']:,.0f}"
+            )
+        out.print(table)
+    footer(result["views"])

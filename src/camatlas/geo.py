@@ -1,0 +1,455 @@
+"""Geometry shared by every part of camatlas: distances, zones, boxes, intervals, polygons.
+
+One helper for each job, so that a metre, a zone or a repaired footprint is the
+same wherever it is computed:
+
+- distances in metres on the ground: :func:`great_circle_m`, and boxes grown by
+  metres (:func:`expand_bbox`) and distances to them (:func:`bbox_distance_m`);
+- the metric CRS each place is measured in: :func:`utm_epsg`, :func:`local_crs`
+  and :class:`Zoning`, the one rule by which sight, measure, route and exposure
+  choose the UTM zone of a camera, a street or a track;
+- intervals along lines (metres from a line's start): :func:`merge_intervals`,
+  :func:`overlap_lengths`, :func:`interval_gaps`, :func:`covered_length`;
+- polygons: :func:`repair_polygons` (the one repair of invalid footprints and
+  areas), :func:`as_multipolygons`, :func:`geodesic_area_km2`.
+
+Coordinates are WGS 84 longitude/latitude degrees unless a function says
+metres; intervals and lengths are metres.
+
+>>> from camatlas import geo
+>>> int(geo.utm_epsg(-8.61, 41.15))
+32629
+>>> round(float(geo.great_circle_m(-8.61, 41.15, -8.61, 41.16)), 1)
+1111.9
+>>> geo.merge_intervals([0, 0, 1], [0.0, 5.0, 2.0], [10.0, 12.0, 3.0])
+(array([0, 1]), array([0., 2.]), array([12.,  3.]))
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry.base import BaseGeometry
+
+from camatlas.errors import InputError
+from camatlas.records import BBox
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), metres, for great-circle distances."""
+
+MIN_M_PER_DEG_LAT = 110_574.0
+"""Metres in one degree of latitude at the equator, the fewest anywhere (WGS 84)."""
+
+M_PER_DEG_LON_EQUATOR = 111_319.49
+"""Metres in one degree of longitude at the equator (WGS 84); times cos(latitude) elsewhere,
+which slightly underestimates it away from the equator."""
+
+PLACE_CELL_DEG = 0.02
+"""Side of the grid cells (degrees) by which :class:`Zoning` finds places: features in the
+same or touching cells belong to one place (about 2 km north-south)."""
+
+WGS84 = "EPSG:4326"
+
+
+# --- distances -------------------------------------------------------------------------
+
+
+def great_circle_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> FloatArray:
+    """Haversine distance in metres between lon/lat points (degrees; scalars or arrays)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    distance: FloatArray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return distance
+
+
+def approx_xy_m(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Metres east and north of (0, 0) in a local equirectangular frame of each point.
+
+    Distances between points a few hundred metres apart come out within about 1 % of
+    the true ones: good enough to find candidate pairs before measuring them exactly
+    with :func:`great_circle_m`.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    x = np.asarray(lon, dtype=np.float64) * M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
+    return x, lat * M_PER_DEG_LON_EQUATOR
+
+
+def expand_bbox(bbox: Sequence[float], metres: float) -> BBox:
+    """``bbox`` (west, south, east, north) grown by at least ``metres`` on every side.
+
+    The degrees are computed for the latitude within the grown box farthest from the
+    equator, where a degree of longitude is shortest, so the box is never too small.
+    """
+    west, south, east, north = (float(v) for v in bbox)
+    dlat = metres / MIN_M_PER_DEG_LAT
+    lat = min(max(abs(south), abs(north)) + dlat, 89.9)
+    dlon = metres / (M_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(lat)), 1e-3))
+    return (
+        max(west - dlon, -180.0),
+        max(south - dlat, -90.0),
+        min(east + dlon, 180.0),
+        min(north + dlat, 90.0),
+    )
+
+
+def bbox_distance_m(bbox: Sequence[float], lat: float, lon: float) -> float:
+    """Roughly how far (metres) the point ``lat, lon`` lies outside ``bbox`` (0 inside)."""
+    west, south, east, north = bbox
+    dx = max(west - lon, 0.0, lon - east) * max(math.cos(math.radians(lat)), 0.01)
+    dy = max(south - lat, 0.0, lat - north)
+    return math.hypot(dx, dy) * M_PER_DEG_LON_EQUATOR
+
+
+# --- zones -----------------------------------------------------------------------------
+
+
+def utm_epsg(lon: Any, lat: Any) -> IntArray:
+    """EPSG code of the UTM zone (WGS 84) of each point: 326zz north, 327zz south.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees (scalars or arrays). Missing coordinates fall in zone 1.
+    """
+    x = np.nan_to_num(np.asarray(lon, dtype=np.float64))
+    y = np.nan_to_num(np.asarray(lat, dtype=np.float64))
+    zone = np.clip(np.floor((x + 180.0) / 6.0).astype(np.int64) + 1, 1, 60)
+    epsg: IntArray = np.where(y < 0, 32700, 32600) + zone
+    return epsg
+
+
+def local_crs(frame: Any) -> pyproj.CRS:
+    """The UTM zone CRS of the centre of a GeoDataFrame or GeoSeries in WGS 84.
+
+    Raises
+    ------
+    InputError
+        If the frame is empty or its bounds are not longitudes and latitudes.
+    """
+    if len(frame) == 0:
+        raise InputError("cannot choose a local CRS for an empty layer")
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    west, south, east, north = (float(v) for v in frame.total_bounds)
+    if not all(map(math.isfinite, (west, south, east, north))):
+        raise InputError("cannot choose a local CRS: the layer has no coordinates")
+    lon, lat = (west + east) / 2.0, (south + north) / 2.0
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise InputError("coordinates are not longitudes and latitudes", value=(lon, lat))
+    return pyproj.CRS.from_epsg(int(utm_epsg(lon, lat)))
+
+
+class Zoning:
+    """The UTM zone each place of an atlas is measured in.
+
+    A *place* is a group of features (cameras, streets) lying in the same or
+    touching cells of a grid of :data:`PLACE_CELL_DEG` degrees: a city and its
+    suburbs, never two cities kilometres apart. Every feature of a place is
+    measured in the UTM zone of the centre of the place's bounding box, so a city
+    across a zone border (London at 0 degrees) is one place in one CRS, a street
+    is measured and routed in the same CRS as the views that fall on it, and cities
+    far apart each keep a zone of their own. A point outside every place (and not
+    in a cell touching one) takes the zone of its own position.
+
+    Limits: a place wider than a zone (a country's connected street network) is
+    measured in the zone of its centre, with scale errors that grow to about 1 % some
+    9 degrees of longitude away; places are not split at the antimeridian.
+
+    Parameters
+    ----------
+    lon, lat
+        Points of the features (cameras, street vertices or bounding-box corners), degrees.
+    """
+
+    def __init__(self, lon: Any, lat: Any) -> None:
+        x = np.asarray(lon, dtype=np.float64).ravel()
+        y = np.asarray(lat, dtype=np.float64).ravel()
+        ok = np.isfinite(x) & np.isfinite(y)
+        x, y = x[ok], y[ok]
+        keys = self._keys(x, y)
+        self._cells, member = np.unique(keys, return_inverse=True)
+        n = len(self._cells)
+        if n == 0:
+            self._label = np.zeros(0, dtype=np.int64)
+            self._zone = np.zeros(0, dtype=np.int64)
+            return
+        # Touching cells: the 8 neighbours of every occupied cell that are occupied too.
+        col, row = self._cells // _ROW, self._cells % _ROW
+        tail, head = [], []
+        for dc in (-1, 0, 1):
+            for dr in (-1, 0, 1):
+                if dc == dr == 0:
+                    continue
+                other = (col + dc) * _ROW + (row + dr)
+                pos = np.searchsorted(self._cells, other).clip(max=n - 1)
+                hit = self._cells[pos] == other
+                tail.append(np.flatnonzero(hit))
+                head.append(pos[hit])
+        t, h = np.concatenate(tail), np.concatenate(head)
+        graph = coo_matrix((np.ones(len(t)), (t, h)), shape=(n, n)).tocsr()
+        _, label = connected_components(graph, directed=False)
+        self._label = label.astype(np.int64)
+        place = self._label[member]
+        places = int(label.max()) + 1
+        low = np.full((places, 2), np.inf)
+        high = np.full((places, 2), -np.inf)
+        xy = np.column_stack([x, y])
+        np.minimum.at(low, place, xy)
+        np.maximum.at(high, place, xy)
+        centre = (low + high) / 2.0
+        self._zone = utm_epsg(centre[:, 0], centre[:, 1])
+
+    @staticmethod
+    def _keys(x: FloatArray, y: FloatArray) -> IntArray:
+        col = np.floor((x + 180.0) / PLACE_CELL_DEG).astype(np.int64)
+        row = np.floor((y + 90.0) / PLACE_CELL_DEG).astype(np.int64)
+        keys: IntArray = col * _ROW + row
+        return keys
+
+    @property
+    def places(self) -> int:
+        """How many places the features form."""
+        return int(self._label.max()) + 1 if len(self._label) else 0
+
+    def epsg(self, lon: Any, lat: Any) -> IntArray:
+        """The EPSG code of the UTM zone each point is measured in (see the class)."""
+        x = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        out = utm_epsg(x, y)
+        if len(self._cells) == 0 or len(x) == 0:
+            return out
+        keys = self._keys(np.nan_to_num(x), np.nan_to_num(y))
+        found = np.zeros(len(x), dtype=bool)
+        n = len(self._cells)
+        # The point's own cell first, then the cells around it.
+        for dc, dr in ((0, 0), *((c, r) for c in (-1, 0, 1) for r in (-1, 0, 1) if c or r)):
+            todo = np.flatnonzero(~found)
+            if len(todo) == 0:
+                break
+            other = keys[todo] + dc * _ROW + dr
+            pos = np.searchsorted(self._cells, other).clip(max=n - 1)
+            hit = self._cells[pos] == other
+            out[todo[hit]] = self._zone[self._label[pos[hit]]]
+            found[todo[hit]] = True
+        return out
+
+
+_ROW = 1 << 20
+"""Cell keys are ``column * _ROW + row``: room for 9,000 rows at 0.02 degrees."""
+
+
+# --- intervals along lines -----------------------------------------------------------
+
+
+def _as_int(values: Any) -> IntArray:
+    return np.asarray(values, dtype=np.int64).ravel()
+
+
+def _as_float(values: Any) -> FloatArray:
+    return np.asarray(values, dtype=np.float64).ravel()
+
+
+def merge_intervals(
+    group: Any, start: Any, end: Any, *, gap: float = 0.0, presorted: bool = False
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Union of intervals within each group: sorted, disjoint ``(group, start, end)``.
+
+    Intervals of one group that overlap, touch or lie at most ``gap`` apart become one.
+    ``presorted`` says the input is already sorted by group, then start (a subset of a
+    sorted input stays sorted), which saves the sort.
+
+    All groups are laid out one after another on a single axis, so that one running
+    maximum serves every group at once; the comparisons happen on that axis, the
+    results are the input's own values.
+    """
+    g, s, e = _as_int(group), _as_float(start), _as_float(end)
+    if len(g) == 0:
+        return g, s, e
+    if not presorted:
+        order = np.lexsort((s, g))
+        g, s, e = g[order], s[order], e[order]
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    firsts = np.flatnonzero(new_group)
+    low = s[firsts]
+    span = np.maximum.reduceat(e, firsts) - low + 1.0 + gap
+    shift = np.repeat(np.cumsum(span) - span - low, np.diff(np.r_[firsts, len(g)]))
+    reach = np.maximum.accumulate(e + shift)
+    opens = new_group.copy()
+    opens[1:] |= s[1:] + shift[1:] > reach[:-1] + gap
+    first = np.flatnonzero(opens)
+    return g[first], s[first], np.maximum.reduceat(e, first)
+
+
+def covered_length(starts: FloatArray, ends: FloatArray, lo: float, hi: float) -> float:
+    """Length of ``[lo, hi]`` covered by disjoint intervals ``starts .. ends``."""
+    if len(starts) == 0 or hi <= lo:
+        return 0.0
+    return float(np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0.0, None).sum())
+
+
+def axis_offsets(extent: Any) -> FloatArray:
+    """Start of each group ``0 .. n - 1`` of lengths ``extent`` on one axis where groups
+    follow one another 1 m apart (so one sorted array can hold intervals of every group)."""
+    extent = _as_float(extent)
+    spans = extent + 1.0
+    return np.concatenate([[0.0], np.cumsum(spans)[:-1]]) if len(spans) else spans
+
+
+def overlap_lengths(
+    union: tuple[Any, Any, Any], query: tuple[Any, Any, Any], extent: Any
+) -> FloatArray:
+    """Metres of each query interval ``(group, start, end)`` that lie inside ``union``.
+
+    ``union`` is disjoint and sorted within each group (as from :func:`merge_intervals`);
+    groups are numbers ``0 .. len(extent) - 1`` and ``extent`` is each group's length (no
+    interval reaches beyond it). On one axis the union is sorted too, so two binary
+    searches find the union's intervals under each query.
+    """
+    offsets = axis_offsets(_as_float(extent))
+    u_group, u_start, u_end = _as_int(union[0]), _as_float(union[1]), _as_float(union[2])
+    q_group, q_start, q_end = _as_int(query[0]), _as_float(query[1]), _as_float(query[2])
+    if len(u_group) == 0 or len(q_group) == 0:
+        return np.zeros(len(q_group))
+    us = offsets[u_group] + u_start
+    ue = offsets[u_group] + u_end
+    qs = offsets[q_group] + q_start
+    qe = offsets[q_group] + q_end
+    cum = np.concatenate([[0.0], np.cumsum(ue - us)])
+    first = np.searchsorted(ue, qs, side="right")
+    stop = np.searchsorted(us, qe, side="left")
+    total = cum[stop] - cum[first]
+    some = stop > first
+    head = np.where(some, np.maximum(qs - us[np.minimum(first, len(us) - 1)], 0.0), 0.0)
+    tail = np.where(some, np.maximum(ue[np.maximum(stop - 1, 0)] - qe, 0.0), 0.0)
+    return np.asarray(np.maximum(total - head - tail, 0.0), dtype=np.float64)
+
+
+def interval_gaps(
+    union: tuple[Any, Any, Any], extent: Any
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The stretches of every group ``0 .. len(extent) - 1`` outside ``union``.
+
+    ``union`` is disjoint and sorted within each group; returns ``(group, start, end)``,
+    empty stretches included (where an interval starts at 0 or two intervals touch).
+    """
+    u_group, u_start, u_end = _as_int(union[0]), _as_float(union[1]), _as_float(union[2])
+    length = _as_float(extent)
+    every = np.arange(len(length), dtype=np.int64)
+    group = np.concatenate([u_group, every])
+    starts = np.concatenate([u_end, np.zeros(len(length))])
+    ends = np.concatenate([u_start, length])
+    # Within a group, k intervals leave k + 1 gaps: starts 0, e1..ek pair with s1..sk, L.
+    by_start = np.lexsort((starts, group))
+    by_end = np.lexsort((ends, group))
+    return group[by_start], starts[by_start], ends[by_end]
+
+
+def way_centre(coords: Any, closed: bool) -> tuple[float, float] | None:
+    """Where a camera mapped as a way stands: the centroid of its area when the way is
+    closed (4 or more nodes), else of its line, else of its points; None without a point.
+
+    ``coords`` are the way's located (lon, lat) points, in order.
+    """
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    if len(xy) == 0:
+        return None
+    shapes: list[BaseGeometry] = []
+    if closed and len(xy) >= 4:
+        shapes.append(shapely.Polygon(xy))
+    if len(xy) >= 2:
+        shapes.append(shapely.LineString(xy))
+    shapes.append(shapely.MultiPoint(xy))
+    for shape in shapes:
+        centre = shape.centroid
+        if not centre.is_empty and math.isfinite(centre.x) and math.isfinite(centre.y):
+            return float(centre.x), float(centre.y)
+    return None
+
+
+# --- polygons --------------------------------------------------------------------------
+
+
+def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
+    """The (Multi)Polygon part of a geometry; an empty Polygon when there is none."""
+    kind = shapely.get_type_id(geometry)
+    if kind in (3, 6):
+        return geometry
+    parts = [
+        part
+        for part in shapely.get_parts(shapely.get_parts(geometry))
+        if shapely.get_type_id(part) == 3 and not part.is_empty
+    ]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def repair_polygons(geometries: Any) -> ObjectArray:
+    """Valid (Multi)Polygons for footprints and areas, whatever rings they were drawn with.
+
+    An invalid polygon (a ring crossing itself, a hole outside its shell) is rebuilt by
+    GEOS's ``make_valid`` with the *structure* method, which keeps the area the rings
+    enclose and drops parts that collapse to lines or points; anything that is not
+    polygonal (a collection from an overlay) is reduced to its polygonal parts. The
+    result may be empty; missing geometries stay None.
+
+    >>> bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> [round(g.area, 6) for g in repair_polygons([bowtie])]
+    [2.0]
+    """
+    geoms = np.array(geometries, dtype=object).ravel()
+    if len(geoms) == 0:
+        return geoms
+    present = ~shapely.is_missing(geoms)
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = shapely.make_valid(
+            geoms[invalid], method="structure", keep_collapsed=False
+        )
+    kinds = shapely.get_type_id(geoms)
+    other = present & ~np.isin(kinds, (3, 6))
+    for i in np.flatnonzero(other):
+        geoms[i] = _polygonal(geoms[i])
+    return geoms
+
+
+def as_multipolygons(geometries: Any) -> ObjectArray:
+    """(Multi)Polygons as MultiPolygons, so a layer holds one geometry type; empty -> None."""
+    geoms = np.asarray(geometries, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
+    idx = np.flatnonzero(present)
+    if len(idx):
+        parts, which = shapely.get_parts(geoms[idx], return_index=True)
+        polygonal = shapely.get_type_id(parts) == 3
+        sub = np.full(len(idx), None, dtype=object)
+        shapely.multipolygons(parts[polygonal], indices=which[polygonal], out=sub)
+        out[idx] = sub
+    return out
+
+
+def geodesic_area_km2(geometries: Any) -> FloatArray:
+    """Area on the WGS 84 ellipsoid of lon/lat (Multi)Polygons, km² (0 for missing ones)."""
+    geod = pyproj.Geod(ellps="WGS84")
+    geoms = np.asarray(geometries, dtype=object).ravel()
+    out = np.zeros(len(geoms))
+    for i, geom in enumerate(geoms):
+        if geom is not None and not geom.is_empty:
+            out[i] = abs(geod.geometry_area_perimeter(geom)[0]) / 1e6
+    return out

@@ -1,0 +1,789 @@
+"""Measure: how much of a place known cameras watch, and how dense they are.
+
+>>> import camatlas
+>>> atlas = camatlas.open_atlas(city_path)
+>>> result = camatlas.measure(atlas, write=False)
+>>> result.summary["cameras"], round(result.summary["street_length_m"])
+(3, 600)
+
+:func:`measure` reads the atlas's counted streets and cameras, computes the
+views of each UTM zone's cameras (:func:`camatlas.pipelines.sight.views_in_zone`),
+measures the streets' coverage (:mod:`camatlas.coverage`) and the density by
+area (:mod:`camatlas.density`), samples the unknown view parameters for an
+uncertainty range, and writes the layers ``street_coverage``,
+``measure_by_area`` and ``blind_spots`` in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import h3
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from camatlas.assumptions import SightParameters, camera_parameters, sampled_parameters
+from camatlas.atlas import Atlas
+from camatlas.coverage import (
+    COVERAGE_COLUMNS,
+    LineCoverage,
+    Segments,
+    area_intervals,
+    line_coverage,
+    street_land,
+    stretches,
+)
+from camatlas.density import (
+    assumptions_summary,
+    cameras_per_area,
+    completeness_estimates,
+    counted_streets,
+    h3_cells,
+    percentiles,
+    physical_cameras,
+    rank,
+    ratio,
+)
+from camatlas.errors import InputError
+from camatlas.geo import geodesic_area_km2, interval_gaps, overlap_lengths
+from camatlas.pipelines import json_ready
+from camatlas.pipelines.sight import buildings_near, views_in_zone
+from camatlas.sources.polygons import read_polygons
+from camatlas.vocab import (
+    AREA_BUFFER_M,
+    COUNTED_HIGHWAYS,
+    DATA_ATTRIBUTION,
+    DEFAULT_MIN_BLIND_M,
+    DORI_LEVELS,
+    KINDS,
+    KNOWN_CAMERAS_ONLY,
+    RANK_BY,
+)
+
+__all__ = ["MeasureParameters", "MeasureResult", "measure"]
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) on long steps."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_TOLERANCE_M = 1e-6
+"""Stretches shorter than this (floating-point noise) are no blind spot."""
+
+
+@dataclass(frozen=True)
+class MeasureParameters:
+    """What a measurement counts and how; every field has a documented default.
+
+    Parameters
+    ----------
+    by
+        Aggregate by ``"admin"`` (admin boundaries of the atlas at the most detailed
+        ``admin_level`` present, or ``"admin:LEVEL"``), ``"geojson:FILE"`` (user polygons
+        with a ``name`` property) or ``"h3:RES"`` (H3 cells at resolution RES). None:
+        the whole atlas only.
+    samples, seed
+        Number of draws of the unknown view parameters (0: none) and the seed.
+    completeness
+        Share of real cameras that are mapped (0 < completeness <= 1): estimated cameras
+        = counted / completeness, stated beside the counted figures.
+    kinds
+        Surveillance kinds counted (default: all of :data:`camatlas.vocab.KINDS`).
+    admin_level
+        admin_level for ``by="admin"``.
+    population, population_key
+        CSV with columns ``population_key`` and ``population`` joined to user polygons.
+    rank_by
+        Figure the areas are ranked by (largest first), one of :data:`camatlas.vocab.RANK_BY`.
+    min_blind_m
+        Shortest unwatched stretch reported as a blind spot, metres.
+    """
+
+    by: str | None = None
+    samples: int = 0
+    seed: int = 0
+    completeness: float = 1.0
+    kinds: tuple[str, ...] | None = None
+    admin_level: int | None = None
+    population: str | None = None
+    population_key: str | None = None
+    rank_by: str = RANK_BY[0]
+    min_blind_m: float = DEFAULT_MIN_BLIND_M
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.completeness <= 1.0:
+            raise InputError("completeness must be a share in (0, 1]", value=self.completeness)
+        if self.samples < 0:
+            raise InputError("samples must be 0 or more", value=self.samples)
+        if self.rank_by not in RANK_BY:
+            raise InputError(f"rank by one of {', '.join(RANK_BY)}", value=self.rank_by)
+        if not self.min_blind_m >= 0:
+            raise InputError(
+                "the minimum blind-spot length must be 0 m or more", value=self.min_blind_m
+            )
+        if self.kinds is not None:
+            unknown = sorted(set(self.kinds) - set(KINDS))
+            if unknown:
+                raise InputError(f"unknown kind; use {', '.join(KINDS)}", value=unknown[0])
+        if self.by is not None:
+            _parse_by(self.by)
+        if self.population is not None and (self.by is None or not self.by.startswith("geojson:")):
+            raise InputError("--population joins to user polygons: use it with --by geojson:FILE")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as stored with the result layers."""
+        out = asdict(self)
+        out["kinds"] = None if self.kinds is None else sorted(self.kinds)
+        return out
+
+
+@dataclass
+class _Areas:
+    """Polygons (WGS 84) to aggregate by, with population where known."""
+
+    kind: str  # "atlas", "admin", "polygons" or "h3"
+    frame: gpd.GeoDataFrame  # columns id, name, population, area_km2, geometry
+    description: str
+
+
+def _parse_by(by: str) -> tuple[str, str]:
+    kind, _, arg = by.partition(":")
+    if kind in ("admin", "h3", "geojson"):
+        return kind, arg
+    raise InputError(
+        "--by: use admin (or admin:LEVEL), geojson:FILE.geojson or h3:RESOLUTION", value=by
+    )
+
+
+def _admin_areas(atlas: Atlas, arg: str, admin_level: int | None) -> _Areas:
+    areas = atlas.areas()
+    if len(areas) == 0:
+        raise InputError(
+            f"{atlas.url}: the atlas holds no admin boundaries; import an OSM file with "
+            "boundary=administrative relations, or use --by geojson:FILE or --by h3:9"
+        )
+    if arg:
+        try:
+            admin_level = int(arg)
+        except ValueError:
+            raise InputError("--by admin:LEVEL: LEVEL must be a whole number", value=arg) from None
+    levels = sorted({int(v) for v in areas["admin_level"].dropna()})
+    if admin_level is None:
+        if not levels:
+            raise InputError(f"{atlas.url}: no admin area has an admin_level")
+        admin_level = levels[-1]
+    chosen = areas[areas["admin_level"] == admin_level]
+    if len(chosen) == 0:
+        raise InputError(
+            f"{atlas.url}: no admin areas at admin_level {admin_level}; levels present: "
+            f"{', '.join(map(str, levels)) or 'none'}",
+            value=admin_level,
+        )
+    frame = gpd.GeoDataFrame(
+        {
+            "id": chosen["id"].astype(str).to_numpy(),
+            "name": chosen["name"].to_numpy(),
+            "admin_level": chosen["admin_level"].astype("int64").to_numpy(),
+            "population": pd.to_numeric(chosen["population"], errors="coerce").to_numpy(),
+        },
+        geometry=chosen.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    return _Areas("admin", frame, f"admin boundaries at admin_level {admin_level}")
+
+
+@dataclass
+class _Zone:
+    """Counted streets of one UTM zone, projected, with their area intervals.
+
+    An atlas may hold several cities far apart; each is measured in its own UTM zone so
+    that metres stay metres.
+    """
+
+    crs: pyproj.CRS
+    rows: IntArray  # positions of the zone's streets among the counted streets
+    segments: Segments
+    cameras: gpd.GeoDataFrame  # cameras of the zone, every kind counted
+    buildings: gpd.GeoDataFrame  # near them, as far as any sampled view reaches
+    lines: gpd.GeoSeries  # the zone's streets (metric)
+    land: BaseGeometry  # street land (metric)
+    area_line: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
+    area_start: FloatArray = field(default_factory=lambda: np.empty(0, np.float64))
+    area_end: FloatArray = field(default_factory=lambda: np.empty(0, np.float64))
+    area_of: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
+
+
+def _zones(
+    atlas: Atlas,
+    streets: gpd.GeoDataFrame,
+    cameras: gpd.GeoDataFrame,
+    reach_m: float,
+    params: SightParameters,
+) -> list[_Zone]:
+    """The counted streets of each UTM zone of the atlas's places, with the zone's cameras
+    and the buildings near them."""
+    zoning = atlas.zoning()
+    bounds = streets.geometry.bounds.to_numpy()
+    street_zone = zoning.epsg((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
+    camera_zone = zoning.epsg(cameras.geometry.x, cameras.geometry.y)
+    zones = []
+    for code in np.unique(street_zone):
+        rows = np.flatnonzero(street_zone == code).astype(np.int64)
+        crs = pyproj.CRS.from_epsg(int(code))
+        here = cameras.iloc[np.flatnonzero(camera_zone == code)]
+        lines = streets.geometry.iloc[rows].to_crs(crs)
+        zones.append(
+            _Zone(
+                crs=crs,
+                rows=rows,
+                segments=Segments(lines),
+                cameras=here,
+                buildings=buildings_near(atlas, here, reach_m, params),
+                lines=lines,
+                land=street_land(lines),
+            )
+        )
+    return zones
+
+
+def _near_streets(zones: list[_Zone], cameras: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
+    """Which cameras stand within :data:`~camatlas.vocab.AREA_BUFFER_M` of a counted street
+    of their zone."""
+    near = np.zeros(len(cameras), dtype=bool)
+    position = pd.Series(np.arange(len(cameras)), index=cameras["id"].to_numpy())
+    for zone in zones:
+        mine = cameras[cameras["id"].isin(zone.cameras["id"])]
+        if len(mine) == 0:
+            continue
+        points = np.asarray(mine.geometry.to_crs(zone.crs).array, dtype=object)
+        tree = shapely.STRtree(np.asarray(zone.lines.array, dtype=object))
+        hit, _ = tree.query(points, predicate="dwithin", distance=AREA_BUFFER_M)
+        near[position[mine["id"].to_numpy()[hit]].to_numpy()] = True
+    return near
+
+
+def _zone_coverage(
+    atlas: Atlas,
+    zone: _Zone,
+    params: SightParameters,
+    per_camera: pd.DataFrame | None,
+    progress: Progress | None,
+) -> LineCoverage:
+    if len(zone.cameras):
+        views = views_in_zone(
+            atlas,
+            zone.cameras,
+            params,
+            zone.crs,
+            per_camera=None if per_camera is None else per_camera.loc[zone.cameras.index],
+            buildings=zone.buildings,
+            progress=progress,
+        )
+    else:
+        views = gpd.GeoDataFrame({"level": [], "physical_id": []}, geometry=[], crs=zone.crs)
+    return line_coverage(zone.segments, views, progress)
+
+
+@dataclass
+class _Tally:
+    """Coverage figures of one run of the views (the point estimate or one sample)."""
+
+    street_length_m: float
+    watched_by_union: FloatArray  # total metres in each growing union (last: watched)
+    cameras_watching: int
+    area_watched: list[FloatArray]  # per area, metres in each growing union
+
+    def totals(self) -> dict[str, float]:
+        watched = float(self.watched_by_union[-1])
+        length = self.street_length_m
+        out = {
+            "watched_length_m": watched,
+            "watched_share": watched / length if length > 0 else float("nan"),
+            "watched_m_per_street_km": 1000.0 * watched / length if length > 0 else float("nan"),
+            "cameras_watching_streets": float(self.cameras_watching),
+        }
+        previous = 0.0
+        for level, covered in zip(DORI_LEVELS, self.watched_by_union, strict=True):
+            out[f"watched_m_{level}"] = float(covered) - previous
+            previous = float(covered)
+        return out
+
+
+def _tally(zones: list[_Zone], coverages: list[LineCoverage], n_areas: int) -> _Tally:
+    street_length = 0.0
+    by_union = np.zeros(len(DORI_LEVELS))
+    area_watched = [np.zeros(n_areas) for _ in DORI_LEVELS]
+    watching: set[str] = set()
+    for zone, cov in zip(zones, coverages, strict=True):
+        street_length += float(zone.segments.line_length.sum())
+        parts = (zone.area_line, zone.area_start, zone.area_end)
+        for k, union in enumerate(cov.unions):
+            by_union[k] += float((union[2] - union[1]).sum())
+            if n_areas and len(zone.area_line):
+                metres = overlap_lengths(union, parts, zone.segments.line_length)
+                area_watched[k] += np.bincount(zone.area_of, weights=metres, minlength=n_areas)
+        if len(cov.pieces.view):
+            watching.update(cov.camera[np.unique(cov.pieces.view)].astype(str).tolist())
+    return _Tally(street_length, by_union, len(watching), area_watched)
+
+
+@dataclass
+class MeasureResult:
+    """What :func:`measure` found.
+
+    Attributes
+    ----------
+    summary
+        Whole-atlas figures (see :func:`measure`).
+    streets
+        Per counted street (WGS 84): ``id, highway, name`` and the columns of
+        :func:`camatlas.coverage.coverage_of_lines` plus ``watched_share``.
+    by_area
+        Per area (WGS 84 polygons) with the aggregates, ranked; one row for the whole
+        atlas's street land when no ``by`` was given.
+    blind_spots
+        Unwatched stretches of counted streets at least ``min_blind_m`` long (WGS 84):
+        ``street_id, highway, name, start_m, end_m, length_m``.
+    parameters
+        Everything that made the result, as stored with the result layers.
+    uncertainty
+        Median and 5-95 % range of the coverage figures over the samples, or None.
+    """
+
+    summary: dict[str, Any]
+    streets: gpd.GeoDataFrame
+    by_area: gpd.GeoDataFrame
+    blind_spots: gpd.GeoDataFrame
+    parameters: dict[str, Any]
+    uncertainty: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON-ready object: the summary, parameters, uncertainty and area rows."""
+        out = dict(self.summary)
+        out["parameters"] = self.parameters
+        out["uncertainty"] = self.uncertainty
+        if self.parameters.get("by"):
+            rows = pd.DataFrame(self.by_area.drop(columns="geometry"))
+            out["areas"] = [
+                {k: json_ready(v) for k, v in row.items()} for row in rows.to_dict("records")
+            ]
+        return json_ready(out)  # type: ignore[no-any-return]
+
+
+def measure(
+    atlas: Atlas,
+    *,
+    by: str | None = None,
+    sight: SightParameters | None = None,
+    samples: int = 0,
+    seed: int = 0,
+    completeness: float = 1.0,
+    kinds: Sequence[str] | None = None,
+    admin_level: int | None = None,
+    population: str | Path | None = None,
+    population_key: str | None = None,
+    rank_by: str = RANK_BY[0],
+    min_blind_m: float = DEFAULT_MIN_BLIND_M,
+    write: bool = True,
+    progress: Progress | None = None,
+) -> MeasureResult:
+    """Street coverage, density, by area, blind spots and their uncertainty for an atlas.
+
+    Every figure counts known cameras only, so it is a lower bound of the real one.
+
+    Parameters
+    ----------
+    atlas
+        The atlas: its cameras, streets, buildings and (for ``by="admin"``) areas.
+    by, samples, seed, completeness, kinds, admin_level, population, population_key
+        What to count and how: see :class:`MeasureParameters`.
+    rank_by, min_blind_m
+        How to rank the areas, and the shortest blind spot: see :class:`MeasureParameters`.
+    sight
+        View parameters (:class:`camatlas.assumptions.SightParameters`): overrides of
+        range and width, occlusion, indoor cameras.
+    write
+        Write the result layers ``street_coverage``, ``measure_by_area`` and
+        ``blind_spots`` into the atlas (one transaction, with the parameters).
+    progress
+        Called with (stage, done, total) on long steps.
+
+    Returns
+    -------
+    MeasureResult
+        ``summary`` holds: ``street_length_m`` (counted streets), ``watched_length_m``,
+        ``watched_share`` (0..1), ``watched_m_per_street_km``, ``watched_m_<level>`` for
+        each DORI level, ``cameras`` (physical cameras in the street land),
+        ``cameras_total`` (physical cameras counted anywhere in the atlas),
+        ``camera_records``, ``cameras_watching_streets``, ``area_km2`` (street land),
+        ``cameras_per_km2``, ``cameras_per_street_km``, ``population`` and
+        ``cameras_per_1000_residents`` (when the areas' population is known),
+        ``completeness`` and the estimated figures, ``assumptions``, ``note`` and
+        ``attribution``.
+
+    Raises
+    ------
+    InputError
+        A parameter is out of range, an area file cannot be read, or the atlas has no
+        areas of the kind asked for.
+    """
+    options = MeasureParameters(
+        by=by,
+        samples=samples,
+        seed=seed,
+        completeness=completeness,
+        kinds=None if kinds is None else tuple(kinds),
+        admin_level=admin_level,
+        population=None if population is None else str(population),
+        population_key=population_key,
+        rank_by=rank_by,
+        min_blind_m=min_blind_m,
+    )
+    params = sight if sight is not None else SightParameters()
+    records = atlas.cameras()
+    if options.kinds is not None:
+        records = records[records["kind"].isin(list(options.kinds))]
+    # Density counts every kind asked for, indoor cameras and gunshot detectors too;
+    # views, and so coverage, come only from the devices sight gives a view (its
+    # ``counted``: indoor cameras only with ``include_indoor``).
+    base = camera_parameters(records, params)
+    physical = physical_cameras(records)
+    streets = atlas.streets()
+    streets = streets[counted_streets(streets)]
+    reach = float(
+        np.nanmax(np.r_[base["range_high"].to_numpy(float), base["range_m"].to_numpy(float), 0.0])
+    )
+    zones = _zones(atlas, streets, records, reach + 1.0, params) if len(streets) else []
+    areas = _areas_for(atlas, options, physical, zones)
+    if areas is not None:
+        for zone in zones:
+            projected = np.asarray(areas.frame.geometry.to_crs(zone.crs).array, dtype=object)
+            zone.area_line, zone.area_of, zone.area_start, zone.area_end = area_intervals(
+                zone.segments, projected
+            )
+    n_areas = 0 if areas is None else len(areas.frame)
+
+    coverages = []
+    for i, zone in enumerate(zones):
+        if progress is not None:
+            progress(f"views and coverage, zone {i + 1} of {len(zones)}", i, len(zones))
+        coverages.append(_zone_coverage(atlas, zone, params, None, progress))
+    tally = _tally(zones, coverages, n_areas)
+    uncertainty, sampled_area_share = _uncertainty(atlas, zones, base, records, params, options,
+                                                   n_areas, progress)  # fmt: skip
+
+    summary, land = _summary(zones, physical, records, tally, options)
+    by_area = _area_rows(areas, physical, tally, zones, land, summary, sampled_area_share)
+    if areas is not None and areas.kind != "atlas":
+        pop = by_area["population"].to_numpy(dtype=np.float64)
+        if len(pop) and np.isfinite(pop).all():
+            summary["population"] = float(pop.sum())
+            summary["cameras_per_1000_residents"] = ratio(
+                float(by_area["cameras"].sum()), float(pop.sum()), 1000.0
+            )
+    summary.setdefault("population", None)
+    summary.setdefault("cameras_per_1000_residents", None)
+    summary["completeness"] = completeness_estimates(summary, options.completeness)
+    summary["assumptions"] = assumptions_summary(base, params)
+    by_area = rank(by_area, options.rank_by)
+    street_frame = _street_frame(streets, zones, coverages)
+    blind = _blind_spots(streets, zones, coverages, options.min_blind_m)
+    summary["blind_spots"] = {
+        "count": len(blind),
+        "length_m": float(blind["length_m"].sum()) if len(blind) else 0.0,
+        "min_length_m": options.min_blind_m,
+    }
+    parameters: dict[str, Any] = {
+        **options.to_dict(),
+        "sight": params.to_dict(),
+        "areas": None if areas is None else areas.description,
+        "counted_highways": sorted(COUNTED_HIGHWAYS),
+        "area_buffer_m": AREA_BUFFER_M,
+    }
+    result = MeasureResult(summary, street_frame, by_area, blind, parameters, uncertainty)
+    if write:
+        stored = dict(parameters, summary=json_ready(summary))
+        atlas.write_results(
+            {
+                "street_coverage": _storable(street_frame),
+                "measure_by_area": _storable(by_area),
+                "blind_spots": blind,
+            },
+            stored,
+        )
+    return result
+
+
+def _uncertainty(
+    atlas: Atlas,
+    zones: list[_Zone],
+    base: pd.DataFrame,
+    records: gpd.GeoDataFrame,
+    params: SightParameters,
+    options: MeasureParameters,
+    n_areas: int,
+    progress: Progress | None,
+) -> tuple[dict[str, Any] | None, list[FloatArray]]:
+    """Median and 5-95 % range of the coverage figures over ``options.samples`` draws of
+    the unknown view parameters, and each draw's watched metres per area."""
+    if not options.samples:
+        return None, []
+    rng = np.random.default_rng(options.seed)
+    runs: list[dict[str, float]] = []
+    sampled_area_share: list[FloatArray] = []
+    for s in range(options.samples):
+        if progress is not None:
+            progress("uncertainty samples", s, options.samples)
+        drawn = sampled_parameters(base, records, rng)
+        covs = [_zone_coverage(atlas, z, params, drawn, None) for z in zones]
+        run = _tally(zones, covs, n_areas)
+        runs.append(run.totals())
+        if n_areas:
+            sampled_area_share.append(run.area_watched[-1])
+    if progress is not None:
+        progress("uncertainty samples", options.samples, options.samples)
+    uncertainty = {
+        "samples": options.samples,
+        "seed": options.seed,
+        "method": (
+            "range_m and width_deg of each camera drawn uniformly within the plausible "
+            "interval of camatlas.assumptions.camera_parameters() where the value came from "
+            "a default; values from tags or overrides fixed"
+        ),
+        **{key: percentiles([r[key] for r in runs]) for key in runs[0]},
+    }
+    return uncertainty, sampled_area_share
+
+
+def _summary(
+    zones: list[_Zone],
+    physical: gpd.GeoDataFrame,
+    records: gpd.GeoDataFrame,
+    tally: _Tally,
+    options: MeasureParameters,
+) -> tuple[dict[str, Any], BaseGeometry]:
+    """The whole-atlas figures (coverage, street land and the cameras in it) and the
+    street land (WGS 84)."""
+    land_parts = [
+        gpd.GeoSeries([z.land], crs=z.crs).to_crs(4326).iloc[0]
+        for z in zones
+        if not z.land.is_empty
+    ]
+    land = shapely.union_all(land_parts) if land_parts else shapely.Polygon()
+    area_km2 = float(geodesic_area_km2([land])[0])
+    cameras_in_land = int(np.count_nonzero(_near_streets(zones, physical)))
+    totals = tally.totals()
+    street_km = tally.street_length_m / 1000.0
+    summary = {
+        "note": KNOWN_CAMERAS_ONLY,
+        "attribution": DATA_ATTRIBUTION,
+        "street_length_m": tally.street_length_m,
+        "streets": int(sum(len(z.rows) for z in zones)),
+        "watched_length_m": totals["watched_length_m"],
+        "watched_share": totals["watched_share"],
+        "watched_m_per_street_km": totals["watched_m_per_street_km"],
+        **{f"watched_m_{lv}": totals[f"watched_m_{lv}"] for lv in DORI_LEVELS},
+        "cameras": cameras_in_land,
+        "cameras_total": len(physical),
+        "cameras_outside_area": len(physical) - cameras_in_land,
+        "camera_records": len(records),
+        "cameras_watching_streets": int(totals["cameras_watching_streets"]),
+        "counting": (
+            "physical cameras: records of different sources linked as one camera count once"
+        ),
+        "kinds": sorted(set(records["kind"].dropna()))
+        if options.kinds is None
+        else sorted(options.kinds),
+        "area_km2": area_km2,
+        "area_definition": (
+            f"street land: land within {AREA_BUFFER_M:g} m of a counted street, cut to the "
+            "convex hull of each cluster of streets; cameras: those within "
+            f"{AREA_BUFFER_M:g} m of a counted street"
+        ),
+        "cameras_per_km2": ratio(cameras_in_land, area_km2),
+        "cameras_per_street_km": ratio(cameras_in_land, street_km),
+    }
+    return summary, land
+
+
+def _areas_for(
+    atlas: Atlas, options: MeasureParameters, physical: gpd.GeoDataFrame, zones: list[_Zone]
+) -> _Areas | None:
+    if options.by is None:
+        return None
+    kind, arg = _parse_by(options.by)
+    if kind == "admin":
+        return _admin_areas(atlas, arg, options.admin_level)
+    if kind == "geojson":
+        if not arg:
+            raise InputError("--by geojson:FILE needs a file name", value=options.by)
+        polygons = read_polygons(
+            arg, population=options.population, population_key=options.population_key
+        )
+        return _Areas("polygons", polygons, f"polygons from {Path(arg).name}")
+    try:
+        step = h3.average_hexagon_edge_length(int(arg), unit="m") / 3.0
+    except (ValueError, h3.H3BaseException):
+        raise InputError("--by h3:RESOLUTION: a whole number 0..15", value=arg) from None
+    points = [np.empty((0, 2))]
+    for zone in zones:
+        dense = shapely.segmentize(np.asarray(zone.lines.array, dtype=object), step)
+        xy = shapely.get_coordinates(dense)
+        to_wgs84 = pyproj.Transformer.from_crs(zone.crs, 4326, always_xy=True)
+        points.append(np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
+    cells = h3_cells(arg, physical, np.vstack(points))
+    return _Areas("h3", cells, f"H3 cells at resolution {int(arg)}")
+
+
+def _area_rows(
+    areas: _Areas | None,
+    physical: gpd.GeoDataFrame,
+    tally: _Tally,
+    zones: list[_Zone],
+    land: BaseGeometry,
+    summary: dict[str, Any],
+    sampled_watched: list[FloatArray],
+) -> gpd.GeoDataFrame:
+    if areas is None:
+        frame = gpd.GeoDataFrame(
+            {"id": ["atlas"], "name": ["whole atlas (street land)"], "population": [np.nan]},
+            geometry=[land],
+            crs="EPSG:4326",
+        )
+        frame["area_km2"] = summary["area_km2"]
+        frame["cameras"] = summary["cameras"]
+        frame["street_length_m"] = summary["street_length_m"]
+        for level in DORI_LEVELS:
+            frame[f"watched_m_{level}"] = summary[f"watched_m_{level}"]
+        frame["watched_length_m"] = summary["watched_length_m"]
+    else:
+        frame = areas.frame.copy()
+        n = len(frame)
+        if "area_km2" not in frame.columns:
+            frame["area_km2"] = geodesic_area_km2(frame.geometry.array)
+        frame["cameras"] = cameras_per_area(areas.frame, physical, by_cell=areas.kind == "h3")
+        length = np.zeros(n)
+        for zone in zones:
+            length += np.bincount(
+                zone.area_of, weights=zone.area_end - zone.area_start, minlength=n
+            )
+        frame["street_length_m"] = length
+        previous = np.zeros(n)
+        for level, covered in zip(DORI_LEVELS, tally.area_watched, strict=True):
+            frame[f"watched_m_{level}"] = covered - previous
+            previous = covered
+        frame["watched_length_m"] = tally.area_watched[-1]
+        if areas.kind == "h3":
+            # neighbours added to catch corners that hold neither street nor camera
+            frame = frame[(frame["street_length_m"] > 0) | (frame["cameras"] > 0)]
+            sampled_watched = [w[frame.index.to_numpy()] for w in sampled_watched]
+    cams = frame["cameras"].to_numpy(dtype=np.float64)
+    length_m = frame["street_length_m"].to_numpy(dtype=np.float64)
+    frame["watched_share"] = ratio(frame["watched_length_m"].to_numpy(dtype=np.float64), length_m)
+    frame["watched_m_per_street_km"] = 1000.0 * frame["watched_share"]
+    frame["cameras_per_km2"] = ratio(cams, frame["area_km2"].to_numpy(dtype=np.float64))
+    frame["cameras_per_street_km"] = ratio(cams, length_m / 1000.0)
+    frame["cameras_per_1000_residents"] = ratio(
+        cams, frame["population"].to_numpy(dtype=np.float64), 1000.0
+    )
+    if sampled_watched:
+        shares = np.vstack([ratio(w, length_m) for w in sampled_watched])
+        with np.errstate(all="ignore"):
+            p5, median, p95 = np.nanpercentile(shares, [5, 50, 95], axis=0)
+        frame["watched_share_p5"] = p5
+        frame["watched_share_median"] = median
+        frame["watched_share_p95"] = p95
+    return frame
+
+
+def _street_frame(
+    streets: gpd.GeoDataFrame, zones: list[_Zone], coverages: list[LineCoverage]
+) -> gpd.GeoDataFrame:
+    parts = [
+        cov.frame(streets.index[zone.rows]) for zone, cov in zip(zones, coverages, strict=True)
+    ]
+    if parts:
+        cov_frame = pd.concat(parts).reindex(streets.index)
+    else:
+        cov_frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COVERAGE_COLUMNS})
+    out = gpd.GeoDataFrame(
+        {
+            "id": streets["id"].to_numpy(),
+            "highway": streets["highway"].to_numpy(),
+            "name": streets["name"].to_numpy(),
+        },
+        geometry=streets.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    for column in COVERAGE_COLUMNS:
+        out[column] = cov_frame[column].to_numpy()
+    if len(out):
+        out["length_m"] = out["length_m"].astype(np.float64)
+        out["camera_count"] = out["camera_count"].astype(np.int64)
+    out["watched_share"] = ratio(
+        out["watched_m"].to_numpy(dtype=np.float64), out["length_m"].to_numpy(dtype=np.float64)
+    )
+    return out
+
+
+def _blind_spots(
+    streets: gpd.GeoDataFrame,
+    zones: list[_Zone],
+    coverages: list[LineCoverage],
+    min_length_m: float,
+) -> gpd.GeoDataFrame:
+    frames = []
+    for zone, cov in zip(zones, coverages, strict=True):
+        line, start, end = interval_gaps(cov.unions[-1], zone.segments.line_length)
+        keep = (end - start >= min_length_m) & (end - start > _TOLERANCE_M)
+        line, start, end = line[keep], start[keep], end[keep]
+        geoms = stretches(zone.segments, line, start, end)
+        rows = streets.iloc[zone.rows[line]]
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "street_id": rows["id"].to_numpy(),
+                    "highway": rows["highway"].to_numpy(),
+                    "name": rows["name"].to_numpy(),
+                    "start_m": start,
+                    "end_m": end,
+                    "length_m": end - start,
+                },
+                geometry=gpd.GeoSeries(geoms, crs=zone.crs).to_crs(4326).to_numpy(),
+                crs="EPSG:4326",
+            )
+        )
+    if not frames:
+        return gpd.GeoDataFrame(
+            {
+                "street_id": pd.Series(dtype=object),
+                "highway": pd.Series(dtype=object),
+                "name": pd.Series(dtype=object),
+                "start_m": pd.Series(dtype=float),
+                "end_m": pd.Series(dtype=float),
+                "length_m": pd.Series(dtype=float),
+            },
+            geometry=[],
+            crs="EPSG:4326",
+        )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def _storable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Cameras as JSON text, so that the layer opens in any GIS."""
+    out = frame.copy()
+    if "cameras" in out.columns and out["cameras"].dtype == object:
+        out["cameras"] = [
+            json.dumps(list(c)) if isinstance(c, tuple) else c for c in out["cameras"]
+        ]
+    return out

@@ -1,0 +1,496 @@
+"""Route: least-watched routes between two points of an atlas, and the exposure of a track.
+
+>>> import camatlas
+>>> atlas = camatlas.open_atlas(city_path)
+>>> result = camatlas.least_watched(atlas, (41.1500, -8.6120), (41.1500, -8.6080))
+>>> [round(option.length_m) for option in result.options][:1]
+[337]
+
+The street graph of a profile is built from the atlas's streets, one graph per
+UTM zone of the atlas's places (:meth:`camatlas.atlas.Atlas.zoning`), each in
+its zone's CRS and built when a route first needs it
+(:class:`AtlasGraph`); a route between two zones is refused. Each edge carries
+the metres inside the views the atlas stores (``camatlas sight``) or, when it
+has none, inside views computed with the default
+:class:`~camatlas.assumptions.SightParameters`. Graphs and views are kept with
+the atlas object until the atlas changes.
+
+Privacy: route queries and tracks are never logged and never written anywhere;
+this module writes no files and logs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from camatlas.assumptions import SightParameters, camera_parameters
+from camatlas.atlas import Atlas
+from camatlas.coords import check_lat_lon
+from camatlas.errors import InputError
+from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
+from camatlas.pipelines.sight import views_in_zone
+from camatlas.route.exposure import ExposureResult, track_exposure
+from camatlas.route.network import (
+    MAX_RUNS,
+    RouteOption,
+    Snap,
+    StreetGraph,
+    check_detour,
+    check_profile,
+    graph_from_streets,
+)
+from camatlas.sources.tracks import track_lines
+from camatlas.vocab import (
+    DEFAULT_MAX_SNAP_M,
+    DEFAULT_PROFILE,
+    DEFAULT_SPEED_KMH,
+    SIGHT_LAYERS,
+    VIEW_LEVEL,
+)
+
+__all__ = [
+    "AtlasGraph",
+    "RouteParameters",
+    "RouteResult",
+    "atlas_views",
+    "build_graph",
+    "exposure",
+    "least_watched",
+]
+
+ViewsFor = Callable[[pyproj.CRS, "tuple[float, float, float, float] | None"], gpd.GeoDataFrame]
+"""Gives the views that reach into a lon/lat box (None: everywhere), in a metric CRS."""
+
+
+@dataclass(frozen=True)
+class RouteParameters:
+    """How a route is searched.
+
+    Parameters
+    ----------
+    profile
+        ``"walk"`` (one-way streets both ways), ``"bike"`` or ``"car"``.
+    max_detour
+        Leave out routes longer than the shortest by more than this share (0.5: at
+        most 50 % longer). None: no limit.
+    max_snap_m
+        Refuse a point farther than this from the nearest usable street (metres).
+    """
+
+    profile: str = DEFAULT_PROFILE
+    max_detour: float | None = None
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
+
+    def __post_init__(self) -> None:
+        check_profile(self.profile)
+        check_detour(self.max_detour)
+        if not (self.max_snap_m > 0 and np.isfinite(self.max_snap_m)):
+            raise InputError(
+                "the snapping limit must be a positive number of metres", value=self.max_snap_m
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"profile": self.profile, "max_detour": self.max_detour,
+                "max_snap_m": self.max_snap_m}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """The routes between two points, from the shortest (first) to the least watched (last).
+
+    Attributes
+    ----------
+    options
+        The supported Pareto routes (:class:`~camatlas.route.network.RouteOption`).
+    parameters
+        The :class:`RouteParameters` used.
+    views
+        Where the views came from.
+    """
+
+    options: list[RouteOption]
+    parameters: RouteParameters
+    views: str
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The options as a GeoDataFrame of LineStrings (WGS 84), one row each."""
+        rows = [{k: v for k, v in o.to_dict().items() if k != "geometry"} for o in self.options]
+        return gpd.GeoDataFrame(
+            pd.DataFrame(rows), geometry=[o.geometry for o in self.options], crs=WGS84
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the options (with GeoJSON geometries), snapping distances, parameters
+        and where the views came from."""
+        return {
+            **self.parameters.to_dict(),
+            "routes": [o.to_dict() for o in self.options],
+            "origin_snap_m": round(self.options[0].origin_snap_m, 2),
+            "destination_snap_m": round(self.options[0].destination_snap_m, 2),
+            "views": self.views,
+        }
+
+
+# --- the atlas's views ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _AtlasViews:
+    """An atlas's camera views in lon/lat (stored), or what computing them needs."""
+
+    atlas: Atlas
+    source: str
+    stored: gpd.GeoDataFrame | None  # EPSG:4326
+    cameras: gpd.GeoDataFrame | None = None
+    reach_m: float = 0.0
+
+    def near(
+        self, crs: pyproj.CRS, bbox: tuple[float, float, float, float] | None
+    ) -> gpd.GeoDataFrame:
+        """The views that reach into ``bbox`` (lon/lat; None: all), in the metric ``crs``."""
+        if self.stored is not None:
+            frame = self.stored
+            if bbox is not None and len(frame):
+                hits = frame.sindex.query(shapely.box(*bbox))
+                frame = frame.iloc[np.sort(hits)]
+            return frame.to_crs(crs)
+        assert self.cameras is not None
+        cameras = self.cameras
+        if bbox is not None:
+            west, south, east, north = expand_bbox(bbox, self.reach_m)
+            cameras = cameras.cx[west:east, south:north]
+        return views_in_zone(self.atlas, cameras, SightParameters(), crs)
+
+
+def _read_views(atlas: Atlas) -> _AtlasViews:
+    results = atlas.results()
+    stored = {str(row["name"]): row for row in results.to_dict("records")}
+    if any(name in stored for name in SIGHT_LAYERS):
+        frames = []
+        if "view_zones" in stored:
+            frames.append(atlas.result("view_zones"))
+        if "views" in stored:
+            frames.append(atlas.result("views"))
+        else:
+            zones = gpd.GeoDataFrame(frames[0])
+            whole = zones.dissolve(by="camera_id", as_index=False, aggfunc="first")
+            whole["level"] = VIEW_LEVEL
+            frames.append(whole)
+        views = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
+        if "physical_id" in views:
+            views["physical_id"] = views["physical_id"].fillna(views.get("camera_id"))
+        names = [n for n in SIGHT_LAYERS if n in stored]
+        made = ", ".join(f"{n} ({stored[n]['created_at']})" for n in names)
+        return _AtlasViews(atlas, f"stored result layers {made}", views)
+    cameras = atlas.cameras()
+    table = camera_parameters(cameras, SightParameters())
+    reach = float(table["range_m"].max()) if len(table) else 0.0
+    return _AtlasViews(
+        atlas,
+        "computed with the default sight parameters (run `camatlas sight` to store them)",
+        None,
+        cameras=cameras,
+        reach_m=reach,
+    )
+
+
+def atlas_views(atlas: Atlas) -> tuple[ViewsFor, str]:
+    """The views of an atlas near any box, in any metric CRS, and where they came from.
+
+    Uses the stored ``views`` / ``view_zones`` result layers when present; otherwise
+    computes views with the default sight parameters. Kept with the atlas until it changes.
+    """
+    found: _AtlasViews = atlas.cached("route:views", _read_views)
+    return found.near, found.source
+
+
+# --- graphs ------------------------------------------------------------------------
+
+
+class AtlasGraph:
+    """The street graphs of an atlas for one profile: one per UTM zone, built when first needed.
+
+    Each zone's :class:`StreetGraph` holds the streets of that zone (see
+    :meth:`camatlas.atlas.Atlas.zoning`) in the zone's own UTM CRS, with the views that reach
+    into them, so lengths are true to within about 0.1% wherever the atlas's
+    places are. A point is routed on the zone whose streets are nearest to it;
+    a route between two zones is refused (their street networks do not join).
+    """
+
+    def __init__(
+        self,
+        profile: str,
+        streets: gpd.GeoDataFrame,
+        zones: np.ndarray[Any, Any],
+        views_for: ViewsFor | None,
+        views_source: str,
+        *,
+        crs: pyproj.CRS | None = None,
+    ) -> None:
+        self.profile = profile
+        self.views_source = views_source
+        self._streets = streets
+        self._views_for = views_for
+        self._fixed_crs = crs
+        self._lock = threading.RLock()
+        self._graphs: dict[int, StreetGraph] = {}
+        codes, counts = np.unique(np.asarray(zones, dtype=np.int64), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        zones = np.asarray(zones, dtype=np.int64)
+        self._rows = {int(c): np.flatnonzero(zones == c) for c in codes[order]}
+        bounds = shapely.bounds(np.asarray(streets.geometry.array, dtype=object))
+        self._bbox: dict[int, tuple[float, float, float, float]] = {}
+        for code, rows in self._rows.items():
+            b = bounds[rows]
+            self._bbox[code] = (
+                float(np.nanmin(b[:, 0])),
+                float(np.nanmin(b[:, 1])),
+                float(np.nanmax(b[:, 2])),
+                float(np.nanmax(b[:, 3])),
+            )
+
+    def __repr__(self) -> str:
+        return f"AtlasGraph(profile={self.profile!r}, zones={list(self.zones)})"
+
+    @property
+    def zones(self) -> tuple[int, ...]:
+        """EPSG codes of the zones with streets, the zone with most streets first."""
+        return tuple(self._rows)
+
+    def crs_of(self, zone: int) -> pyproj.CRS:
+        if self._fixed_crs is not None:
+            return self._fixed_crs
+        return pyproj.CRS.from_epsg(zone)
+
+    def graph(self, zone: int) -> StreetGraph:
+        """The street graph of one zone (built on first use)."""
+        with self._lock:
+            found = self._graphs.get(zone)
+            if found is None:
+                crs = self.crs_of(zone)
+                views = None
+                if self._views_for is not None:
+                    views = self._views_for(crs, expand_bbox(self._bbox[zone], 100.0))
+                found = graph_from_streets(
+                    self._streets.iloc[self._rows[zone]],
+                    self.profile,
+                    views=views,
+                    crs=crs,
+                    views_source=self.views_source,
+                )
+                self._graphs[zone] = found
+            return found
+
+    @property
+    def graphs(self) -> dict[int, StreetGraph]:
+        """Every zone's graph (builds those not built yet)."""
+        return {zone: self.graph(zone) for zone in self.zones}
+
+    @property
+    def edges(self) -> gpd.GeoDataFrame:
+        """Every zone's edges in lon/lat, with its ``zone`` (EPSG code); builds every zone."""
+        frames = []
+        for zone, graph in self.graphs.items():
+            part = graph.edges.to_crs(WGS84)
+            part["zone"] = zone
+            frames.append(part)
+        if not frames:
+            return gpd.GeoDataFrame({"zone": []}, geometry=[], crs=WGS84)
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
+
+    @property
+    def streets_used(self) -> int:
+        return sum(g.streets_used for g in self.graphs.values())
+
+    @property
+    def unaligned_streets(self) -> int:
+        return sum(g.unaligned_streets for g in self.graphs.values())
+
+    def snap(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        label: str = "point",
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    ) -> tuple[int, Snap]:
+        """The zone and the nearest point of its graph to (``lat``, ``lon``).
+
+        Raises
+        ------
+        InputError
+            As :meth:`StreetGraph.snap`.
+        """
+        lat, lon = check_lat_lon(lat, lon, label)
+        if not self._rows:
+            raise InputError(
+                f"the atlas has no streets usable by the {self.profile!r} profile; import an "
+                "OSM extract with streets first",
+                element=label,
+            )
+        near = sorted(self._rows, key=lambda z: bbox_distance_m(self._bbox[z], lat, lon))
+        candidates = [z for z in near if bbox_distance_m(self._bbox[z], lat, lon) <= max_snap_m]
+        best: tuple[int, Snap] | None = None
+        error: InputError | None = None
+        for zone in candidates or near[:1]:
+            try:
+                found = self.graph(zone).snap(lat, lon, label=label, max_snap_m=max_snap_m)
+            except InputError as exc:
+                error = error or exc
+                continue
+            if best is None or found.distance_m < best[1].distance_m:
+                best = (zone, found)
+        if best is None:
+            assert error is not None
+            raise error
+        return best
+
+    def least_watched(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        *,
+        max_detour: float | None = None,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        max_runs: int = MAX_RUNS,
+    ) -> list[RouteOption]:
+        """Pareto-optimal routes between length and metres in view (:func:`least_watched`).
+
+        Raises
+        ------
+        InputError
+            As :meth:`StreetGraph.least_watched`, and when the two points are in
+            different UTM zones.
+        """
+        check_detour(max_detour)
+        zone, start = self.snap(*origin, label="origin", max_snap_m=max_snap_m)
+        other, end = self.snap(*destination, label="destination", max_snap_m=max_snap_m)
+        if zone != other:
+            raise InputError(
+                f"the origin and the destination are in different UTM zones (EPSG:{zone} and "
+                f"EPSG:{other}) whose street networks do not connect; routes across UTM zones "
+                "(about 6 degrees of longitude) are not supported"
+            )
+        return self.graph(zone).routes_between(start, end, max_detour=max_detour, max_runs=max_runs)
+
+
+def build_graph(
+    atlas: Atlas, profile: str = DEFAULT_PROFILE, *, views: gpd.GeoDataFrame | None = None
+) -> AtlasGraph:
+    """The street graphs of an atlas for ``profile``, with each edge's exposure.
+
+    One :class:`~camatlas.route.network.StreetGraph` per UTM zone of the atlas's places,
+    each in its zone's CRS and built when a route first needs it. Kept with the atlas
+    (per profile) until the atlas's imports or stored views change. Passing ``views``
+    (in a metric CRS) builds a fresh graph of all the streets in that CRS with them
+    instead of the atlas's views.
+    """
+    check_profile(profile)
+    if views is not None:
+        streets = atlas.streets()
+        given = views
+        return AtlasGraph(
+            profile,
+            streets,
+            np.zeros(len(streets), dtype=np.int64),
+            lambda crs, bbox: given,
+            "given views",
+            crs=pyproj.CRS.from_user_input(views.crs),
+        )
+
+    def make(at: Atlas) -> AtlasGraph:
+        views_for, source = atlas_views(at)
+        streets = at.streets()
+        bounds = streets.geometry.bounds.to_numpy()
+        zones = at.zoning().epsg(
+            (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+        )
+        return AtlasGraph(profile, streets, zones, views_for, source)
+
+    graph: AtlasGraph = atlas.cached(f"route:graph:{profile}", make)
+    return graph
+
+
+def least_watched(
+    atlas: Atlas,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    max_detour: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> RouteResult:
+    """Routes from ``origin`` to ``destination`` (each ``(lat, lon)`` in degrees), from the
+    shortest to the least watched.
+
+    Each route is Pareto-optimal (no other route is both shorter and less watched) and
+    the best one for some trade-off ``length + w * metres in view``.
+
+    Parameters
+    ----------
+    atlas
+        The atlas whose streets and views are used.
+    origin, destination
+        (latitude, longitude) in degrees.
+    profile, max_detour, max_snap_m
+        See :class:`RouteParameters`.
+
+    Raises
+    ------
+    InputError
+        A point is not a latitude/longitude, or is too far from the streets; the
+        two points are in different UTM zones, or on street networks that do
+        not connect.
+    """
+    parameters = RouteParameters(profile=profile, max_detour=max_detour, max_snap_m=max_snap_m)
+    graph = build_graph(atlas, profile)
+    options = graph.least_watched(origin, destination, max_detour=max_detour, max_snap_m=max_snap_m)
+    return RouteResult(options, parameters, graph.views_source)
+
+
+def exposure(
+    atlas: Atlas,
+    track: BaseGeometry | str | Path,
+    *,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    views: gpd.GeoDataFrame | None = None,
+) -> ExposureResult:
+    """How watched a route or GPS track is (see :class:`~camatlas.route.exposure.ExposureResult`).
+
+    Parameters
+    ----------
+    atlas
+        The atlas whose cameras (and stored views) are used.
+    track
+        A LineString or MultiLineString in lon/lat, or the path of a GPX or
+        GeoJSON file (:func:`camatlas.sources.tracks.read_track`).
+    speed_kmh
+        Travel speed that turns metres into seconds (default 5 km/h, walking).
+    views
+        Views in a metric CRS to use instead of the atlas's.
+    """
+    if not (speed_kmh > 0 and np.isfinite(speed_kmh)):
+        raise InputError("the speed must be a positive number of km/h", value=speed_kmh)
+    parts = track_lines(track)
+    if views is None:
+        # A track is measured in the zone of the place its middle is in, with the views near it.
+        west, south, east, north = shapely.bounds(shapely.MultiLineString(parts)).tolist()
+        epsg = atlas.zoning().epsg((west + east) / 2, (south + north) / 2)[0]
+        views_for, source = atlas_views(atlas)
+        views = views_for(pyproj.CRS.from_epsg(int(epsg)), (west, south, east, north))
+    else:
+        source = "given views"
+    lines = gpd.GeoSeries(parts, crs=WGS84).to_crs(views.crs).reset_index(drop=True)
+    return track_exposure(lines, views, speed_kmh=speed_kmh, views_source=source)

@@ -1,0 +1,184 @@
+"""Sight: every camera's view, computed and stored in the atlas.
+
+>>> import camatlas
+>>> atlas = camatlas.open_atlas(city_path)
+>>> result = camatlas.sight(atlas)
+>>> result.summary["cameras_with_views"], sorted(result.to_dict()["layers"])
+(3, ['view_zones', 'views'])
+
+:func:`sight` reads the cameras and the buildings near them, computes the views
+with :func:`camatlas.views.compute_views` in the UTM zone of each place
+(:meth:`camatlas.atlas.Atlas.zoning`), and writes the result layers ``views`` and
+``view_zones`` in one transaction, with the parameters that made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from camatlas.assumptions import SightParameters, camera_parameters
+from camatlas.atlas import Atlas
+from camatlas.geo import as_multipolygons, expand_bbox
+from camatlas.views import combine, compute_views, summarize
+from camatlas.vocab import VIEW_LEVEL
+
+__all__ = ["MOVED_INSIDE_M", "SightResult", "buildings_near", "sight", "views_in_zone"]
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) as the work advances."""
+
+MOVED_INSIDE_M = 250.0
+"""Buildings are read this much farther than a camera's range: a camera mapped deep inside a
+large footprint moves to its wall, and sees from there."""
+
+
+@dataclass(frozen=True)
+class SightResult:
+    """What :func:`sight` computed and stored.
+
+    Attributes
+    ----------
+    views
+        One row per camera with a view (WGS 84): its whole view, a MultiPolygon (None
+        when nothing is visible), with the columns of
+        :data:`camatlas.views.VIEW_COLUMNS`.
+    view_zones
+        The views' DORI bands (WGS 84), one row per camera and level.
+    summary
+        ``camera_records``, ``cameras``, ``cameras_with_views``, ``assumed``,
+        ``full_circle``, ``on_wall``, ``area_km2`` and ``area_by_level_km2`` (see
+        :func:`camatlas.views.summarize`), measured in each place's zone.
+    parameters
+        What made the views, as stored with the layers: the
+        :class:`~camatlas.assumptions.SightParameters`, the defaults tables, the CRSs.
+    """
+
+    views: gpd.GeoDataFrame
+    view_zones: gpd.GeoDataFrame
+    summary: dict[str, Any]
+    parameters: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the summary, the CRSs, the layers written and the parameters."""
+        return {
+            **self.summary,
+            "crs": self.parameters["crs"],
+            "layers": ["views", "view_zones"],
+            "parameters": self.parameters,
+        }
+
+
+def buildings_near(
+    atlas: Atlas, cameras: gpd.GeoDataFrame, reach_m: float, params: SightParameters
+) -> gpd.GeoDataFrame:
+    """The atlas's buildings that may cut views of ``cameras`` reaching ``reach_m`` metres
+    (none without occlusion); WGS 84."""
+    if not params.occlusion or len(cameras) == 0:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    grow = reach_m + params.wall_distance_m + MOVED_INSIDE_M
+    return atlas.buildings(expand_bbox(cameras.total_bounds, grow))
+
+
+def views_in_zone(
+    atlas: Atlas,
+    cameras: gpd.GeoDataFrame,
+    params: SightParameters,
+    crs: pyproj.CRS,
+    *,
+    per_camera: pd.DataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """Views of ``cameras`` (WGS 84) in the metric ``crs``, cut by the atlas's buildings.
+
+    ``per_camera`` replaces :func:`camatlas.assumptions.camera_parameters` (e.g. with
+    sampled ranges and widths); ``buildings`` the buildings read near the cameras.
+    """
+    per_camera = camera_parameters(cameras, params) if per_camera is None else per_camera
+    if buildings is None:
+        counted = per_camera["counted"].to_numpy(dtype=bool)
+        reach = float(per_camera["range_m"][counted].max()) if counted.any() else 0.0
+        buildings = buildings_near(atlas, cameras[counted], reach, params)
+    views: gpd.GeoDataFrame = compute_views(
+        cameras, buildings, params, crs=crs, per_camera=per_camera, progress=progress
+    )
+    return views
+
+
+def sight(
+    atlas: Atlas,
+    params: SightParameters | None = None,
+    *,
+    progress: Progress | None = None,
+) -> SightResult:
+    """Compute the view of every camera of an atlas and store it in the atlas.
+
+    Writes the result layers ``views`` (one row per camera: its whole view) and
+    ``view_zones`` (its DORI bands) in WGS 84, in one transaction, with
+    ``params.to_dict()`` and the CRSs used as their parameters. Each place is
+    computed in its own UTM zone, so an atlas of cities far apart gets each city's
+    views in metres of its own zone.
+
+    Parameters
+    ----------
+    atlas
+        An open atlas (not read-only).
+    params
+        Overrides and options; defaults to ``SightParameters()``.
+    progress
+        Called with (stage, done, total) as the work advances.
+
+    Returns
+    -------
+    SightResult
+        The layers as stored, their summary and parameters.
+    """
+    params = params or SightParameters()
+    if progress:
+        progress("cameras", 0, 0)
+    cameras = atlas.cameras()
+    per_camera = camera_parameters(cameras, params)
+    zones = atlas.zoning().epsg(cameras.geometry.x, cameras.geometry.y)
+    pieces, summaries = [], []
+    for epsg in np.unique(zones) if len(cameras) else []:
+        here = zones == epsg
+        views = views_in_zone(
+            atlas,
+            cameras[here],
+            params,
+            pyproj.CRS.from_epsg(int(epsg)),
+            per_camera=per_camera[here],
+            progress=progress,
+        )
+        summaries.append(summarize(views))
+        pieces.append(views.to_crs(4326))
+    if pieces:
+        stored = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
+    else:
+        stored = compute_views(cameras, cameras.iloc[:0], params, crs=pyproj.CRS.from_epsg(4326))
+        summaries.append(summarize(stored))
+    stored["geometry"] = as_multipolygons(stored.geometry.to_numpy())
+    parameters = {
+        **params.to_dict(),
+        "crs": ", ".join(f"EPSG:{int(epsg)}" for epsg in np.unique(zones)),
+        "cameras": int(per_camera["counted"].sum()),
+    }
+    if progress:
+        progress("writing", 0, 0)
+    is_view = (stored["level"] == VIEW_LEVEL).to_numpy()
+    views, view_zones = stored[is_view], stored[~is_view]
+    atlas.write_results({"views": views, "view_zones": view_zones}, parameters)
+    summary = {"camera_records": len(cameras), **combine(summaries)}
+    return SightResult(
+        gpd.GeoDataFrame(views.reset_index(drop=True), crs=4326),
+        gpd.GeoDataFrame(view_zones.reset_index(drop=True), crs=4326),
+        summary,
+        parameters,
+    )

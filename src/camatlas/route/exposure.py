@@ -1,0 +1,234 @@
+"""Exposure of a track: the cameras passed, and the metres and seconds in their view.
+
+:func:`track_exposure` measures lines (a GPS track, a route) against camera views
+in the same metric CRS with the functions of :mod:`camatlas.coverage`, so a
+stretch's watched metres are counted as :func:`camatlas.measure` counts a street's.
+
+This module is an engine: lines and views in, an :class:`ExposureResult` out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry import mapping
+from shapely.ops import substring
+
+from camatlas.coverage import coverage_of_lines, watched_intervals
+from camatlas.geo import merge_intervals
+from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
+
+__all__ = ["ExposureResult", "track_exposure"]
+
+_WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class ExposureResult:
+    """How watched a track is.
+
+    Attributes
+    ----------
+    length_m
+        Length of the track, metres.
+    watched_m, watched_share
+        Metres inside any known camera's view (counted once where views overlap), and
+        their share of the length.
+    speed_kmh, seconds, seconds_in_view
+        The speed that turns metres into seconds, and the track's seconds in all and in view.
+    camera_ids
+        The distinct physical cameras passed.
+    by_operator, by_surveillance
+        Per operator / per ``public``, ``outdoor``, ...: ``cameras``, ``watched_m`` and
+        ``seconds_in_view`` of that group's cameras (a stretch seen by two groups counts
+        in both).
+    by_level
+        ``watched_m`` and ``seconds_in_view`` by the best DORI level there (sums to
+        ``watched_m``).
+    stretches
+        The watched stretches (WGS 84) with ``part``, ``start_m``, ``end_m``,
+        ``length_m``, ``seconds``, ``cameras`` and ``best_level``.
+    views
+        Where the views came from.
+    """
+
+    length_m: float
+    watched_m: float
+    watched_share: float
+    speed_kmh: float
+    seconds: float
+    seconds_in_view: float
+    camera_ids: list[str]
+    by_operator: dict[str, dict[str, Any]]
+    by_surveillance: dict[str, dict[str, Any]]
+    by_level: dict[str, dict[str, float]]
+    stretches: gpd.GeoDataFrame
+    views: str = "given views"
+
+    @property
+    def cameras(self) -> int:
+        """How many distinct cameras the track passes."""
+        return len(self.camera_ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the stretches as a GeoJSON FeatureCollection in lon/lat."""
+        return {
+            "length_m": self.length_m,
+            "watched_m": self.watched_m,
+            "watched_share": self.watched_share,
+            "speed_kmh": self.speed_kmh,
+            "seconds": self.seconds,
+            "seconds_in_view": self.seconds_in_view,
+            "cameras": self.cameras,
+            "camera_ids": list(self.camera_ids),
+            "by_operator": self.by_operator,
+            "by_surveillance": self.by_surveillance,
+            "by_level": self.by_level,
+            "stretches": {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "geometry": mapping(geometry), "properties": properties}
+                    for geometry, properties in zip(
+                        self.stretches.geometry,
+                        self.stretches.drop(columns="geometry").to_dict("records"),
+                        strict=True,
+                    )
+                ],
+            },
+            "views": self.views,
+        }
+
+
+def track_exposure(
+    lines: gpd.GeoSeries,
+    views: gpd.GeoDataFrame,
+    *,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    views_source: str = "given views",
+) -> ExposureResult:
+    """How watched lines are, measured against views in their metric CRS.
+
+    ``lines`` are the parts of one track (metres, in the CRS of ``views``);
+    ``views_source`` says where the views came from.
+    """
+    lines = lines.reset_index(drop=True)
+    per_second = speed_kmh / 3.6
+    coverage = coverage_of_lines(lines, views)
+    pieces = watched_intervals(lines, views)
+    info = _camera_info(views)
+    length = float(coverage["length_m"].sum())
+    watched = float(coverage["watched_m"].sum())
+    cameras = sorted({c for cams in coverage["cameras"] for c in cams})
+    in_view = pieces[pieces["level"] == "view"]
+
+    def grouped(column: str) -> dict[str, dict[str, Any]]:
+        labels = in_view["camera"].map(info[column]).fillna("unknown").astype(str)
+        out: dict[str, dict[str, Any]] = {}
+        for label in sorted(set(labels)):
+            mask = (labels == label).to_numpy()
+            chunk = in_view[mask]
+            _, s, e = merge_intervals(
+                chunk["line"].to_numpy(dtype=np.int64),
+                chunk["start_m"].to_numpy(dtype=float),
+                chunk["end_m"].to_numpy(dtype=float),
+            )
+            metres = float((e - s).sum())
+            out[label] = {
+                "cameras": int(chunk["camera"].nunique()),
+                "watched_m": round(metres, 2),
+                "seconds_in_view": round(metres / per_second, 1),
+            }
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["watched_m"]))
+
+    by_level = {}
+    for level in DORI_LEVELS:
+        metres = float(coverage[f"watched_m_{level}"].sum())
+        by_level[level] = {
+            "watched_m": round(metres, 2),
+            "seconds_in_view": round(metres / per_second, 1),
+        }
+    return ExposureResult(
+        length_m=round(length, 2),
+        watched_m=round(watched, 2),
+        watched_share=round(watched / length, 4) if length > 0 else 0.0,
+        speed_kmh=speed_kmh,
+        seconds=round(length / per_second, 1),
+        seconds_in_view=round(watched / per_second, 1),
+        camera_ids=cameras,
+        by_operator=grouped("operator"),
+        by_surveillance=grouped("surveillance"),
+        by_level=by_level,
+        stretches=_stretches(lines, pieces, per_second, views.crs),
+        views=views_source,
+    )
+
+
+def _camera_info(views: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Operator and surveillance of each physical camera of ``views``."""
+    frame = pd.DataFrame(
+        {
+            "physical_id": (
+                views["physical_id"]
+                if "physical_id" in views
+                else pd.Series(np.arange(len(views)).astype(str))
+            ).astype(str),
+            "operator": views.get("operator"),
+            "surveillance": views.get("surveillance"),
+        }
+    )
+    return frame.groupby("physical_id").first()
+
+
+def _stretches(
+    lines: gpd.GeoSeries, pieces: pd.DataFrame, per_second: float, crs: pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """The watched stretches in lon/lat, with what watches them."""
+    in_view = pieces[pieces["level"] == "view"]
+    group, starts, ends = merge_intervals(
+        in_view["line"].to_numpy(dtype=np.int64),
+        in_view["start_m"].to_numpy(dtype=float),
+        in_view["end_m"].to_numpy(dtype=float),
+    )
+    bands = pieces[pieces["level"].isin(DORI_LEVELS)]
+    to_wgs84 = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    geometries, rows = [], []
+    for line, start, end in zip(group.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        same = in_view[
+            (in_view["line"] == line)
+            & (in_view["end_m"] > start + 1e-9)
+            & (in_view["start_m"] < end - 1e-9)
+        ]
+        band = bands[
+            (bands["line"] == line)
+            & (bands["end_m"] > start + 1e-9)
+            & (bands["start_m"] < end - 1e-9)
+        ]
+        levels = [lv for lv in DORI_LEVELS if lv in set(band["level"])]
+        part = substring(lines.iloc[line], start, end)
+        coords = shapely.get_coordinates(part)
+        lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
+        geometry = (
+            shapely.LineString(np.round(np.column_stack([lon, lat]), 7))
+            if len(coords) >= 2
+            else shapely.Point(round(lon[0], 7), round(lat[0], 7))
+        )
+        geometries.append(geometry)
+        rows.append(
+            {
+                "part": line,
+                "start_m": round(start, 2),
+                "end_m": round(end, 2),
+                "length_m": round(end - start, 2),
+                "seconds": round((end - start) / per_second, 1),
+                "cameras": sorted(set(same["camera"].astype(str))),
+                "best_level": levels[0] if levels else "detection",
+            }
+        )
+    columns = ["part", "start_m", "end_m", "length_m", "seconds", "cameras", "best_level"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometries, crs=_WGS84)

@@ -1,0 +1,65 @@
+"""Vector tiles of the atlas's layers and result layers, cached and served with ETags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from camatlas.errors import NotFoundError
+from camatlas.web.served import ServedAtlas, served_atlas
+from camatlas.web.tiles import (
+    BASE_LAYERS,
+    MVT_MEDIA_TYPE,
+    RESULT_LAYERS,
+    Tile,
+    camera_tile,
+    check_tile,
+    layer_tile,
+)
+
+router = APIRouter(tags=["tiles"])
+
+Served = Annotated[ServedAtlas, Depends(served_atlas)]
+
+TILE_MAX_AGE_S = 60
+"""``Cache-Control: max-age`` of tiles, seconds: short, since the atlas may be re-imported."""
+
+TILED = {**BASE_LAYERS, **RESULT_LAYERS}
+
+
+@router.head("/tiles/{layer}/{z}/{x}/{y}.pbf", include_in_schema=False)
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    responses={200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "A vector tile"}},
+    response_class=Response,
+)
+async def tile(served: Served, layer: str, z: int, x: int, y: int, request: Request) -> Response:
+    """Vector tile ``z/x/y`` (XYZ, Web Mercator) of a layer: cameras (clustered below
+    zoom 14), streets, buildings, areas, or a result layer the atlas holds."""
+    check_tile(z, x, y)
+    spec = TILED.get(layer)
+    if spec is None or (spec.result and layer not in await served.result_names()):
+        raise NotFoundError(f"no tiled layer {layer!r} in this atlas")
+    key = (served.generation, layer, z, x, y)
+    cached = served.cache.get(key)
+    if cached is None:
+        if layer == "cameras":
+            index = await served.index()
+            made = await served.read(lambda a: camera_tile(a, index, z, x, y))
+        else:
+            made = await served.read(lambda a: layer_tile(a, spec, z, x, y))
+        cached = Tile.from_bytes(made)
+        served.cache.put(key, cached)
+    headers = {
+        "Cache-Control": f"public, max-age={TILE_MAX_AGE_S}",
+        "ETag": cached.etag,
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("if-none-match") == cached.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "") and cached.size:
+        headers["Content-Encoding"] = "gzip"
+        return Response(cached.gzipped, media_type=MVT_MEDIA_TYPE, headers=headers)
+    return Response(cached.plain(), media_type=MVT_MEDIA_TYPE, headers=headers)

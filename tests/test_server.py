@@ -1,0 +1,180 @@
+"""A real ``camatlas serve``: uvicorn on 127.0.0.1, its access log, its command line, and an
+atlas on PostgreSQL; the API itself is tested in process (test_web_api.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+import camatlas
+from camatlas.errors import AtlasError
+from camatlas.store import open_store
+from camatlas.web.tiles import MVT_MEDIA_TYPE, decode_tile
+from tests.cli import run_camatlas
+from tests.factories import camera, source_data
+from tests.postgis import PostgresCluster
+from tests.webserver import (
+    CLUSTER_CENTRE,
+    CLUSTER_SIZE,
+    XSS_NAME,
+    Server,
+    feature_ids,
+    grid_node,
+    hand_made_views,
+    make_web_atlas,
+    running_server,
+    web_data,
+)
+
+
+def slippy_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The OSM wiki's formula for the tile holding a point (an oracle independent of tiles.py)."""
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_web_atlas(tmp_path_factory.mktemp("web") / "atlas.gpkg")
+
+
+@pytest.fixture(scope="module")
+def atlas_digest(atlas_path: Path) -> str:
+    return sha256(atlas_path)
+
+
+@pytest.fixture(scope="module")
+def server(
+    atlas_path: Path, atlas_digest: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("web-log") / "server.log"
+    with running_server(atlas_path, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=120) as c:
+        yield c
+
+
+def get_tile(client: httpx.Client, layer: str, z: int, x: int, y: int) -> dict[str, object]:
+    response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == MVT_MEDIA_TYPE
+    return decode_tile(response.content).get(layer, {"features": []})
+
+
+def test_access_log_holds_no_route_coordinates_nor_client_addresses(
+    client: httpx.Client, server: Server
+) -> None:
+    client.get(
+        "/api/route", params={"origin": "41.14917,-8.61031", "destination": "41.15377,-8.60577"}
+    )
+    client.post(
+        "/api/route", json={"origin": [41.14917, -8.61031], "destination": [41.15377, -8.60577]}
+    )
+    client.get("/api/cameras", params={"bbox": "-8.7,41.1,-8.5,41.2"})
+    deadline = time.monotonic() + 30
+    while "/api/cameras?bbox" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = server.log()
+    access = [line for line in log.splitlines() if '"GET ' in line or '"POST ' in line]
+    assert any('"GET /api/route HTTP' in line for line in access)
+    assert any('"POST /api/route HTTP' in line for line in access)
+    assert "41.149" not in log and "8.610" not in log and "8.605" not in log
+    assert "/api/cameras?bbox=-8.7" in log  # other query strings are kept
+    assert not [line for line in access if "127.0.0.1" in line]
+
+
+def test_serve_with_cors_basemap_and_a_changing_atlas(atlas_path: Path, tmp_path: Path) -> None:
+    atlas = shutil.copy(atlas_path, tmp_path / "copy.gpkg")
+    basemap = "https://tiles.example.org/{z}/{x}/{y}.png"
+    with (
+        running_server(
+            atlas,
+            tmp_path / "log.txt",
+            "--cors-origin",
+            "https://example.org",
+            "--basemap",
+            basemap,
+            "--basemap-attribution",
+            "Tiles <by> Example",
+        ) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as c,
+    ):
+        allowed = c.get("/api/stats", headers={"Origin": "https://example.org"})
+        assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+        other = c.get("/api/stats", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        config = c.get("/api/config").json()
+        assert config["basemap"] == basemap
+        assert config["basemap_attribution"] == "Tiles <by> Example"
+        assert "https://tiles.example.org" in c.get("/").headers["content-security-policy"]
+        # Another process imports a camera: the server notices and serves it.
+        with camatlas.open_atlas(atlas, create=False) as writer:
+            writer.import_data(
+                source_data("late", [camera("late", "1", *grid_node(3, 3))]), sha256="late-import"
+            )
+        deadline = time.monotonic() + 60
+        while c.get("/api/config").json()["cameras"] != CLUSTER_SIZE + 4:
+            assert time.monotonic() < deadline, "the server did not see the new camera"
+            time.sleep(0.2)
+        x, y = slippy_tile(*grid_node(3, 3), 17)
+        assert "late:1" in feature_ids(get_tile(c, "cameras", 17, x, y))
+
+
+def test_serve_refuses_a_missing_atlas_without_a_traceback(tmp_path: Path) -> None:
+    proc = run_camatlas("serve", "--atlas", tmp_path / "none.gpkg", check=False)
+    assert proc.returncode != 0
+    assert "no atlas here" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "none.gpkg").exists()
+
+
+def test_serve_a_postgis_atlas_read_only(postgres: PostgresCluster, tmp_path: Path) -> None:
+    url = postgres.url(schema="web_served")
+    with camatlas.open_atlas(url) as atlas:
+        atlas.import_data(web_data(), sha256="web-test-data")
+        hand_made_views(atlas)
+    with (
+        running_server(url, tmp_path / "log.txt") as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as c,
+    ):
+        assert c.get("/api/cameras/osm:node/666").json()["name"] == XSS_NAME
+        x, y = slippy_tile(*grid_node(1, 1), 16)
+        assert "osm:node/1" in {
+            f["properties"]["camera_id"] for f in get_tile(c, "views", 16, x, y)["features"]
+        }
+        assert (
+            sum(
+                f["properties"].get("count", 1)
+                for f in get_tile(c, "cameras", 5, *slippy_tile(*CLUSTER_CENTRE, 5))["features"]
+            )
+            == CLUSTER_SIZE + 3
+        )
+    with (
+        camatlas.open_atlas(url, read_only=True) as reader,
+        pytest.raises(AtlasError, match="read-only"),
+    ):
+        reader.write_results({"sneaky": reader.result("views")}, {})
+    # Below the facade, the server refuses: every transaction of the connection is read-only.
+    store = open_store(url, create=False, read_only=True)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            store.conn.execute("DELETE FROM cameras")  # type: ignore[attr-defined]
+    finally:
+        store.close()
