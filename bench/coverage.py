@@ -1,4 +1,4 @@
-"""Benchmark: street coverage by camera views (:func:`camatlas.measure.coverage_of_lines`).
+"""Benchmark: street coverage by camera views (:func:`camatlas.coverage.coverage_of_lines`).
 
 Reference, measured in the same run on the same inputs: the straightforward per-segment
 Shapely loop in ``bench/coverage_reference.py`` (for each segment: intersect with each
@@ -17,7 +17,7 @@ Synthetic cameras stand 2-8 m beside a street, look in a random direction, reach
 are 50-110 degrees wide or (one in five) full circles, and carry the four DORI bands
 (identification to 0.1 of the reach, recognition 0.2, observation 0.4, detection 1.0: the
 ratios of IEC EN 62676-4's 250/125/62.5/25 px per metre). Five view rows per camera, as
-:func:`camatlas.sight.compute_views` returns them.
+:func:`camatlas.views.compute_views` returns them.
 
 Each case runs in its own process so that its peak resident memory is its own. Where the
 reference is too slow for the whole input, it runs on a random subset of segments and its
@@ -119,7 +119,7 @@ def synthetic_views(
 
 
 def porto_inputs(data: Path, cameras: int) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame, np.ndarray]:
-    from camatlas.atlas import read_file
+    from camatlas.sources import read_file
 
     source = read_file(data / "porto.osm.pbf", layers=("streets", "buildings"))
     lines = gpd.GeoSeries([s.geometry for s in source.streets], crs=4326).to_crs(UTM_PORTO)
@@ -132,7 +132,7 @@ def porto_inputs(data: Path, cameras: int) -> tuple[gpd.GeoSeries, gpd.GeoDataFr
 
 
 def run_case(case: str, args: argparse.Namespace) -> dict[str, Any]:
-    from camatlas.measure import coverage_of_lines
+    from camatlas.coverage import coverage_of_lines
     from coverage_reference import reference_coverage
 
     t0 = time.perf_counter()

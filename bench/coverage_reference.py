@@ -6,7 +6,7 @@ split), and collect the cameras whose view the segment crosses. The union runs o
 1 micrometre precision grid: without it GEOS leaves overlapping pieces of one line
 undissolved (they are collinear only up to rounding) and counts them twice. This is how one would
 write it first with Shapely's scalar API; ``bench/coverage.py`` measures
-:func:`camatlas.measure.coverage_of_lines` against it.
+:func:`camatlas.coverage.coverage_of_lines` against it.
 
 Two variants:
 

@@ -1,7 +1,7 @@
 """Benchmark: least-watched route queries (:mod:`camatlas.route`) against networkx.
 
 Reference, measured in the same run on the same graph and the same weights: the
-same Pareto search (:func:`camatlas._graph.pareto_routes`: the shortest route,
+same Pareto search (:func:`camatlas.route.search.pareto_routes`: the shortest route,
 the least watched, then the weights between them) with networkx's Dijkstra
 (``single_source_dijkstra`` with the target and the same cost cutoff) in place of
 scipy's compiled one. Both searches must return the same routes; the script
@@ -13,7 +13,7 @@ Cases:
   extracts hold only 22 and 17 cameras, too few to make exposure interesting, so
   SYNTHETIC cameras are added (400 and 600, 2-8 m beside random streets, random
   direction, fixed or dome), and their views are computed by
-  :func:`camatlas.sight.compute_views` and cut by the real buildings;
+  :func:`camatlas.views.compute_views` and cut by the real buildings;
 * ``grid``: a synthetic grid city of at least 1M street edges (50 m blocks) with
   synthetic camera views (discs 20-60 m across at random places, 40 per km²).
 
@@ -45,9 +45,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from camatlas import _graph, open_atlas, route
-from camatlas.camera import Camera, Direction
-from camatlas.sources import SourceData
+from camatlas import open_atlas
+from camatlas.geo import local_crs
+from camatlas.pipelines import route as planner
+from camatlas.records import Camera, Direction, SourceData
+from camatlas.route import network, search
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
@@ -57,7 +59,7 @@ CITY_CAMERAS = {"london": 400, "porto": 600}
 # --- the networkx engine ----------------------------------------------------------
 
 
-def networkx_graph(net: _graph.Network) -> nx.DiGraph:
+def networkx_graph(net: search.Network) -> nx.DiGraph:
     """The arcs of ``net`` as a networkx graph (a multigraph when streets run in parallel)."""
     graph: nx.DiGraph = nx.MultiDiGraph() if net.parallel else nx.DiGraph()
     graph.add_nodes_from(range(net.n_nodes))
@@ -71,28 +73,28 @@ def networkx_graph(net: _graph.Network) -> nx.DiGraph:
 
 
 class NetworkxSearch:
-    """:class:`camatlas._graph.Search` with networkx's Dijkstra as the engine."""
+    """:class:`camatlas.route.search.Search` with networkx's Dijkstra as the engine."""
 
     def __init__(
         self,
         graph: nx.DiGraph,
-        first: list[_graph.Leg],
-        last: list[_graph.Leg],
-        direct: _graph.Leg | None,
+        first: list[search.Leg],
+        last: list[search.Leg],
+        direct: search.Leg | None,
         goal: dict[Any, float] | None = None,
     ) -> None:
         self.graph, self.first, self.last, self.direct = graph, first, last, direct
         self.goal = goal  # straight-line distance to the goal per node: A* when given
         self.runs = 0
 
-    def run(self, weight: float, limit: float = math.inf) -> _graph.Found | None:
+    def run(self, weight: float, limit: float = math.inf) -> search.Found | None:
         self.runs += 1
-        best: _graph.Found | None = None
+        best: search.Found | None = None
         best_cost = math.inf
         if self.direct is not None:
             d = self.direct
             best_cost = d.length_m + weight * d.watched_m
-            best = _graph.Found(d.length_m, d.watched_m, (), None, None, d, weight)
+            best = search.Found(d.length_m, d.watched_m, (), None, None, d, weight)
         graph = self.graph
         multi = graph.is_multigraph()
 
@@ -137,16 +139,16 @@ class NetworkxSearch:
             last = self._leg(graph[path[-2]]["D"], multi, weight)
             length += first.length_m + last.length_m
             watched += first.watched_m + last.watched_m
-            return _graph.Found(length, watched, tuple(arcs), first, last, None, weight)
+            return search.Found(length, watched, tuple(arcs), first, last, None, weight)
         finally:
             graph.remove_node("O")
             graph.remove_node("D")
 
     @staticmethod
-    def _leg(data: dict[Any, Any], multi: bool, weight: float) -> _graph.Leg:
+    def _leg(data: dict[Any, Any], multi: bool, weight: float) -> search.Leg:
         options = list(data.values()) if multi else [data]
         best = min(options, key=lambda e: e["l"] + weight * e["x"])
-        leg: _graph.Leg = best["leg"]
+        leg: search.Leg = best["leg"]
         return leg
 
 
@@ -156,7 +158,7 @@ class NetworkxSearch:
 def synthetic_cameras(streets: gpd.GeoDataFrame, count: int, seed: int) -> list[Camera]:
     """Cameras 2-8 m beside random street points, random direction, fixed or dome."""
     rng = np.random.default_rng(seed)
-    crs = route._local_crs(streets)
+    crs = local_crs(streets)
     lines = streets.to_crs(crs).geometry.to_numpy()
     pick = rng.integers(0, len(lines), count)
     at = shapely.line_interpolate_point(lines[pick], rng.random(count), normalized=True)
@@ -219,7 +221,7 @@ def grid_views(edges: gpd.GeoDataFrame, count: int, seed: int) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(rows, geometry=np.concatenate([discs, discs]), crs=edges.crs)
 
 
-def random_pairs(graph: route.StreetGraph, count: int, seed: int) -> list[tuple[Any, Any]]:
+def random_pairs(graph: network.StreetGraph, count: int, seed: int) -> list[tuple[Any, Any]]:
     rng = np.random.default_rng(seed)
     lines = graph.edges.geometry.to_numpy()
     weight = graph.edges["length_m"].to_numpy()
@@ -237,7 +239,7 @@ def random_pairs(graph: route.StreetGraph, count: int, seed: int) -> list[tuple[
 # --- measuring --------------------------------------------------------------------
 
 
-def measure(name: str, graph: route.StreetGraph, pairs: int, nx_pairs: int,
+def measure(name: str, graph: network.StreetGraph, pairs: int, nx_pairs: int,
             setup: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     od = random_pairs(graph, pairs, seed=7)
     times, counts = [], []
@@ -256,19 +258,22 @@ def measure(name: str, graph: route.StreetGraph, pairs: int, nx_pairs: int,
         start = graph.snap(*origin, max_snap_m=1000)
         end = graph.snap(*destination, max_snap_m=1000)
         first, last, direct = graph._legs(start, end)
-        guess = 2 * math.hypot(end.x - start.x, end.y - start.y) + route.FIRST_SEARCH_MARGIN_M
+        guess = 2 * math.hypot(end.x - start.x, end.y - start.y) + network.FIRST_SEARCH_MARGIN_M
         points = {"origin_xy": (start.x, start.y), "goal_xy": (end.x, end.y)}
         t0 = time.perf_counter()
-        search = graph.network.search(first, last, direct, **points)
-        ours = _graph.pareto_routes(search, max_runs=route.MAX_RUNS, first_limit=guess)
+        runner = graph.network.search(first, last, direct, **points)
+        ours = search.pareto_routes(runner, max_runs=network.MAX_RUNS, first_limit=guess)
         t1 = time.perf_counter()
-        theirs = _graph.pareto_routes(NetworkxSearch(reference, first, last, direct),
-                                      max_runs=route.MAX_RUNS, first_limit=guess)  # fmt: skip
+        theirs = search.pareto_routes(NetworkxSearch(reference, first, last, direct),
+                                      max_runs=network.MAX_RUNS, first_limit=guess)  # fmt: skip
         t2 = time.perf_counter()
         goal = dict(enumerate(np.hypot(xy[:, 0] - end.x, xy[:, 1] - end.y).tolist()))
         goal["O"], goal["D"] = math.hypot(start.x - end.x, start.y - end.y), 0.0
-        theirs_astar = _graph.pareto_routes(NetworkxSearch(reference, first, last, direct, goal),
-                                            max_runs=route.MAX_RUNS, first_limit=guess)  # fmt: skip
+        theirs_astar = search.pareto_routes(
+            NetworkxSearch(reference, first, last, direct, goal),
+            max_runs=network.MAX_RUNS,
+            first_limit=guess,
+        )
         t3 = time.perf_counter()
         got = [(r.length_m, r.watched_m) for r in ours]
         for other in (theirs, theirs_astar):
@@ -280,7 +285,7 @@ def measure(name: str, graph: route.StreetGraph, pairs: int, nx_pairs: int,
         astar_s.append(t3 - t2)
         ratios.append((t2 - t1) / (t1 - t0))
         astar_ratios.append((t3 - t2) / (t1 - t0))
-        runs.append(search.runs)
+        runs.append(runner.runs)
         # one plain shortest path (weight 0, no bound, no goal direction) with each engine
         t0 = time.perf_counter()
         graph.network.search(first, last, direct).run(0.0)
@@ -317,14 +322,15 @@ def city_case(name: str, data: Path, pairs: int, nx_pairs: int, cameras: int) ->
         atlas.import_data(SourceData(path="synthetic", format="csv", source="synthetic",
                                      cameras=extra), sha256=f"synthetic-{name}")  # fmt: skip
         t = time.perf_counter()
-        views, _ = route.atlas_views(atlas)
+        views_for, _ = planner.atlas_views(atlas)
+        views = views_for(local_crs(atlas.cameras()), None)
         views_s = time.perf_counter() - t
         streets = atlas.streets()
         t = time.perf_counter()
-        graph = route.graph_from_streets(streets, "walk", views=views, crs=views.crs)
+        graph = network.graph_from_streets(streets, "walk", views=views, crs=views.crs)
         build_s = time.perf_counter() - t
         t = time.perf_counter()
-        route.graph_from_streets(streets, "walk", crs=views.crs)
+        network.graph_from_streets(streets, "walk", crs=views.crs)
         bare_s = time.perf_counter() - t
         atlas.close()
     setup = {
@@ -341,12 +347,12 @@ def city_case(name: str, data: Path, pairs: int, nx_pairs: int, cameras: int) ->
 def grid_case(edges: int, pairs: int, nx_pairs: int, cameras: int) -> dict[str, Any]:
     streets, crs = grid_streets(edges)
     t = time.perf_counter()
-    bare = route.graph_from_streets(streets, "walk", crs=crs)
+    bare = network.graph_from_streets(streets, "walk", crs=crs)
     bare_s = time.perf_counter() - t
     views = grid_views(bare.edges, cameras, seed=5)
     del bare
     t = time.perf_counter()
-    graph = route.graph_from_streets(streets, "walk", views=views, crs=crs)
+    graph = network.graph_from_streets(streets, "walk", views=views, crs=crs)
     build_s = time.perf_counter() - t
     setup = {"import_s": 0.0, "real_cameras": 0, "synthetic_cameras": cameras, "views_s": 0.0,
              "build_s": build_s, "build_without_exposure_s": bare_s}  # fmt: skip
@@ -397,7 +403,7 @@ def main() -> None:
         )
     lines += [
         "",
-        "Views of the city cases were computed by camatlas.sight.compute_views in "
+        "Views of the city cases were computed by camatlas.views.compute_views in "
         + ", ".join(f"{r['views_s']:.1f} s ({r['case']})" for r in results if r["views_s"])
         + f"; the whole run took {time.perf_counter() - started:.0f} s.",
     ]

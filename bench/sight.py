@@ -1,4 +1,4 @@
-"""Benchmark: fields of view and occlusion (camatlas.sight.compute_views).
+"""Benchmark: fields of view and occlusion (camatlas.views.compute_views).
 
 Measured, each case in its own process (so its peak memory is its own):
 
@@ -59,7 +59,7 @@ def reference_wedge(
     x: float, y: float, range_m: float, width: float, full: bool, directions: str, step: float
 ) -> shapely.Geometry:
     """The camera's wedge(s) or disc, with arc vertices at most ``step`` degrees apart."""
-    from camatlas.camera import directions_from_text
+    from camatlas.tags import directions_from_text
 
     sectors = []
     if full or not directions:
@@ -185,7 +185,9 @@ def rss_mb() -> float:
 
 def run_case(case: str, size: int, reference: int, data: Path, repeat: int) -> dict[str, Any]:
     import camatlas
-    from camatlas.sight import SightParameters, camera_parameters, compute_views, local_crs
+    from camatlas.assumptions import SightParameters, camera_parameters
+    from camatlas.geo import local_crs
+    from camatlas.views import compute_views
 
     params = SightParameters()
     info: dict[str, Any] = {"case": case}

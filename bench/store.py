@@ -13,7 +13,7 @@ PostGIS 3 cluster (tests/postgis.py: fsync off, like the test cluster):
 * **query latency** of ``Atlas.cameras(bbox)`` (a GeoDataFrame) and of the store's
   ``camera_points(bbox)`` for small boxes (0.005 x 0.005 degrees, about 420 m x 550 m, about
   25 cameras each) on ``--cameras`` synthetic cameras spread over one square degree, loaded
-  with ``Store.upsert_cameras`` in one transaction: p50 and p95 over ``--queries`` random
+  with ``Store.upsert_records`` in one transaction: p50 and p95 over ``--queries`` random
   boxes after a warm-up.
 
 Prints a Markdown section and writes it to ``bench/out/store.md``.
@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ def bench_imports(
 
 
 def synthetic_cameras(n: int, seed: int = 7) -> list[Any]:
-    from camatlas.camera import Camera
+    from camatlas.records import Camera
 
     rng = np.random.default_rng(seed)
     lon = rng.uniform(-9.0, -8.0, n)
@@ -145,18 +146,19 @@ def synthetic_cameras(n: int, seed: int = 7) -> list[Any]:
 
 def bench_queries(cluster: PostgresCluster, n: int, queries: int, work: Path) -> dict[str, Any]:
     import camatlas
+    from camatlas.store import open_store
 
     out: dict[str, Any] = {"cameras": n, "queries": queries, "box_deg": 0.005}
     urls = {"gpkg": str(work / "million.gpkg"), "pg": cluster.url(schema="million")}
     cameras = synthetic_cameras(n)
     for backend, url in urls.items():
-        with camatlas.open_atlas(url) as atlas:
+        with closing(open_store(url)) as store:
             started = time.perf_counter()
-            with atlas.store.transaction():
+            with store.transaction():
                 for i in range(0, n, 100_000):
-                    atlas.store.upsert_cameras(cameras[i : i + 100_000])
+                    store.upsert_records("cameras", cameras[i : i + 100_000])
             out[f"load_{backend}_s"] = time.perf_counter() - started
-            assert atlas.store.count("cameras") == n
+            assert store.count("cameras") == n
     # A million live records would make the garbage collector pause in the middle of
     # the timed queries; they are not needed any more.
     del cameras
@@ -173,20 +175,21 @@ def bench_queries(cluster: PostgresCluster, n: int, queries: int, work: Path) ->
         (float(w), float(s), float(w) + size, float(s) + size)
         for w, s in zip(west, south, strict=True)
     ]
-    atlases = {backend: camatlas.open_atlas(url) for backend, url in urls.items()}
+    atlases = {backend: camatlas.open_atlas(url, read_only=True) for backend, url in urls.items()}
+    stores = {backend: open_store(url, read_only=True) for backend, url in urls.items()}
     try:
-        calls: dict[str, Callable[[camatlas.Atlas, Any], Any]] = {
-            "frame": lambda atlas, box: atlas.cameras(box),
-            "points": lambda atlas, box: atlas.store.camera_points(box),
+        calls: dict[str, Callable[[str, Any], Any]] = {
+            "frame": lambda backend, box: atlases[backend].cameras(box),
+            "points": lambda backend, box: stores[backend].camera_points(box),
         }
         for what, call in calls.items():
             times: dict[str, list[float]] = {backend: [] for backend in atlases}
             found = dict.fromkeys(atlases, 0)
             # Box by box, both backends in turn, so that noise from the machine hits both.
             for i, box in enumerate(boxes):
-                for backend, atlas in atlases.items():
+                for backend in atlases:
                     started = time.perf_counter()
-                    result = call(atlas, box)
+                    result = call(backend, box)
                     elapsed = time.perf_counter() - started
                     if i >= 30:  # after the warm-up
                         times[backend].append(elapsed)
@@ -198,6 +201,8 @@ def bench_queries(cluster: PostgresCluster, n: int, queries: int, work: Path) ->
     finally:
         for atlas in atlases.values():
             atlas.close()
+        for store in stores.values():
+            store.close()
     print(json.dumps(out), file=sys.stderr)
     return out
 
@@ -241,7 +246,7 @@ def report(imports: list[dict[str, Any]], queries: dict[str, Any], repeat: int) 
         f"### Query latency at {q['cameras']:,} cameras",
         "",
         f"{q['cameras']:,} synthetic cameras uniformly over one square degree, loaded with "
-        f"`Store.upsert_cameras` in one transaction (GeoPackage {q['load_gpkg_s']:.0f} s, "
+        f"`Store.upsert_records` in one transaction (GeoPackage {q['load_gpkg_s']:.0f} s, "
         f"PostGIS {q['load_pg_s']:.0f} s: PostGIS / GeoPackage "
         f"{q['load_pg_s'] / q['load_gpkg_s']:.2f}), then `VACUUM ANALYZE` on PostGIS. "
         f"{q['queries']} random boxes of "

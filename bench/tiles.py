@@ -19,7 +19,7 @@ Atlases: the 18,078 US-West points of ``../shared/data/uswest_surveillance_point
 imported into a fresh GeoPackage, and a synthetic atlas of ``--cameras`` (default one
 million) cameras scattered around those points (kept in ``bench/out`` to be reused). Each
 is also served from PostGIS when a throwaway PostgreSQL 15 + PostGIS cluster can be started
-here (``tests/postgis.py``), copied there with ``camatlas.copy.copy_atlas``.
+here (``tests/postgis.py``), copied there with ``camatlas.copy_atlas``.
 
 Usage: ``python bench/tiles.py [--cameras 1000000] [--views 40] [--concurrency 8]
 [--time-limit 120] [--no-postgis] [--data DIR]``; prints a Markdown table and writes it to
@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,14 +225,15 @@ def uswest_atlas(data: Path, workdir: Path) -> tuple[str, np.ndarray]:
     path = workdir / "uswest.gpkg"
     with camatlas.open_atlas(path) as atlas:
         atlas.import_file(data / "uswest_surveillance_points.json")
-        points = atlas.store.camera_points()[["lon", "lat"]].to_numpy()
+        cameras = atlas.cameras()
+        points = np.column_stack([cameras.geometry.x, cameras.geometry.y])
     return str(path), points
 
 
 def synthetic_atlas(base: np.ndarray, n: int, seed: int = 1) -> tuple[str, np.ndarray]:
     """``n`` cameras scattered (about 1 km) around the real points; reused when present."""
-    from camatlas import open_atlas
-    from camatlas.camera import Camera
+    from camatlas.records import Camera
+    from camatlas.store import open_store
 
     rng = np.random.default_rng(seed)
     xy = base[rng.integers(0, len(base), n)] + rng.normal(0.0, 0.01, (n, 2))
@@ -243,9 +245,10 @@ def synthetic_atlas(base: np.ndarray, n: int, seed: int = 1) -> tuple[str, np.nd
     scopes = ("public", "outdoor", "indoor", None)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    with open_atlas(partial) as atlas, atlas.store.transaction():
+    with closing(open_store(partial)) as store, store.transaction():
         for start in range(0, n, 100_000):
-            atlas.store.upsert_cameras(
+            store.upsert_records(
+                "cameras",
                 [
                     Camera(
                         id=f"synthetic:{i}",
@@ -259,14 +262,14 @@ def synthetic_atlas(base: np.ndarray, n: int, seed: int = 1) -> tuple[str, np.nd
                         tags={"man_made": "surveillance"},
                     )
                     for i in range(start, min(n, start + 100_000))
-                ]
+                ],
             )
     partial.rename(path)
     return str(path), xy
 
 
 def to_postgis(cluster: object, source: str, schema: str) -> str:
-    from camatlas.copy import copy_atlas
+    from camatlas import copy_atlas
 
     url = cluster.url(schema=schema)  # type: ignore[attr-defined]
     copy_atlas(source, url)
