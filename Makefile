@@ -1,4 +1,4 @@
-# camatlas: make setup | demo | test | bench | lint
+# camatlas: make setup | demo | test | bench | lint | docs
 # Every target sets up what it needs first, so `make demo` and `make test`
 # work on a fresh Debian/Ubuntu machine with Python 3.11.
 
@@ -13,7 +13,7 @@ DEB_PACKAGES := osmium-tool chromium postgresql postgresql-15-postgis-3
 BENCH_DEB_PACKAGES := osm2pgsql
 DEMO_PORT ?= 8000
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint docs clean
 
 setup: $(STAMP)
 
@@ -76,6 +76,12 @@ lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# The API reference, built from the docstrings; warnings are errors.
+docs: setup
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs/api site
+	@echo "The API reference is in site/index.html."
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEMO) site .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

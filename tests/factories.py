@@ -79,3 +79,57 @@ def osm_data() -> SourceData:
         streets=streets,
         buildings=buildings,
     )
+
+
+# --- a small city, for docstring examples and the README's -------------------------------
+
+CITY_WEST, CITY_SOUTH, CITY_STEP = -8.612, 41.149, 0.001
+"""A grid of 5 x 3 street nodes 0.001 degrees apart (about 84 m east-west, 111 m
+north-south) in Porto."""
+
+
+def city_node(i: int, j: int) -> tuple[float, float]:
+    """(lon, lat) of node (i, j) of the small city's grid."""
+    return (round(CITY_WEST + i * CITY_STEP, 6), round(CITY_SOUTH + j * CITY_STEP, 6))
+
+
+def small_city() -> SourceData:
+    """Streets of a 5 x 3 grid, one building and three cameras (a dome, a fixed camera
+    looking east, an ALPR), as an OSM import."""
+    streets = []
+    for i in range(5):
+        for j in range(3):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di > 4 or j + dj > 2:
+                    continue
+                a, b = 100 + 10 * i + j, 100 + 10 * (i + di) + (j + dj)
+                streets.append(
+                    Street(
+                        id=f"osm:way/{a}{b}",
+                        highway="residential",
+                        name=f"Rua {a}-{b}",
+                        geometry=shapely.LineString([city_node(i, j), city_node(i + di, j + dj)]),
+                        nodes=(a, b),
+                        tags={"highway": "residential", "name": f"Rua {a}-{b}"},
+                    )
+                )
+    lon, lat = city_node(1, 1)
+    cams = [
+        camera("osm", "node/1", lon + 0.0001, lat, camera_type="dome", surveillance="public",
+               operator="City police"),
+        camera("osm", "node/2", *city_node(3, 1), camera_type="fixed", surveillance="outdoor",
+               directions=(Direction(90.0),)),
+        camera("osm", "node/3", *city_node(2, 0), kind="alpr", camera_type="fixed",
+               directions=(Direction(0.0),)),
+    ]  # fmt: skip
+    buildings = [
+        Building(
+            id="osm:way/50",
+            building="yes",
+            geometry=shapely.box(lon + 0.0002, lat + 0.0001, lon + 0.0006, lat + 0.0005),
+        )
+    ]
+    return SourceData(
+        path="city.osm", format="osm-xml", source="osm",
+        cameras=cams, streets=streets, buildings=buildings,
+    )  # fmt: skip

@@ -4,104 +4,18 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
-from xml.sax.saxutils import quoteattr
 
-import osmium
 import pytest
 import shapely
 
 from camatlas.errors import FormatError, InputError
 from camatlas.records import Direction, SourceData
 from camatlas.sources.osm import read_osm
+from tests.osmfiles import OsmData, write_pbf, write_xml
 
 # --- writing small OSM files ----------------------------------------------------------------
-
-Tags = dict[str, str]
-
-
-@dataclass
-class OsmData:
-    """Elements to write as OSM XML and as PBF: the same content in both."""
-
-    nodes: list[tuple[int, float, float, Tags, str | None]] = field(default_factory=list)
-    ways: list[tuple[int, list[int], Tags, str | None]] = field(default_factory=list)
-    relations: list[tuple[int, list[tuple[str, int, str]], Tags, str | None]] = field(
-        default_factory=list
-    )
-
-    def node(
-        self, id: int, lon: float, lat: float, tags: Tags | None = None, ts: str | None = None
-    ) -> None:
-        self.nodes.append((id, lon, lat, tags or {}, ts))
-
-    def way(
-        self, id: int, refs: list[int], tags: Tags | None = None, ts: str | None = None
-    ) -> None:
-        self.ways.append((id, refs, tags or {}, ts))
-
-    def relation(
-        self, id: int, members: list[tuple[str, int, str]], tags: Tags, ts: str | None = None
-    ) -> None:
-        self.relations.append((id, members, tags, ts))
-
-    def square(self, first_id: int, lon: float, lat: float, size: float) -> list[int]:
-        """Add the 4 corner nodes of a square; return the closed ring of their ids."""
-        corners = [(lon, lat), (lon + size, lat), (lon + size, lat + size), (lon, lat + size)]
-        ids = [first_id + i for i in range(4)]
-        for node_id, (x, y) in zip(ids, corners, strict=True):
-            self.node(node_id, x, y)
-        return [*ids, ids[0]]
-
-
-def _tags_xml(tags: Tags) -> str:
-    return "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
-
-
-def _ts_xml(ts: str | None) -> str:
-    return f" timestamp={quoteattr(ts)}" if ts else ""
-
-
-def osm_xml(data: OsmData) -> str:
-    lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6' generator='test'>"]
-    for node_id, lon, lat, tags, ts in data.nodes:
-        lines.append(
-            f"<node id='{node_id}' lat='{lat:.7f}' lon='{lon:.7f}'{_ts_xml(ts)}>"
-            f"{_tags_xml(tags)}</node>"
-        )
-    for way_id, refs, tags, ts in data.ways:
-        nds = "".join(f"<nd ref='{ref}'/>" for ref in refs)
-        lines.append(f"<way id='{way_id}'{_ts_xml(ts)}>{nds}{_tags_xml(tags)}</way>")
-    for rel_id, members, tags, ts in data.relations:
-        kinds = {"n": "node", "w": "way", "r": "relation"}
-        mems = "".join(
-            f"<member type='{kinds[t]}' ref='{ref}' role={quoteattr(role)}/>"
-            for t, ref, role in members
-        )
-        lines.append(f"<relation id='{rel_id}'{_ts_xml(ts)}>{mems}{_tags_xml(tags)}</relation>")
-    lines.append("</osm>")
-    return "\n".join(lines) + "\n"
-
-
-def write_xml(path: Path, data: OsmData) -> Path:
-    path.write_text(osm_xml(data), encoding="utf-8")
-    return path
-
-
-def write_pbf(path: Path, data: OsmData) -> Path:
-    mutable = osmium.osm.mutable
-    with osmium.SimpleWriter(str(path)) as writer:
-        for node_id, lon, lat, tags, ts in data.nodes:
-            writer.add_node(mutable.Node(id=node_id, location=(lon, lat), tags=tags, timestamp=ts))
-        for way_id, refs, tags, ts in data.ways:
-            writer.add_way(mutable.Way(id=way_id, nodes=refs, tags=tags, timestamp=ts))
-        for rel_id, members, tags, ts in data.relations:
-            writer.add_relation(
-                mutable.Relation(id=rel_id, members=members, tags=tags, timestamp=ts)
-            )
-    return path
 
 
 # --- the town used by most tests ------------------------------------------------------------

@@ -21,8 +21,9 @@ the same functions, so a line's watched metres are counted one way everywhere.
 >>> street = gpd.GeoSeries([shapely.LineString([(0, 0), (100, 0)])], crs=32631)
 >>> views = gpd.GeoDataFrame({"physical_id": ["cam"]}, geometry=[shapely.box(20, -5, 50, 5)],
 ...                          crs=32631)
->>> coverage_of_lines(street, views)[["length_m", "watched_m", "camera_count"]].values.tolist()
-[[100.0, 30.0, 1]]
+>>> row = coverage_of_lines(street, views).iloc[0]
+>>> float(row["length_m"]), float(row["watched_m"]), row["cameras"]
+(100.0, 30.0, ('cam',))
 """
 
 from __future__ import annotations
@@ -482,7 +483,7 @@ def coverage_of_lines(
     lines
         LineStrings (or MultiLineStrings) in a metric CRS, e.g. streets.
     views
-        Views as returned by :func:`camatlas.sight.compute_views`, in the same CRS:
+        Views as returned by :func:`camatlas.views.compute_views`, in the same CRS:
         columns ``level`` (``"view"`` or a DORI level), ``physical_id`` and the geometry
         (metres). Without a ``level`` column every row counts as a whole view.
     progress
@@ -540,7 +541,7 @@ def watched_intervals(
     lines
         LineStrings (or MultiLineStrings) in a metric CRS.
     views
-        Views as returned by :func:`camatlas.sight.compute_views`, in the same CRS.
+        Views as returned by :func:`camatlas.views.compute_views`, in the same CRS.
     progress
         Called with (stage, done, total) while lines are clipped.
 

@@ -4,7 +4,7 @@
 >>> atlas = camatlas.open_atlas(city_path)
 >>> result = camatlas.measure(atlas, write=False)
 >>> result.summary["cameras"], round(result.summary["street_length_m"])
-(3, 600)
+(3, 2117)
 
 :func:`measure` reads the atlas's counted streets and cameras, computes the
 views of each UTM zone's cameras (:func:`camatlas.pipelines.sight.views_in_zone`),

@@ -4,7 +4,7 @@
 >>> atlas = camatlas.open_atlas(city_path)
 >>> result = camatlas.least_watched(atlas, (41.1500, -8.6120), (41.1500, -8.6080))
 >>> [round(option.length_m) for option in result.options][:1]
-[337]
+[336]
 
 The street graph of a profile is built from the atlas's streets, one graph per
 UTM zone of the atlas's places (:meth:`camatlas.atlas.Atlas.zoning`), each in

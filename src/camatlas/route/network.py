@@ -565,18 +565,17 @@ def graph_from_streets(
     profile
         One of :data:`camatlas.vocab.PROFILES`.
     views
-        Camera views in a metric CRS as from :func:`camatlas.sight.compute_views`;
+        Camera views in a metric CRS as from :func:`camatlas.views.compute_views`;
         without them every edge has zero exposure.
     crs
         The metric CRS of the graph; default the CRS of ``views``, else the local
         UTM zone of the streets.
 
-    All the streets go into one graph in one CRS (the pipeline makes one
-    per UTM zone). Of its connected parts (strongly connected for bikes and
-    cars) the largest is kept and so is every part with at least
-    ``max(50 nodes, 1% of the largest part)``; smaller islands go to
-    ``detached``. Routes between two kept parts that do not connect raise
-    InputError.
+    All the streets go into one graph in one CRS (the pipeline makes one per
+    UTM zone). Of its connected parts (strongly connected for bikes and cars)
+    the largest is kept and so is every part with at least 50 nodes and 1 % of
+    the largest part's nodes; smaller islands go to ``detached``. Routes
+    between two kept parts that do not connect raise InputError.
     """
     started = time.perf_counter()
     check_profile(profile)
