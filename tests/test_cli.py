@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import pytest
+import typer
+
 import camatlas
-from tests.cli import run_camatlas
+from camatlas import cli
+from tests.cli import run_camatlas, start_camatlas
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-run = run_camatlas
 
 
 def write_csv(path: Path, rows: int, start: int = 0) -> Path:
@@ -44,18 +45,38 @@ def atlas_content(path: Path) -> tuple[object, ...]:
         )
 
 
-def test_help_explains_every_command() -> None:
-    top = run("--help").stdout
-    for command in ("import", "fetch", "validate", "stats", "export"):
-        assert command in top
-        assert "Usage" in run(command, "--help").stdout
+EVERY_COMMAND = (
+    "import", "validate", "fetch", "stats", "export", "copy",
+    "sight", "measure", "route", "exposure", "serve",
+)  # fmt: skip
+
+
+def test_the_command_lists_every_command_in_order() -> None:
+    top = run_camatlas("--help").stdout
+    listed = [c for c in re.findall(r"^│ (\w+) ", top, flags=re.M) if c in EVERY_COMMAND]
+    assert listed == list(EVERY_COMMAND)
+    assert list(cli.COMMANDS) == list(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
+def test_help_explains_every_command_and_option(command: str) -> None:
+    proc = run_camatlas(command, "--help")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert f"Usage: python -m camatlas {command}" in " ".join(proc.stdout.split())
+    summary = (cli.COMMANDS[command].__doc__ or "").strip().splitlines()[0]
+    assert summary and summary.split(":")[0][:30] in " ".join(proc.stdout.split())
+    # Every option says what it is for (typer would print it without a word otherwise).
+    click_command = typer.main.get_command(cli.app).commands[command]  # type: ignore[attr-defined]
+    for param in click_command.params:
+        if param.name != "help":
+            assert getattr(param, "help", None), f"{command} --{param.name} has no help"
 
 
 def test_import_then_stats_json(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
     csv = write_csv(tmp_path / "registry.csv", 25)
-    run("import", csv, "--atlas", atlas)
-    stats = json.loads(run("stats", "--atlas", atlas, "--json").stdout)
+    run_camatlas("import", csv, "--atlas", atlas)
+    stats = json.loads(run_camatlas("stats", "--atlas", atlas, "--json").stdout)
     assert stats["cameras"] == 25
     assert stats["direction"] == {"known": 25, "unknown": 0}
     assert stats["by_source"] == {"registry": 25}
@@ -64,20 +85,20 @@ def test_import_then_stats_json(tmp_path: Path) -> None:
 def test_second_import_of_the_same_file_reports_unchanged(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
     csv = write_csv(tmp_path / "registry.csv", 5)
-    run("import", csv, "--atlas", atlas)
+    run_camatlas("import", csv, "--atlas", atlas)
     before = atlas_content(atlas)
-    second = json.loads(run("import", csv, "--atlas", atlas, "--json").stdout)
+    second = json.loads(run_camatlas("import", csv, "--atlas", atlas, "--json").stdout)
     assert second["imports"][0]["status"] == "unchanged"
     assert atlas_content(atlas) == before
 
 
 def test_bad_row_fails_with_file_line_and_value_and_writes_nothing(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
-    run("import", write_csv(tmp_path / "good.csv", 3), "--atlas", atlas)
+    run_camatlas("import", write_csv(tmp_path / "good.csv", 3), "--atlas", atlas)
     before = atlas_content(atlas)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lat,lon\n1,41.1,-8.6\n2,461.993.881,-8.6\n3,41.2,-8.7\n")
-    proc = run("import", bad, "--atlas", atlas, check=False)
+    proc = run_camatlas("import", bad, "--atlas", atlas, check=False)
     assert proc.returncode != 0
     assert "bad.csv" in proc.stderr and "line 3" in proc.stderr and "461.993.881" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -89,7 +110,7 @@ def test_skip_bad_rows_imports_the_rest_and_lists_rejects(tmp_path: Path) -> Non
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lat,lon\n1,41.1,-8.6\n2,95.0,-8.6\n3,41.2,-8.7\n")
     rejected = tmp_path / "rejected.csv"
-    run("import", bad, "--atlas", atlas, "--skip-bad-rows", "--rejected", rejected)
+    run_camatlas("import", bad, "--atlas", atlas, "--skip-bad-rows", "--rejected", rejected)
     assert atlas_content(atlas)[0] == 2
     text = rejected.read_text()
     assert "line 3" in text and "95.0" in text
@@ -100,7 +121,7 @@ def test_a_bad_file_among_several_stops_before_anything_is_written(tmp_path: Pat
     good = write_csv(tmp_path / "good.csv", 4)
     empty = tmp_path / "empty.osm.pbf"
     empty.write_bytes(b"")
-    proc = run("import", good, empty, "--atlas", atlas, check=False)
+    proc = run_camatlas("import", good, empty, "--atlas", atlas, check=False)
     assert proc.returncode != 0
     assert "empty.osm.pbf" in proc.stderr and "empty" in proc.stderr
     # The atlas was created (empty) but holds nothing from good.csv.
@@ -112,10 +133,10 @@ def test_validate_is_a_dry_run(tmp_path: Path) -> None:
     csv.write_text(
         "id,lat,lon,camera:type,name\n1,41.1,-8.6,dome;fixed,[bold]x[/bold] <img src=x>\n"
     )
-    proc = run("validate", csv)
+    proc = run_camatlas("validate", csv)
     assert "1 cameras" in proc.stdout
     assert "dome;fixed" in proc.stdout  # reported, not guessed
-    result = json.loads(run("validate", csv, "--json").stdout)
+    result = json.loads(run_camatlas("validate", csv, "--json").stdout)
     assert result["files"][0]["cameras"] == 1
     assert any(r["key"] == "camera:type" for r in result["files"][0]["report"])
     assert not list(tmp_path.glob("*.gpkg"))
@@ -125,37 +146,34 @@ def test_tag_values_are_printed_verbatim_not_as_markup(tmp_path: Path) -> None:
     csv = tmp_path / "r.csv"
     csv.write_text("id,lat,lon,operator\n1,41.1,-8.6,[red]Evil[/red] <b>Corp</b>\n")
     atlas = tmp_path / "a.gpkg"
-    run("import", csv, "--atlas", atlas)
-    assert "[red]Evil[/red] <b>Corp</b>" in run("stats", "--atlas", atlas).stdout
+    run_camatlas("import", csv, "--atlas", atlas)
+    assert "[red]Evil[/red] <b>Corp</b>" in run_camatlas("stats", "--atlas", atlas).stdout
 
 
 def test_stats_on_a_missing_atlas_is_a_clear_error(tmp_path: Path) -> None:
-    proc = run("stats", "--atlas", tmp_path / "nope.gpkg", check=False)
+    proc = run_camatlas("stats", "--atlas", tmp_path / "nope.gpkg", check=False)
     assert proc.returncode != 0 and "no atlas here" in proc.stderr
     assert not (tmp_path / "nope.gpkg").exists()
 
 
 def test_export_geojson_carries_attribution(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
-    run("import", write_csv(tmp_path / "r.csv", 3), "--atlas", atlas)
+    run_camatlas("import", write_csv(tmp_path / "r.csv", 3), "--atlas", atlas)
     out = tmp_path / "cams.geojson"
-    proc = run("export", "--atlas", atlas, "--format", "geojson", "--output", out)
+    proc = run_camatlas("export", "--atlas", atlas, "--format", "geojson", "--output", out)
     assert "OpenStreetMap contributors" in proc.stdout
     assert len(json.loads(out.read_text())["features"]) == 3
 
 
 def test_kill_9_during_an_import_leaves_the_atlas_intact(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
-    run("import", write_csv(tmp_path / "small.csv", 10), "--atlas", atlas)
+    run_camatlas("import", write_csv(tmp_path / "small.csv", 10), "--atlas", atlas)
     before = atlas_content(atlas)
     size_before = atlas.stat().st_size
     big = write_csv(tmp_path / "big.csv", 120_000, start=10_000)
     journal = atlas.with_name(atlas.name + "-journal")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "camatlas", "import", str(big), "--atlas", str(atlas)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    proc = start_camatlas(
+        "import", big, "--atlas", atlas, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 240
     # Wait until the import is writing: SQLite's rollback journal exists and
@@ -171,5 +189,5 @@ def test_kill_9_during_an_import_leaves_the_atlas_intact(tmp_path: Path) -> None
     with sqlite3.connect(atlas) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # The atlas is usable afterwards: the next import lands whole.
-    run("import", write_csv(tmp_path / "more.csv", 5, start=500), "--atlas", atlas)
+    run_camatlas("import", write_csv(tmp_path / "more.csv", 5, start=500), "--atlas", atlas)
     assert atlas_content(atlas)[0] == 15

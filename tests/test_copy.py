@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import closing
-from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -219,14 +218,11 @@ def test_copy_never_overwrites_a_file_that_is_not_an_atlas(
         copy_atlas(tmp_path / "missing.gpkg", str(tmp_path / "out.gpkg"))
 
 
-run = partial(run_camatlas, check=False)
-
-
 def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:
     gpkg = tmp_path / "a.gpkg"
     fill(str(gpkg))
     url = postgres.url(schema="copy_cli")
-    proc = run("copy", gpkg, url, "--json")
+    proc = run_camatlas("copy", gpkg, url, "--json", check=False)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["rows"]["cameras"] == 4 and summary["results"] == [
@@ -234,11 +230,11 @@ def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:
         "nothing",
         "views",
     ]
-    again = run("copy", gpkg, url)
+    again = run_camatlas("copy", gpkg, url, check=False)
     assert again.returncode == 1 and "--replace" in again.stderr and "Traceback" not in again.stderr
     back = tmp_path / "back.gpkg"
-    proc = run("copy", url, back)
+    proc = run_camatlas("copy", url, back, check=False)
     assert proc.returncode == 0 and "4 cameras" in proc.stdout, proc.stderr
     with closing(open_store(gpkg)) as a, closing(open_store(back)) as b:
         assert_same_atlas(a, b, link_fids=False)
-    assert "copy" in run("--help").stdout
+    assert "copy" in run_camatlas("--help", check=False).stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -758,14 +756,11 @@ def test_measure_refuses_bad_choices(town: Atlas, tmp_path: Path) -> None:
 # --- the command line and real data ---------------------------------------------------
 
 
-run_cli = run_camatlas
-
-
 def test_cli_measure_json_and_text(tmp_path: Path) -> None:
     path = tmp_path / "town.gpkg"
     town_atlas(path, tagged=False).close()
     data = json.loads(
-        run_cli("measure", "--atlas", path, "--json", "--by", "admin", "--samples", "3",
+        run_camatlas("measure", "--atlas", path, "--json", "--by", "admin", "--samples", "3",
                 "--seed", "2", "--completeness", "0.63", "--kind", "camera,alpr").stdout
     )  # fmt: skip
     for key in ("street_length_m", "watched_length_m", "watched_share", "cameras", "area_km2",
@@ -781,7 +776,7 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
     assert density == sorted(density, reverse=True)
     assert data["uncertainty"]["samples"] == 3
     assert data["parameters"]["kinds"] == ["alpr", "camera"]
-    text = run_cli("measure", "--atlas", path, "--range", "30", "--no-occlusion").stdout
+    text = run_camatlas("measure", "--atlas", path, "--range", "30", "--no-occlusion").stdout
     assert "known cameras only" in text.lower()
     assert "OpenStreetMap contributors" in text
     assert "Assumptions" in text
@@ -795,10 +790,7 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
 def test_cli_measure_reports_bad_input_without_traceback(tmp_path: Path) -> None:
     path = tmp_path / "town.gpkg"
     town_atlas(path).close()
-    proc = subprocess.run(
-        [sys.executable, "-m", "camatlas", "measure", "--atlas", str(path), "--by", "h3:99"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = run_camatlas("measure", "--atlas", path, "--by", "h3:99", check=False)
     assert proc.returncode == 1
     assert "h3" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
+import camatlas
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.sources.overpass import (
     DEFAULT_ENDPOINT,
@@ -25,6 +26,7 @@ from camatlas.sources.overpass import (
     fetch,
     read_overpass,
 )
+from tests.cli import run_camatlas
 
 
 def ll(lon: float, lat: float) -> dict[str, float]:
@@ -506,63 +508,28 @@ def test_fetch_refuses_other_schemes(tmp_path: Path) -> None:
 
 
 def test_cli_fetch_imports_the_answer_and_keeps_it(server: _Server, tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     atlas = tmp_path / "monaco.gpkg"
     saved = tmp_path / "answer.json"
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "camatlas",
-            "fetch",
-            "--bbox",
-            "7.40,43.72,7.44,43.75",
-            "--atlas",
-            str(atlas),
-            "--endpoint",
-            url(server, "/api/interpreter"),
-            "--save",
-            str(saved),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_camatlas(
+        "fetch", "--bbox", "7.40,43.72,7.44,43.75", "--atlas", atlas,
+        "--endpoint", url(server, "/api/interpreter"), "--save", saved,
+    )  # fmt: skip
     query = urllib.parse.parse_qs(server.received[0][2].decode())["data"][0]
     assert "(43.72,7.4,43.75,7.44)" in query.replace(" ", "")
     assert json.loads(saved.read_text()) == OVERPASS_RESPONSE
-    import camatlas
-
     with camatlas.open_atlas(atlas, create=False) as opened:
         cams = opened.cameras()
         assert "osm:node/1" in set(cams["id"])
         assert opened.sources()["path"].tolist() == [str(saved)]
     # A server that is busy: a clear error and a non-zero exit, nothing imported.
-    busy = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "camatlas",
-            "fetch",
-            "--bbox",
-            "7.40,43.72,7.44,43.75",
-            "--atlas",
-            str(tmp_path / "other.gpkg"),
-            "--endpoint",
-            url(server, "/busy"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    busy = run_camatlas(
+        "fetch", "--bbox", "7.40,43.72,7.44,43.75", "--atlas", tmp_path / "other.gpkg",
+        "--endpoint", url(server, "/busy"), check=False,
+    )  # fmt: skip
     assert busy.returncode != 0 and "429" in busy.stderr
+    if (tmp_path / "other.gpkg").exists():  # opened, but nothing imported into it
+        with camatlas.open_atlas(tmp_path / "other.gpkg", create=False) as other:
+            assert other.count("sources") == 0 and other.count("cameras") == 0
 
 
 def test_admin_boundaries_become_areas_with_population(tmp_path: Path) -> None:

@@ -13,13 +13,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,8 +29,8 @@ import camatlas.store.postgis as postgis
 from camatlas.errors import AtlasError
 from camatlas.store.postgis import PostGISStore, lock_key
 from camatlas.store.schema import LAYERS, SCHEMA_VERSION
-from tests.cli import run_camatlas
-from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
+from tests.cli import run_camatlas, start_camatlas
+from tests.factories import DEG_PER_M_LAT, camera, osm_data, small_city, source_data
 from tests.postgis import TEST_DATABASE, PostgresCluster, atlas_sql
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,17 +44,8 @@ def schema_of(url: str) -> str:
     return url.rsplit("schema=", 1)[1]
 
 
-camatlas_cli = partial(run_camatlas, check=False)
-
-
 def start_import(csv: Path, url: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "camatlas", "import", str(csv), "--atlas", url, "--json"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_camatlas("import", csv, "--atlas", url, "--json")
 
 
 def write_csv(path: Path, rows: list[tuple[str, float, float]]) -> Path:
@@ -231,12 +220,12 @@ def test_the_password_is_never_printed(postgres: PostgresCluster, tmp_path: Path
     url = new_url(postgres).replace("postgres@", f"postgres:{password}@")
     csv = write_csv(tmp_path / "reg.csv", [("1", 41.0, -8.0)])
     outputs = [
-        camatlas_cli("import", csv, "--atlas", url),
-        camatlas_cli("import", csv, "--atlas", url, "--json"),
-        camatlas_cli("stats", "--atlas", url),
-        camatlas_cli("stats", "--atlas", url, "--json"),
-        camatlas_cli("stats", "--atlas", url.replace("schema=", "schema=missing_")),
-        camatlas_cli("copy", url, tmp_path / "copy.gpkg"),
+        run_camatlas("import", csv, "--atlas", url, check=False),
+        run_camatlas("import", csv, "--atlas", url, "--json", check=False),
+        run_camatlas("stats", "--atlas", url, check=False),
+        run_camatlas("stats", "--atlas", url, "--json", check=False),
+        run_camatlas("stats", "--atlas", url.replace("schema=", "schema=missing_"), check=False),
+        run_camatlas("copy", url, tmp_path / "copy.gpkg", check=False),
     ]
     assert [p.returncode for p in outputs] == [0, 0, 0, 0, 1, 0]
     for proc in outputs:
@@ -290,25 +279,27 @@ def test_every_command_takes_a_postgres_url(
 ) -> None:
     url = new_url(postgres)
     good = write_csv(tmp_path / "reg.csv", [(str(i), 41.0 + i * 1e-3, -8.0) for i in range(5)])
-    assert camatlas_cli("import", good, "--atlas", url).returncode == 0
-    stats = json.loads(camatlas_cli("stats", "--atlas", url, "--json").stdout)
+    assert run_camatlas("import", good, "--atlas", url, check=False).returncode == 0
+    stats = json.loads(run_camatlas("stats", "--atlas", url, "--json", check=False).stdout)
     assert (stats["cameras"], stats["by_source"]) == (5, {"reg": 5})
-    second = json.loads(camatlas_cli("import", good, "--atlas", url, "--json").stdout)
+    second = json.loads(run_camatlas("import", good, "--atlas", url, "--json", check=False).stdout)
     assert second["imports"][0]["status"] == "unchanged"
     # A bad row: clear error naming file, line and value; nothing written.
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lat,lon\n1,41.1,-8.6\n2,461.993.881,-8.6\n")
-    proc = camatlas_cli("import", bad, "--atlas", url)
+    proc = run_camatlas("import", bad, "--atlas", url, check=False)
     assert proc.returncode == 1 and "line 3" in proc.stderr and "Traceback" not in proc.stderr
     # --skip-bad-rows writes its rejects into the current folder (not beside a URL).
-    proc = camatlas_cli("import", bad, "--atlas", url, "--skip-bad-rows", cwd=tmp_path)
+    proc = run_camatlas("import", bad, "--atlas", url, "--skip-bad-rows", cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / f"{TEST_DATABASE}-{schema_of(url)}-rejected.csv").is_file()
     out = tmp_path / "cams.geojson"
-    proc = camatlas_cli("export", "--atlas", url, "--format", "geojson", "--output", out)
+    proc = run_camatlas(
+        "export", "--atlas", url, "--format", "geojson", "--output", out, check=False
+    )
     assert proc.returncode == 0 and len(json.loads(out.read_text())["features"]) == 6
     # fetch keeps the raw answer in the current folder too.
-    proc = camatlas_cli(
+    proc = run_camatlas(
         "fetch",
         "--bbox",
         "7.40,43.72,7.44,43.75",
@@ -318,12 +309,13 @@ def test_every_command_takes_a_postgres_url(
         "--endpoint",
         overpass,
         cwd=tmp_path,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.glob(f"{TEST_DATABASE}-{schema_of(url)}-overpass-*.json"))
     with camatlas.open_atlas(url) as atlas:
         assert "osm:node/7" in set(atlas.cameras()["id"])
-    missing = camatlas_cli("stats", "--atlas", new_url(postgres))
+    missing = run_camatlas("stats", "--atlas", new_url(postgres), check=False)
     assert missing.returncode == 1 and "no atlas here" in missing.stderr
 
 
@@ -460,7 +452,7 @@ def test_killing_the_client_mid_import_leaves_none_of_it(
 ) -> None:
     url = new_url(postgres)
     small = write_csv(tmp_path / "small.csv", [(str(i), 40.0, -7.0 + i * 1e-3) for i in range(10)])
-    assert camatlas_cli("import", small, "--atlas", url).returncode == 0
+    assert run_camatlas("import", small, "--atlas", url, check=False).returncode == 0
     before = content(url)
     proc = start_import(big_registry(tmp_path / "big.csv"), url)
     wait_until_copying(postgres, proc)
@@ -475,7 +467,7 @@ def test_killing_the_client_mid_import_leaves_none_of_it(
     )
     assert content(url) == before
     more = write_csv(tmp_path / "more.csv", [(str(i), 39.0, -7.0 + i * 1e-3) for i in range(5)])
-    assert camatlas_cli("import", more, "--atlas", url).returncode == 0
+    assert run_camatlas("import", more, "--atlas", url, check=False).returncode == 0
     assert content(url)[0] == 15
 
 
@@ -485,7 +477,7 @@ def test_killing_the_server_mid_import_leaves_none_of_it(
 ) -> None:
     url = new_url(postgres)
     small = write_csv(tmp_path / "small.csv", [(str(i), 40.0, -7.0 + i * 1e-3) for i in range(10)])
-    assert camatlas_cli("import", small, "--atlas", url).returncode == 0
+    assert run_camatlas("import", small, "--atlas", url, check=False).returncode == 0
     before = content(url)
     proc = start_import(big_registry(tmp_path / "big.csv"), url)
     try:
@@ -499,7 +491,7 @@ def test_killing_the_server_mid_import_leaves_none_of_it(
     assert "lost the connection" in stderr and "Traceback" not in stderr
     assert content(url) == before
     more = write_csv(tmp_path / "more.csv", [(str(i), 39.0, -7.0 + i * 1e-3) for i in range(5)])
-    assert camatlas_cli("import", more, "--atlas", url).returncode == 0
+    assert run_camatlas("import", more, "--atlas", url, check=False).returncode == 0
     assert content(url)[0] == 15
 
 
@@ -530,3 +522,41 @@ def test_a_copy_reads_its_source_in_one_snapshot(postgres: PostgresCluster) -> N
             assert (len(reader.cameras()), len(reader.sources())) == before
             assert len(reader.links()) == 0
         assert len(reader.cameras()) == 3 and len(reader.links()) == 1
+
+
+# --- the analyses on a server -----------------------------------------------------------------
+
+
+def test_sight_measure_and_route_on_postgis_give_the_geopackage_figures(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    figures = {}
+    for url in (str(tmp_path / "city.gpkg"), new_url(postgres)):
+        with camatlas.open_atlas(url) as atlas:
+            atlas.import_data(small_city(), sha256="small-city")
+            sight = camatlas.sight(atlas)
+            measured = camatlas.measure(atlas, by="h3:10", samples=3, seed=2)
+            routes = camatlas.least_watched(atlas, (41.1500, -8.6120), (41.1510, -8.6080))
+            exposure = camatlas.exposure(atlas, routes.options[0].geometry)
+            assert set(atlas.results()["name"]) == {
+                "views", "view_zones", "street_coverage", "measure_by_area", "blind_spots"
+            }  # fmt: skip
+            coverage = atlas.result("street_coverage").sort_values("id")
+            figures[url] = {
+                "sight": (sight.summary["cameras_with_views"], sight.summary["area_km2"]),
+                "measure": (
+                    measured.summary["watched_length_m"],
+                    measured.summary["cameras"],
+                    measured.uncertainty["watched_share"]["median"],  # type: ignore[index]
+                    len(measured.by_area),
+                ),
+                "streets": coverage["watched_m"].round(6).tolist(),
+                "routes": [(o.length_m, o.watched_m, o.cameras) for o in routes.options],
+                "exposure": (exposure.watched_m, exposure.camera_ids),
+                "views": routes.views.split(" (")[0],
+            }
+    gpkg, pg = figures.values()
+    assert gpkg["sight"][0] == 3 and gpkg["measure"][0] > 0 and len(gpkg["routes"]) >= 1
+    assert gpkg["views"] == "stored result layers views"
+    # The same records and the same code: the same figures, to the last bit.
+    assert pg == gpkg

@@ -888,28 +888,27 @@ def test_graph_is_built_once_per_atlas_and_profile_until_the_atlas_changes(
     atlas.close()
 
 
-_run = run_camatlas
-
-
 def test_cli_route_and_exposure(tmp_path: Path) -> None:
     town, views = _watched_street_scene()
     path = tmp_path / "town.gpkg"
     make_atlas(path, town, views).close()
     start = "{:.7f},{:.7f}".format(*town.latlon((0, 0)))
     end = "{:.7f},{:.7f}".format(*town.latlon((300, 0)))
-    data = json.loads(_run("route", "--atlas", path, "--from", start, "--to", end, "--json").stdout)
+    data = json.loads(
+        run_camatlas("route", "--atlas", path, "--from", start, "--to", end, "--json").stdout
+    )
     (only,) = data["routes"]
     assert only["length_m"] == pytest.approx(300)
     assert only["watched_m"] == pytest.approx(150)
     assert only["cameras"] == 2 and only["detour_m"] == 0
     assert only["geometry"]["coordinates"][0] == pytest.approx(list(town.lonlat(0, 0)), abs=1e-6)
-    text = _run("route", "--atlas", path, "--from", start, "--to", end).stdout
+    text = run_camatlas("route", "--atlas", path, "--from", start, "--to", end).stdout
     assert "300 m" in text and "150 m" in text
     far = "{:.7f},{:.7f}".format(*town.latlon((0, 1000)))
-    failed = _run("route", "--atlas", path, "--from", far, "--to", end, check=False)
+    failed = run_camatlas("route", "--atlas", path, "--from", far, "--to", end, check=False)
     assert failed.returncode == 1
     assert "1,000 m away" in failed.stderr and "Traceback" not in failed.stderr
-    bad = _run("route", "--atlas", path, "--from", "41.1", "--to", end, check=False)
+    bad = run_camatlas("route", "--atlas", path, "--from", "41.1", "--to", end, check=False)
     assert bad.returncode == 1 and "LAT,LON" in bad.stderr
     track = tmp_path / "walk.geojson"
     track.write_text(
@@ -920,12 +919,12 @@ def test_cli_route_and_exposure(tmp_path: Path) -> None:
             }
         )
     )
-    result = json.loads(_run("exposure", track, "--atlas", path, "--json").stdout)
+    result = json.loads(run_camatlas("exposure", track, "--atlas", path, "--json").stdout)
     _check_watched_street(result, prefix="test:")
-    text = _run("exposure", track, "--atlas", path, "--speed", "4").stdout
+    text = run_camatlas("exposure", track, "--atlas", path, "--speed", "4").stdout
     assert "150 m in view" in text and "City Police" in text
     for command in ("route", "exposure"):
-        assert "never logged or stored" in " ".join(_run(command, "--help").stdout.split())
+        assert "never logged or stored" in " ".join(run_camatlas(command, "--help").stdout.split())
 
 
 # --- real data --------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -568,12 +567,9 @@ def test_sight_writes_views_that_gdal_reads(small_atlas: Path) -> None:
     assert info["geometry_type"] == "MultiPolygon"
 
 
-run_cli = partial(run_camatlas, check=False)
-
-
 def test_sight_command_json_with_overrides(small_atlas: Path) -> None:
-    proc = run_cli("sight", "--atlas", small_atlas, "--range", "15", "--width", "50",
-                   "--include-indoor", "--resolution", "1280", "--json")  # fmt: skip
+    proc = run_camatlas("sight", "--atlas", small_atlas, "--range", "15", "--width", "50",
+                   "--include-indoor", "--resolution", "1280", "--json", check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["cameras_with_views"] == 3
@@ -585,10 +581,10 @@ def test_sight_command_json_with_overrides(small_atlas: Path) -> None:
 
 
 def test_sight_command_text_and_errors(small_atlas: Path) -> None:
-    proc = run_cli("sight", "--atlas", small_atlas, "--no-occlusion")
+    proc = run_camatlas("sight", "--atlas", small_atlas, "--no-occlusion", check=False)
     assert proc.returncode == 0, proc.stderr
     assert "km²" in proc.stdout and "views" in proc.stdout
-    bad = run_cli("sight", "--atlas", small_atlas, "--range", "-5")
+    bad = run_camatlas("sight", "--atlas", small_atlas, "--range", "-5", check=False)
     assert bad.returncode != 0
     assert "range" in bad.stderr and "-5" in bad.stderr and "Traceback" not in bad.stderr
 

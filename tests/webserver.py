@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +20,7 @@ import shapely
 
 import camatlas
 from camatlas.records import Area, Building, SourceData, Street
+from tests.cli import start_camatlas
 from tests.factories import camera
 
 REPO = Path(__file__).resolve().parent.parent
@@ -238,24 +237,10 @@ class Server:
 def running_server(atlas: Path | str, log_path: Path, *options: str) -> Iterator[Server]:
     """Start ``camatlas serve --atlas ATLAS --port 0 OPTIONS`` and stop it afterwards."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "camatlas",
-                "serve",
-                "--atlas",
-                str(atlas),
-                "--port",
-                "0",
-                *options,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=REPO,
-            env={**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"},
-        )
+        process = start_camatlas(
+            "serve", "--atlas", atlas, "--port", "0", *options,
+            stdout=log, stderr=subprocess.STDOUT, text=False,
+        )  # fmt: skip
     try:
         url = _wait_for_url(process, log_path)
         server = Server(url, process, log_path)
