@@ -11,12 +11,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import pyogrio
 import pytest
 import typer
 
 import camatlas
 from camatlas import cli
 from tests.cli import run_camatlas, start_camatlas
+from tests.factories import small_city
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -191,3 +193,42 @@ def test_kill_9_during_an_import_leaves_the_atlas_intact(tmp_path: Path) -> None
     # The atlas is usable afterwards: the next import lands whole.
     run_camatlas("import", write_csv(tmp_path / "more.csv", 5, start=500), "--atlas", atlas)
     assert atlas_content(atlas)[0] == 15
+
+
+def test_import_records_the_table_options_that_read_the_file(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    csv = tmp_path / "odd.csv"
+    csv.write_text("CAM_NO;LAT_WGS84;LON_WGS84;radius\nA1;41.15;-8.61;25\nA2;41.16;-8.62;40\n")
+    run_camatlas(
+        "import", csv, "--atlas", atlas, "--lat", "LAT_WGS84", "--lon", "LON_WGS84",
+        "--id-column", "CAM_NO", "--column", "range_m=radius", "--delimiter", ";",
+    )  # fmt: skip
+    with camatlas.open_atlas(atlas, create=False) as opened:
+        options = json.loads(opened.sources()["options"].iloc[0])
+        assert sorted(opened.cameras()["range_m"]) == [25.0, 40.0]
+    assert options["table"]["lat"] == "LAT_WGS84" and options["table"]["lon"] == "LON_WGS84"
+    assert options["table"]["id"] == "CAM_NO" and options["table"]["delimiter"] == ";"
+    assert options["table"]["columns"] == {"range_m": "radius"}
+    assert options["link_distance_m"] == 15.0 and "cameras" in options["layers"]
+
+
+def test_export_of_a_result_layer_and_of_everything(tmp_path: Path) -> None:
+    atlas = tmp_path / "city.gpkg"
+    with camatlas.open_atlas(atlas) as opened:
+        opened.import_data(small_city(), sha256="small-city")
+    run_camatlas("sight", "--atlas", atlas)
+    views = tmp_path / "views.geojson"
+    run_camatlas("export", "--atlas", atlas, "--layer", "views", "--output", views)
+    read = pyogrio.read_dataframe(views)
+    assert len(read) == 3 and set(read["level"]) == {"view"}
+    everything = tmp_path / "all.gpkg"
+    run_camatlas("export", "--atlas", atlas, "--format", "gpkg", "--output", everything)
+    layers = {name for name, _ in pyogrio.list_layers(everything)}
+    assert {"cameras", "streets", "buildings", "areas", "views", "view_zones"} <= layers
+    assert len(pyogrio.read_dataframe(everything, layer="view_zones")) > 3
+    unknown = run_camatlas(
+        "export", "--atlas", atlas, "--layer", "nothing", "--output", tmp_path / "x.geojson",
+        check=False,
+    )  # fmt: skip
+    assert unknown.returncode == 1 and "no result layer 'nothing'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
