@@ -29,13 +29,10 @@ import numpy as np
 import pandas as pd
 
 from camatlas.errors import InputError
+from camatlas.geo import BoolArray, FloatArray, ObjectArray
 from camatlas.records import Direction
 from camatlas.tags import directions_from_text
 from camatlas.vocab import DEFAULT_RESOLUTION_PX, DORI_LEVELS, DORI_PX_PER_M
-
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
-ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
 
 __all__ = [
     "ARC_STEP_DEG",

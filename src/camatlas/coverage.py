@@ -39,7 +39,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import CamatlasError, InputError
-from camatlas.geo import axis_offsets, merge_intervals
+from camatlas.geo import FloatArray, IntArray, axis_offsets, merge_intervals
 from camatlas.vocab import AREA_BUFFER_M, DORI_LEVELS, VIEW_LEVEL
 
 __all__ = [
@@ -65,9 +65,6 @@ _ON_LINE_M = 1e-9
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) on long steps."""
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 # --- streets as straight segments ---------------------------------------------------

@@ -25,10 +25,8 @@ import shapely
 
 from camatlas.assumptions import SightParameters
 from camatlas.errors import InputError
+from camatlas.geo import FloatArray, IntArray
 from camatlas.vocab import COUNTED_HIGHWAYS
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "assumptions_summary",

@@ -325,12 +325,17 @@ def _finite(text: str) -> float:
     return number
 
 
+def _degrees(value: str, *, signed: bool) -> float:
+    """A plain number of degrees (with a sign when ``signed``); ValueError otherwise."""
+    text = value.strip()
+    if not (_SIGNED_RE if signed else _UNSIGNED_RE).fullmatch(text):
+        raise _number_error(text, "degrees")
+    return _finite(text)
+
+
 def _parse_width(value: str) -> float:
     """Width of view in degrees, in ``(0, 360]``."""
-    text = value.strip()
-    if not _UNSIGNED_RE.fullmatch(text):
-        raise _number_error(text, "degrees")
-    width = _finite(text)
+    width = _degrees(value, signed=False)
     if not 0.0 < width <= 360.0:
         raise ValueError("width of view must be over 0 and at most 360 degrees")
     return width
@@ -338,10 +343,7 @@ def _parse_width(value: str) -> float:
 
 def _parse_tilt(value: str) -> float:
     """Tilt in degrees below horizontal, in ``[-90, 90]``."""
-    text = value.strip()
-    if not _SIGNED_RE.fullmatch(text):
-        raise _number_error(text, "degrees")
-    tilt = _finite(text)
+    tilt = _degrees(value, signed=True)
     if not -90.0 <= tilt <= 90.0:
         raise ValueError("tilt must be between -90 and 90 degrees")
     return tilt

@@ -58,14 +58,9 @@ from camatlas.assumptions import (
     dori_distances,
 )
 from camatlas.errors import InputError
-from camatlas.geo import local_crs, repair_polygons
+from camatlas.geo import BoolArray, FloatArray, IntArray, ObjectArray, local_crs, repair_polygons
 from camatlas.records import Direction
 from camatlas.vocab import DORI_LEVELS, LEVELS
-
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
-BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
-ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (stage, done, total) while views are computed."""

@@ -43,13 +43,10 @@ def sight(
     the parameters used. Missing widths and ranges get documented defaults.
     """
     with errors():
-        params = camatlas.SightParameters(
-            range_m=range_m,
-            width_deg=width,
-            occlusion=not no_occlusion,
-            include_indoor=include_indoor,
-            resolution_px=resolution,
-        )
+        params = opt.sight_parameters(
+            range_m=range_m, width=width, no_occlusion=no_occlusion,
+            include_indoor=include_indoor, resolution=resolution,
+        )  # fmt: skip
         with camatlas.open_atlas(atlas, create=False) as at, progress("sight") as bar:
             result = camatlas.sight(at, params, progress=bar).to_dict()
     result = {"atlas": shown(atlas), **result}
@@ -137,11 +134,8 @@ def measure(
     blind_spots.
     """
     with errors():
-        params = camatlas.SightParameters(
-            range_m=range_m,
-            width_deg=width,
-            occlusion=not no_occlusion,
-            include_indoor=include_indoor,
+        params = opt.sight_parameters(
+            range_m=range_m, width=width, no_occlusion=no_occlusion, include_indoor=include_indoor
         )
         kinds = None if kind is None else [k.strip() for k in kind.split(",") if k.strip()]
         with camatlas.open_atlas(atlas, create=False) as at, progress("measure") as bar:

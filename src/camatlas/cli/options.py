@@ -8,7 +8,7 @@ import typer
 
 import camatlas
 from camatlas.cli.render import fail
-from camatlas.vocab import FIELDS, FORMATS, LAYERS
+from camatlas.vocab import DEFAULT_RESOLUTION_PX, FIELDS, FORMATS, LAYERS
 
 if TYPE_CHECKING:
     from camatlas.sources.table import TableOptions
@@ -154,6 +154,26 @@ WidthOption = Annotated[
 NoOcclusionOption = Annotated[
     bool, typer.Option("--no-occlusion", help="Do not cut views by building footprints.")
 ]
+
+
+def sight_parameters(
+    *,
+    range_m: float | None,
+    width: float | None,
+    no_occlusion: bool,
+    include_indoor: bool,
+    resolution: int = DEFAULT_RESOLUTION_PX,
+) -> camatlas.SightParameters:
+    """The view parameters given on the command line (checked by SightParameters)."""
+    return camatlas.SightParameters(
+        range_m=range_m,
+        width_deg=width,
+        occlusion=not no_occlusion,
+        include_indoor=include_indoor,
+        resolution_px=resolution,
+    )
+
+
 IncludeIndoorOption = Annotated[
     bool,
     typer.Option(

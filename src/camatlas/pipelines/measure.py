@@ -54,7 +54,7 @@ from camatlas.density import (
     ratio,
 )
 from camatlas.errors import InputError
-from camatlas.geo import geodesic_area_km2, interval_gaps, overlap_lengths
+from camatlas.geo import FloatArray, IntArray, geodesic_area_km2, interval_gaps, overlap_lengths
 from camatlas.pipelines import json_ready
 from camatlas.pipelines.sight import buildings_near, views_in_zone
 from camatlas.sources.polygons import read_polygons
@@ -74,8 +74,6 @@ __all__ = ["MeasureParameters", "MeasureResult", "measure"]
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) on long steps."""
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 _TOLERANCE_M = 1e-6
 """Stretches shorter than this (floating-point noise) are no blind spot."""

@@ -16,11 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from camatlas.geo import BoolArray
 from camatlas.vocab import NOT_A_WAY, PROFILE_HIGHWAYS
-
-BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["PROFILE_ACCESS_KEYS", "parse_tags", "street_access"]
 

@@ -37,7 +37,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyproj
 import shapely
@@ -46,14 +45,10 @@ from shapely.geometry import mapping
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
 from camatlas.errors import CamatlasError, InputError
-from camatlas.geo import covered_length, local_crs, merge_intervals
+from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
 from camatlas.vocab import DEFAULT_MAX_SNAP_M, PROFILES
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 __all__ = [
     "FIRST_SEARCH_MARGIN_M",

@@ -28,9 +28,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+from camatlas.geo import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "LEAST_WEIGHT",

@@ -51,7 +51,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import FormatError, InputError
-from camatlas.geo import repair_polygons, way_centre
+from camatlas.geo import BoolArray, FloatArray, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
 from camatlas.sources.formats import Progress as ProgressCallback
 from camatlas.sources.formats import check_layers, detect_format
@@ -64,8 +64,6 @@ DEFAULT_LAYERS = ("cameras", "streets", "buildings")
 """Layers :func:`read_osm` reads unless told otherwise."""
 
 Int64Array = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 # What a kept way is used for (bit flags, a way can be several).
 _STREET = 1
