@@ -233,6 +233,11 @@ def assert_valid_directions(directions: tuple[Direction, ...]) -> None:
         assert direction.end is None or 0.0 <= direction.end < 360.0
 
 
+@given(st.integers(0, 359), st.sampled_from(["", " ", ".0"]))
+def test_parse_direction_reads_every_whole_degree(heading: int, suffix: str) -> None:
+    assert parse_direction(f"{heading}{suffix}") == (Direction(float(heading)),)
+
+
 @given(st.text())
 def test_parse_direction_on_any_text_returns_or_raises_value_error(value: str) -> None:
     try:

@@ -17,6 +17,7 @@ import typer
 
 import camatlas
 from camatlas import cli
+from camatlas.cli.render import errors
 from tests.cli import run_camatlas, start_camatlas
 from tests.factories import small_city
 
@@ -135,13 +136,14 @@ def test_validate_is_a_dry_run(tmp_path: Path) -> None:
     csv.write_text(
         "id,lat,lon,camera:type,name\n1,41.1,-8.6,dome;fixed,[bold]x[/bold] <img src=x>\n"
     )
-    proc = run_camatlas("validate", csv)
+    proc = run_camatlas("validate", csv, cwd=tmp_path)
     assert "1 cameras" in proc.stdout
     assert "dome;fixed" in proc.stdout  # reported, not guessed
-    result = json.loads(run_camatlas("validate", csv, "--json").stdout)
+    result = json.loads(run_camatlas("validate", csv, "--json", cwd=tmp_path).stdout)
     assert result["files"][0]["cameras"] == 1
     assert any(r["key"] == "camera:type" for r in result["files"][0]["report"])
-    assert not list(tmp_path.glob("*.gpkg"))
+    # nothing written, beside the file or in the working folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
 
 
 def test_tag_values_are_printed_verbatim_not_as_markup(tmp_path: Path) -> None:
@@ -230,5 +232,58 @@ def test_export_of_a_result_layer_and_of_everything(tmp_path: Path) -> None:
         "export", "--atlas", atlas, "--layer", "nothing", "--output", tmp_path / "x.geojson",
         check=False,
     )  # fmt: skip
-    assert unknown.returncode == 1 and "no result layer 'nothing'" in unknown.stderr
+    assert unknown.returncode == 1 and "no layer 'nothing'" in unknown.stderr
+    # the message lists what may be exported
+    message = " ".join(unknown.stderr.split())
+    assert "cameras, streets, buildings, areas" in message and "views, view_zones" in message
     assert "Traceback" not in unknown.stderr
+    assert not (tmp_path / "x.geojson").exists()
+
+
+def test_export_into_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run_camatlas("import", write_csv(tmp_path / "r.csv", 3), "--atlas", atlas)
+    before = atlas.read_bytes()
+    cases = {
+        tmp_path / "missing" / "cams.geojson": "no such folder",
+        tmp_path: "is a folder",
+        atlas: "is the atlas itself",
+    }
+    for output, words in cases.items():
+        proc = run_camatlas(
+            "export", "--atlas", atlas, "--format", "gpkg", "--output", output, check=False
+        )
+        assert proc.returncode == 1, output
+        assert words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert atlas.read_bytes() == before
+    # A failed export leaves the file already there as it was, and nothing beside it.
+    kept = tmp_path / "kept.geojson"
+    kept.write_text("{}")
+    run_camatlas("sight", "--atlas", atlas)
+    proc = run_camatlas(
+        "export", "--atlas", atlas, "--layer", "nothing", "--output", kept, check=False
+    )
+    assert proc.returncode == 1 and kept.read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "kept.geojson", "r.csv"]
+
+
+def test_a_file_that_cannot_be_read_or_written_is_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(typer.Exit) as info, errors():
+        raise PermissionError(13, "Permission denied", "/srv/atlas.gpkg")
+    assert info.value.exit_code == 1
+    assert "error: /srv/atlas.gpkg: Permission denied" in " ".join(capsys.readouterr().err.split())
+
+
+def test_rejected_rows_into_a_missing_folder_are_refused_before_the_import(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "r.csv"
+    csv.write_text("id,lat,lon\na,41.15,-8.61\nb,not,-8.62\n")
+    proc = run_camatlas(
+        "import", csv, "--atlas", tmp_path / "a.gpkg", "--skip-bad-rows",
+        "--rejected", tmp_path / "missing" / "rejected.csv", check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "no such folder" in proc.stderr
+    assert not (tmp_path / "a.gpkg").exists()

@@ -134,12 +134,18 @@ def test_both_backends_hold_the_same_atlas(postgres: PostgresCluster, tmp_path: 
         with camatlas.open_atlas(url) as atlas:
             atlas.import_data(source_data("zzz", [camera("zzz", "2", 0.0, 0.0)]), sha256="d" * 64)
     with closing(open_store(gpkg)) as sa, closing(open_store(pg)) as sb:
+        assert list(sa.results()["name"]) == ["coverage_by_area", "nothing", "views"]
         assert_same_atlas(sa, sb, times=False)
         pd.testing.assert_frame_equal(sa.camera_points(bbox), sb.camera_points(bbox))
+        pd.testing.assert_frame_equal(sa.line_ends("streets"), sb.line_ends("streets"))
     with camatlas.open_atlas(gpkg) as a, camatlas.open_atlas(pg) as b:
+        assert a.stats().cameras == 5
         assert a.stats().to_dict() | {"atlas": ""} == b.stats().to_dict() | {"atlas": ""}
+        found = {layer: len(a.layer(layer, bbox)) for layer in LAYERS}
+        assert found == {"cameras": 3, "streets": 2, "buildings": 1, "areas": 1}
         for layer in LAYERS:
             assert_geodataframe_equal(a.layer(layer, bbox), b.layer(layer, bbox))
+        assert len(a.result("views", bbox)) == 2
         assert_geodataframe_equal(a.result("views", bbox), b.result("views", bbox))
 
 

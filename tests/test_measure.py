@@ -425,6 +425,10 @@ def test_adding_a_building_never_increases_coverage_through_sight(
 def test_coverage_properties_on_random_scenes(seed: int) -> None:
     lines, views = random_scene(seed, cameras=8)
     cov = coverage_of_lines(lines, views)
+    # the metres in view are those the ray-casting oracle finds (to its 0.5 m sampling)
+    assert cov["watched_m"].sum() > 0
+    oracle = sampled_coverage(lines, views)["watched_m"]
+    assert cov["watched_m"].sum() == pytest.approx(oracle, rel=0.02)
     assert (cov["watched_m"] <= cov["length_m"] + 1e-9).all()
     parts = cov[[f"watched_m_{level}" for level in DORI_LEVELS]].sum(axis=1)
     assert np.allclose(parts, cov["watched_m"])
@@ -629,7 +633,9 @@ def test_h3_cells_share_out_cameras_and_streets(town: Atlas) -> None:
     result = measure(town, by="h3:10", write=False)
     cells = result.by_area
     assert len(cells) > 3
-    assert cells["cameras"].sum() == result.summary["cameras_total"]
+    # the town's 7 physical devices (8 records, two linked), each in one cell
+    assert cells["cameras"].sum() == result.summary["cameras_total"] == 7
+    assert result.summary["watched_length_m"] > 0
     assert cells["street_length_m"].sum() == pytest.approx(COUNTED_LENGTH_M, rel=1e-6)
     assert cells["watched_length_m"].sum() == pytest.approx(
         result.summary["watched_length_m"], rel=1e-6
@@ -715,6 +721,10 @@ def test_measure_matches_coverage_of_views_from_sight(town: Atlas) -> None:
     streets = result.streets.set_index("id").geometry.to_crs(UTM)
     cov = coverage_of_lines(streets, views)
     assert cov["watched_m"].sum() == pytest.approx(result.summary["watched_length_m"], rel=1e-9)
+    # and both agree with the ray-casting oracle on the same views
+    assert result.summary["watched_length_m"] > 0
+    oracle = sampled_coverage(streets, views)["watched_m"]
+    assert oracle == pytest.approx(result.summary["watched_length_m"], rel=0.01)
 
 
 def test_uncertainty_is_seeded_and_brackets_the_median(tmp_path: Path) -> None:
@@ -768,6 +778,10 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
         assert key in data
     assert data["street_length_m"] == pytest.approx(COUNTED_LENGTH_M, rel=1e-6)
     assert data["cameras"] == 6  # the gunshot detector is not of the kinds asked for
+    assert 0 < data["watched_length_m"] < data["street_length_m"]
+    assert data["watched_share"] == pytest.approx(data["watched_length_m"] / COUNTED_LENGTH_M)
+    assert data["cameras_per_street_km"] == pytest.approx(6 / (COUNTED_LENGTH_M / 1000))
+    assert data["cameras_per_km2"] == pytest.approx(6 / data["area_km2"])
     assert data["completeness"]["estimated_cameras"] == pytest.approx(6 / 0.63)
     # 3 cameras or ALPRs each side (the indoor camera 7 in the east counts): ranked per km²
     assert sorted(a["name"] for a in data["areas"]) == ["East", "West"]
@@ -807,3 +821,39 @@ def test_porto_coverage_and_h3_cells(shared_data: Path, tmp_path: Path) -> None:
     assert result.by_area["cameras"].sum() == s["cameras_total"]
     assert result.by_area["street_length_m"].sum() == pytest.approx(s["street_length_m"], rel=1e-6)
     assert (result.streets["watched_m"] <= result.streets["length_m"] + 1e-6).all()
+
+
+def test_a_camera_at_a_zone_border_of_a_wide_network_watches_both_sides(tmp_path: Path) -> None:
+    # A road along 40 N from 4 W to 4 E (wider than a zone: split at 0 degrees), in ways of
+    # half a degree, and a camera 8.5 m west of the junction at 0 degrees, 20 m range.
+    geod = pyproj.Geod(ellps="WGS84")
+    west = np.arange(-4.0, 4.0, 0.5)
+    ways = [
+        Street(
+            id=f"osm:way/{k}",
+            highway="primary",
+            geometry=shapely.LineString([(lon, 40.0), (lon + 0.5, 40.0)]),
+            nodes=(k, k + 1),
+            tags={"highway": "primary"},
+        )
+        for k, lon in enumerate(west)
+    ]
+    offset = geod.inv(-0.0001, 40.0, 0.0, 40.0)[2]
+    camera = Camera(
+        id="osm:node/1", lon=-0.0001, lat=40.0, source="osm", source_id="node/1",
+        camera_type="dome", range_m=20.0,
+    )  # fmt: skip
+    with open_atlas(tmp_path / "road.gpkg") as atlas:
+        data = SourceData(path="r.osm", format="osm-xml", source="osm", cameras=[camera],
+                          streets=ways)  # fmt: skip
+        atlas.import_data(data, sha256="40")
+        assert atlas.zoning().places == 1
+        result = measure(atlas)
+    watched = result.streets.set_index("id")["watched_m"]
+    before, after = "osm:way/7", "osm:way/8"  # ending and starting at 0 degrees
+    assert watched[before] == pytest.approx(20 + offset, rel=0.01)
+    assert watched[after] == pytest.approx(20 - offset, rel=0.01)
+    assert watched.drop([before, after]).sum() == 0
+    # each side measured in its own zone: the road's length is true on the ground
+    length = sum(geod.geometry_length(w.geometry) for w in ways)
+    assert result.summary["street_length_m"] == pytest.approx(length, rel=0.002)

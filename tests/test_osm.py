@@ -403,6 +403,10 @@ def test_xml_and_pbf_give_the_same_records(tmp_path: Path) -> None:
     assert (xml.source, pbf.source) == ("osm", "osm")
     assert xml.path == str(tmp_path / "town.osm")
     assert xml.counts() == pbf.counts()
+    # town(): two cameras, two streets, two buildings
+    assert xml.counts() == {
+        "cameras": 2, "streets": 2, "buildings": 2, "areas": 0, "problems": 0, "rejected": 0,
+    }  # fmt: skip
     assert xml.cameras == pbf.cameras
     assert xml.problems == pbf.problems
     assert xml.rejected == pbf.rejected

@@ -168,6 +168,13 @@ ELEMENTS: list[dict[str, Any]] = [
                 "geometry": ring(7.4204, 43.7304, 7.4206, 43.7306),
             },
             {"type": "node", "ref": 1, "role": "entrance", "lat": 43.7301, "lon": 7.4201},
+            # a way of another role (not a ring): left out, as the OSM file reader does
+            {
+                "type": "way",
+                "ref": 104,
+                "role": "label",
+                "geometry": [ll(7.4202, 43.7302), ll(7.4203, 43.7303)],
+            },
         ],
         "tags": {"type": "multipolygon", "building": "church", "height": "30.5"},
     },
@@ -527,9 +534,21 @@ def test_cli_fetch_imports_the_answer_and_keeps_it(server: _Server, tmp_path: Pa
         "--endpoint", url(server, "/busy"), check=False,
     )  # fmt: skip
     assert busy.returncode != 0 and "429" in busy.stderr
-    if (tmp_path / "other.gpkg").exists():  # opened, but nothing imported into it
-        with camatlas.open_atlas(tmp_path / "other.gpkg", create=False) as other:
-            assert other.count("sources") == 0 and other.count("cameras") == 0
+    # the query fails before any atlas is opened: none is left behind
+    assert not (tmp_path / "other.gpkg").exists()
+    # An answer that cannot be saved: a clear error naming the path, no atlas either.
+    unsaved = tmp_path / "no-such-folder" / "answer.json"
+    proc = run_camatlas(
+        "fetch", "--bbox", "7.40,43.72,7.44,43.75", "--atlas", tmp_path / "third.gpkg",
+        "--endpoint", url(server, "/api/interpreter"), "--save", unsaved, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "cannot save the response" in proc.stderr
+    assert (
+        str(unsaved) in " ".join(proc.stderr.split()).replace(" ", "")
+        or "answer.json" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "third.gpkg").exists()
 
 
 def test_admin_boundaries_become_areas_with_population(tmp_path: Path) -> None:

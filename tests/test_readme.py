@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pyogrio
+import pyproj
 import pytest
 
 import camatlas
@@ -46,7 +48,13 @@ def test_the_readme_python_examples_run(
     assert printed[0] == "3 0"  # 3 cameras, every tag read
     share, spread = printed[1].split(" ", 1)
     assert 0 < float(share) < 1 and "median" in spread
-    assert printed[2].startswith("[(")  # the routes, shortest first
+    # The routes, shortest first: the shortest goes four blocks east and one north.
+    routes = ast.literal_eval(printed[2])
+    geod = pyproj.Geod(ellps="WGS84")
+    east = geod.inv(-8.612, 41.150, -8.611, 41.150)[2]
+    north = geod.inv(-8.608, 41.150, -8.608, 41.151)[2]
+    assert routes and routes[0][0] == pytest.approx(4 * east + north, abs=1)
+    assert [r[0] for r in routes] == sorted(r[0] for r in routes)
     watched, cameras = printed[3].split()
     assert float(watched) > 0 and int(cameras) >= 1
     assert float(printed[4]) > 0  # the engines' own coverage

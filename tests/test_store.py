@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pyogrio
@@ -13,6 +14,7 @@ import shapely
 
 import camatlas
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
+from camatlas.store import open_store
 from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import atlas_sql
@@ -96,6 +98,7 @@ def test_bbox_query_uses_west_south_east_north(atlas_url: str) -> None:
 def test_import_of_the_same_input_twice_changes_nothing(atlas_url: str) -> None:
     with camatlas.open_atlas(atlas_url) as atlas:
         first = atlas.import_data(osm_data(), sha256="b" * 64)
+        assert len(atlas.cameras()) == 2 and len(atlas.sources()) == 1
         before = atlas.cameras().to_json(), len(atlas.sources())
         second = atlas.import_data(osm_data(), sha256="b" * 64)
         assert (first.status, second.status) == ("imported", "unchanged")
@@ -290,3 +293,17 @@ def test_layer_columns_read_attributes_without_geometry(atlas_url: str) -> None:
         stats = atlas.stats().to_dict()
         assert stats["by_kind"] == {"alpr": 1, "camera": 1}
         assert stats["direction"] == {"known": 2, "unknown": 0}
+
+
+def test_line_ends_are_the_first_and_last_vertex_of_each_street(atlas_url: str) -> None:
+    with camatlas.open_atlas(atlas_url) as atlas:
+        atlas.import_data(osm_data(), sha256="e" * 64)
+        streets = atlas.streets()
+        with closing(open_store(atlas_url)) as store:
+            ends = store.line_ends("streets")
+    assert len(streets) == 2
+    assert ends["id"].tolist() == streets["id"].tolist()
+    for (_, row), line in zip(ends.iterrows(), streets.geometry, strict=True):
+        assert (row.x0, row.y0) == line.coords[0] and (row.x1, row.y1) == line.coords[-1]
+    with closing(open_store(atlas_url)) as store, pytest.raises(NotFoundError):
+        store.line_ends("nothing")

@@ -3,6 +3,7 @@ on a real atlas (the app's lifespan runs, as under a server)."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import math
@@ -12,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 import camatlas
@@ -257,7 +259,7 @@ def test_street_building_area_and_result_tiles(client: InProcessClient) -> None:
         ("/tiles/cameras/2/4/0.pbf", 400, "outside the grid"),
         ("/tiles/nothing/1/0/0.pbf", 404, "no tiled layer"),
         ("/tiles/blind_spots/1/0/0.pbf", 404, "no tiled layer"),  # not computed in this atlas
-        ("/tiles/cameras/a/0/0.pbf", 422, "z"),
+        ("/tiles/cameras/a/0/0.pbf", 422, "path.z: Input should be a valid integer"),
         ("/api/cameras/osm:node/404", 404, "no camera"),
         ("/api/cameras?bbox=1,2,3", 400, "bbox"),
         ("/api/layers/secrets.geojson", 404, "no layer"),
@@ -365,6 +367,10 @@ def test_exposure_of_a_track_as_geojson_and_gpx(client: InProcessClient) -> None
     assert result["cameras"] == 2 and result["watched_m"] == pytest.approx(120, abs=3)
     assert set(result["by_operator"]) == {"City police", "<b>Acme</b>"}
     assert result["stretches"]["type"] == "FeatureCollection"
+    # one stretch past each camera: its 30 m disc, 60 m of the line
+    stretches = [f["properties"] for f in result["stretches"]["features"]]
+    assert len(stretches) == 2
+    assert [p["end_m"] - p["start_m"] for p in stretches] == pytest.approx([60, 60], abs=2)
     gpx = (
         '<?xml version="1.0"?><gpx version="1.1" creator="test" '
         'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
@@ -420,5 +426,33 @@ def test_cross_origin_calls_are_refused_by_default(client: InProcessClient) -> N
 def test_serving_never_changed_the_atlas(
     client: InProcessClient, atlas_path: Path, atlas_digest: str
 ) -> None:
-    client.get("/api/stats")
+    # Every kind of request, reads and analyses alike, then the file as it was.
+    lon, lat = CLUSTER_CENTRE
+    body = {"origin": latlon(grid_node(1, 0)), "destination": latlon(grid_node(1, 2))}
+    (w, y), (e, _) = grid_node(0, 1), grid_node(3, 1)
+    track = {"type": "LineString", "coordinates": [[w, y], [e, y]]}
+    answers = [
+        client.get("/api/stats"),
+        client.get("/api/cameras", params={"bbox": f"{lon - 0.001},{lat - 0.001},{lon},{lat}"}),
+        client.post("/api/route", json=body),
+        client.post("/api/exposure", json=track),
+        client.get("/api/measure"),
+        *(client.get(f"/tiles/{layer}/14/8191/8191.pbf") for layer in ("cameras", "streets")),
+    ]
+    assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
     assert sha256(atlas_path) == atlas_digest
+    assert sorted(p.name for p in atlas_path.parent.iterdir()) == [atlas_path.name]
+
+
+def test_an_atlas_not_yet_served_answers_503(atlas_path: Path) -> None:
+    # Without the app's start-up (its lifespan), the camera index does not exist yet.
+    app = create_app(ServerSettings(atlas=str(atlas_path)))
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.get("/api/config")
+
+    response = asyncio.run(ask())
+    assert response.status_code == 503
+    assert response.json() == {"status": 503, "error": "the server has not started"}

@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from camatlas.assumptions import SightParameters
-    from camatlas.atlas import Atlas, ImportSummary, copy_atlas, open_atlas
+    from camatlas.atlas import Atlas, ImportSummary, copy_atlas, fetch_overpass, open_atlas
     from camatlas.pipelines.measure import MeasureParameters, MeasureResult, measure
     from camatlas.pipelines.route import RouteParameters, RouteResult, exposure, least_watched
     from camatlas.pipelines.sight import SightResult, sight
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from camatlas.route.network import RouteOption
     from camatlas.sources import read_file
     from camatlas.sources.table import TableOptions
+    from camatlas.sources.tracks import parse_track
     from camatlas.stats import AtlasStats
     from camatlas.tags import camera_from_tags, parse_direction
 
@@ -53,9 +54,11 @@ _LAZY = {
     "Atlas": "camatlas.atlas",
     "ImportSummary": "camatlas.atlas",
     "copy_atlas": "camatlas.atlas",
+    "fetch_overpass": "camatlas.atlas",
     "open_atlas": "camatlas.atlas",
     "AtlasStats": "camatlas.stats",
     "read_file": "camatlas.sources",
+    "parse_track": "camatlas.sources.tracks",
     "TableOptions": "camatlas.sources.table",
     "SightParameters": "camatlas.assumptions",
     "SightResult": "camatlas.pipelines.sight",
@@ -104,10 +107,12 @@ __all__ = [
     "camera_from_tags",
     "copy_atlas",
     "exposure",
+    "fetch_overpass",
     "least_watched",
     "measure",
     "open_atlas",
     "parse_direction",
+    "parse_track",
     "read_file",
     "sight",
 ]

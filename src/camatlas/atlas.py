@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -37,7 +38,7 @@ import pandas as pd
 import pyogrio
 
 from camatlas.errors import InputError, NotFoundError
-from camatlas.geo import Zoning, expand_bbox
+from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.merge import find_links, physical_ids
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
 from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
@@ -247,10 +248,9 @@ class Atlas:
         FetchError
             When the server cannot be reached, refuses the query or stops it.
         """
-        chosen = check_layers(layers)
-        query = build_query(bbox=bbox, area=area, layers=chosen, timeout_s=timeout_s)
-        answer = overpass_fetch(query, endpoint=endpoint, timeout_s=timeout_s + 30)
-        Path(save).write_bytes(answer)
+        chosen = fetch_overpass(
+            save, bbox=bbox, area=area, layers=layers, endpoint=endpoint, timeout_s=timeout_s
+        )
         return self.import_file(save, layers=chosen)
 
     def import_data(
@@ -441,10 +441,14 @@ class Atlas:
             self._cache[key] = (version, made)
             return made
 
-    def zoning(self) -> Zoning:
+    def zoning(self, max_width_deg: float | None = ZONE_WIDTH_DEG) -> Zoning:
         """The UTM zone of each place of the atlas (:class:`camatlas.geo.Zoning`), from its
-        cameras and streets; kept until the atlas changes."""
-        return self.cached("zoning", _zoning)
+        cameras and streets; kept until the atlas changes.
+
+        Places wider than ``max_width_deg`` degrees of longitude take the zone of each of
+        their cells (sight and measure); ``None`` keeps every place in one zone (route).
+        """
+        return self.cached(f"zoning:{max_width_deg}", lambda atlas: _zoning(atlas, max_width_deg))
 
     # -- results -------------------------------------------------------------------
 
@@ -489,55 +493,85 @@ class Atlas:
         """Write a layer or result layer to ``path``: GeoJSON, CSV or FlatGeobuf (one layer),
         or GeoPackage (every layer and result layer).
 
-        The file is replaced when present. GeoJSON, GeoPackage and FlatGeobuf carry the
-        OpenStreetMap attribution in their description. Returns the layers written.
+        The file is replaced when present, and only once the export is complete. GeoJSON,
+        GeoPackage and FlatGeobuf carry the OpenStreetMap attribution in their description.
+        Returns the layers written.
 
         Raises
         ------
         InputError
-            For an unknown format, or a table without geometry asked for in a format
-            that needs geometry.
+            For an unknown format, a table without geometry asked for in a format that
+            needs geometry, or a path that cannot be written (a missing folder, a folder,
+            the atlas itself).
         NotFoundError
-            For a layer the atlas does not hold.
+            For a layer the atlas does not hold (the message lists those it holds).
         """
         if format not in EXPORT_FORMATS:
             raise InputError(
                 f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}"
             )
-        results = list(self._store.results()["name"])
-        names = [*LAYERS, *results] if format == "gpkg" else [layer]
-        frames = {name: self._frame(name) for name in names}
         out = Path(path)
-        if out.exists():
-            out.unlink()
-        for name, frame in frames.items():
-            spatial = isinstance(frame, gpd.GeoDataFrame)
-            if format == "csv":
-                table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if spatial else frame)
-                if spatial and name == "cameras":
-                    table.insert(1, "lon", frame.geometry.x)
-                    table.insert(2, "lat", frame.geometry.y)
-                elif spatial:
-                    table.insert(1, "wkt", frame.geometry.to_wkt())
-                table.to_csv(out, index=False)
-                continue
-            if not spatial and format != "gpkg":
-                raise InputError(
-                    f"{name!r} is a table without geometry: export it as csv or gpkg",
-                    value=format,
+        if not out.parent.is_dir():
+            raise InputError("no such folder to export into", path=out.parent)
+        if out.is_dir():
+            raise InputError("is a folder: give the path of a file to export into", path=out)
+        if out.exists() and Path(self.url).exists() and out.samefile(self.url):
+            raise InputError("is the atlas itself: export into another file", path=out)
+        with self.snapshot():
+            results = list(self._store.results()["name"])
+            if format == "gpkg":
+                names = [*LAYERS, *results]
+            elif layer in LAYERS or layer in results:
+                names = [layer]
+            else:
+                made = f"; result layers: {', '.join(results)}" if results else ""
+                raise NotFoundError(
+                    f"no layer {layer!r} in the atlas (layers: {', '.join(LAYERS)}{made})"
                 )
-            options: dict[str, Any] = {"DESCRIPTION": f"camatlas {name}; {DATA_ATTRIBUTION}"}
-            if format == "geojson":
-                options["RFC7946"] = "YES"
-            pyogrio.write_dataframe(
-                frame,
-                out,
-                layer=name,
-                driver=EXPORT_FORMATS[format],
-                append=format == "gpkg" and out.exists(),
-                layer_options=options,
-            )
+            # Written to a file beside the target, which replaces it only when complete.
+            partial = out.with_name(f".{out.name}.partial{out.suffix}")
+            partial.unlink(missing_ok=True)
+            try:
+                for name in names:
+                    self._export_one(name, self._frame(name), partial, format)
+                os.replace(partial, out)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write the export: {exc.strerror or exc}", path=out
+                ) from exc
+            except pyogrio.errors.DataSourceError as exc:
+                raise InputError(f"cannot write the export: {exc}", path=out) from exc
+            finally:
+                partial.unlink(missing_ok=True)
         return names
+
+    @staticmethod
+    def _export_one(name: str, frame: pd.DataFrame, out: Path, format: str) -> None:
+        spatial = isinstance(frame, gpd.GeoDataFrame)
+        if format == "csv":
+            table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if spatial else frame)
+            if spatial and name == "cameras":
+                table.insert(1, "lon", frame.geometry.x)
+                table.insert(2, "lat", frame.geometry.y)
+            elif spatial:
+                table.insert(1, "wkt", frame.geometry.to_wkt())
+            table.to_csv(out, index=False)
+            return
+        if not spatial and format != "gpkg":
+            raise InputError(
+                f"{name!r} is a table without geometry: export it as csv or gpkg", value=format
+            )
+        options: dict[str, Any] = {"DESCRIPTION": f"camatlas {name}; {DATA_ATTRIBUTION}"}
+        if format == "geojson":
+            options["RFC7946"] = "YES"
+        pyogrio.write_dataframe(
+            frame,
+            out,
+            layer=name,
+            driver=EXPORT_FORMATS[format],
+            append=format == "gpkg" and out.exists(),
+            layer_options=options,
+        )
 
     def _frame(self, name: str) -> pd.DataFrame:
         frame: pd.DataFrame = (
@@ -546,16 +580,36 @@ class Atlas:
         return frame
 
 
-def _zoning(atlas: Atlas) -> Zoning:
+def fetch_overpass(
+    save: str | Path,
+    *,
+    bbox: BBox | None = None,
+    area: str | None = None,
+    layers: Collection[str] = LAYERS,
+    endpoint: str | None = None,
+    timeout_s: int = 180,
+) -> tuple[str, ...]:
+    """Query the Overpass API for a box or a named area and write the raw answer to
+    ``save``, ready for :meth:`Atlas.import_file`; returns the layers asked for.
+
+    The first half of :meth:`Atlas.fetch`, for callers that open the atlas only once
+    the answer is in hand. Raises as :meth:`Atlas.fetch` does, and
+    :class:`~camatlas.errors.InputError` when ``save`` cannot be written.
+    """
+    chosen = check_layers(layers)
+    query = build_query(bbox=bbox, area=area, layers=chosen, timeout_s=timeout_s)
+    answer = overpass_fetch(query, endpoint=endpoint, timeout_s=timeout_s + 30)
+    try:
+        Path(save).write_bytes(answer)
+    except OSError as exc:
+        raise InputError(f"cannot save the response: {exc.strerror or exc}", path=save) from exc
+    return chosen
+
+
+def _zoning(atlas: Atlas, max_width_deg: float | None) -> Zoning:
     points = atlas._store.camera_points()
-    bounds = atlas._store.layer_bounds("streets")
-    lon = np.concatenate(
-        [points["lon"].to_numpy(), bounds["minx"].to_numpy(), bounds["maxx"].to_numpy()]
-    )
-    lat = np.concatenate(
-        [points["lat"].to_numpy(), bounds["miny"].to_numpy(), bounds["maxy"].to_numpy()]
-    )
-    return Zoning(lon, lat)
+    ends = atlas._store.line_ends("streets")[["x0", "y0", "x1", "y1"]].to_numpy()
+    return Zoning(points["lon"], points["lat"], ends, max_width_deg=max_width_deg)
 
 
 def _named(progress: Progress | None, name: str) -> Progress | None:

@@ -38,12 +38,13 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.errors import CamatlasError, InputError
+from camatlas.errors import InputError
 from camatlas.geo import FloatArray, IntArray, axis_offsets, merge_intervals
 from camatlas.vocab import AREA_BUFFER_M, DORI_LEVELS, VIEW_LEVEL
 
 __all__ = [
     "COVERAGE_COLUMNS",
+    "TOLERANCE_M",
     "LineCoverage",
     "Segments",
     "area_intervals",
@@ -57,8 +58,9 @@ __all__ = [
 SEGMENT_CHUNK = 200_000
 """Street segments clipped per batch: bounds memory on city-sized inputs."""
 
-_TOLERANCE_M = 1e-6
-"""Gaps between pieces shorter than this (floating-point noise) are closed when merging."""
+TOLERANCE_M = 1e-6
+"""Metres of floating-point noise: gaps between pieces shorter than this are closed when
+merging, and pieces or stretches shorter than this are dropped."""
 
 _ON_LINE_M = 1e-9
 """A polygon vertex closer than this to a street's line lies on it."""
@@ -135,7 +137,7 @@ def _clip(
 
     With ``crossings`` the intervals come from :func:`_clip_by_crossings` (numpy);
     otherwise from GEOS intersections, where a segment lying along a polygon's boundary
-    counts as inside it (used for areas, see :func:`_add_area_intervals`).
+    counts as inside it (used for areas, see :func:`area_intervals`).
     """
     empty_f = np.empty(0, np.float64)
     empty_i = np.empty(0, np.int64)
@@ -182,7 +184,7 @@ def _clip(
                 t1 = np.einsum("ij,ij->i", p1 - a, d) / seglen
                 s = np.clip(np.minimum(t0, t1), 0.0, seglen)
                 e = np.clip(np.maximum(t0, t1), 0.0, seglen)
-                keep = e - s > _TOLERANCE_M
+                keep = e - s > TOLERANCE_M
                 lines.append(segments.line[seg][keep])
                 starts.append((segments.offset[seg] + s)[keep])
                 ends.append((segments.offset[seg] + e)[keep])
@@ -269,11 +271,11 @@ def _clip_by_crossings(
         which, at = which[order], at[order]
         enter = which[0::2]
         if not np.array_equal(enter, which[1::2]):  # closed rings cross an even number of times
-            raise CamatlasError("a view polygon has an open ring; views must be valid polygons")
+            raise InputError("a view polygon has an open ring; views must be valid polygons")
         start = np.maximum(at[0::2], 0.0)
         end = np.minimum(at[1::2], length[enter])
         # a view touching the line at a point gives two crossings a rounding error apart
-        keep = end - start > _TOLERANCE_M
+        keep = end - start > TOLERANCE_M
         return enter[keep], start[keep], end[keep]
 
     above_p, above_q = side_p > 0, side_q > 0
@@ -319,7 +321,7 @@ class LineCoverage:
         line, start, end = pieces.line[order], pieces.start[order], pieces.end[order]
         piece_level = level_code[pieces.view[order]]
         self.unions = [
-            merge_intervals(line[m], start[m], end[m], gap=_TOLERANCE_M, presorted=True)
+            merge_intervals(line[m], start[m], end[m], gap=TOLERANCE_M, presorted=True)
             for m in (
                 *(piece_level <= k for k in range(len(DORI_LEVELS) - 1)),
                 np.ones(len(piece_level), dtype=bool),
@@ -358,7 +360,7 @@ def _check_crs(lines: gpd.GeoSeries, views: gpd.GeoDataFrame) -> None:
         if crs is not None and crs.is_geographic:
             raise InputError(
                 f"{name} are in a geographic CRS (degrees); project them to a metric CRS "
-                "first, e.g. sight.local_crs(...)",
+                "first, e.g. with camatlas.geo.local_crs(...)",
                 value=crs.to_string(),
             )
     if lines.crs is not None and views.crs is not None and lines.crs != views.crs:
@@ -451,7 +453,7 @@ def area_intervals(
         keep[pairs.loc[claimed, "index"].unique()] = False
     n_areas = len(areas)
     group = pieces.line[keep] * n_areas + pieces.view[keep]
-    g, s, e = merge_intervals(group, pieces.start[keep], pieces.end[keep], gap=_TOLERANCE_M)
+    g, s, e = merge_intervals(group, pieces.start[keep], pieces.end[keep], gap=TOLERANCE_M)
     return g // n_areas, g % n_areas, s, e
 
 
@@ -561,7 +563,7 @@ def watched_intervals(
         [pieces.line, level[pieces.view], camera[pieces.view].astype(str)]
     )
     group_code, groups = pd.factorize(key, sort=True)
-    g, s, e = merge_intervals(group_code, pieces.start, pieces.end, gap=_TOLERANCE_M)
+    g, s, e = merge_intervals(group_code, pieces.start, pieces.end, gap=TOLERANCE_M)
     keys = groups[g]
     return pd.DataFrame(
         {

@@ -34,6 +34,8 @@ __all__ = [
     "completeness_estimates",
     "counted_streets",
     "h3_cells",
+    "h3_resolution",
+    "h3_street_step_m",
     "percentiles",
     "physical_cameras",
     "rank",
@@ -79,17 +81,31 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"median": float(median), "p5": float(p5), "p95": float(p95)}
 
 
-def h3_cells(
-    resolution: str, cameras: gpd.GeoDataFrame, street_points: FloatArray
-) -> gpd.GeoDataFrame:
-    """H3 cells (WGS 84) that hold a camera or a street point, with their neighbours: ``id``,
-    ``name``, ``population`` (NaN), ``area_km2``; ``street_points`` are (lon, lat) rows."""
+def h3_resolution(text: str) -> int:
+    """The H3 resolution of ``--by h3:RES``: a whole number 0..15.
+
+    >>> h3_resolution("9")
+    9
+    """
     try:
-        res = int(resolution)
+        res = int(text)
         if not 0 <= res <= 15:
             raise ValueError
     except ValueError:
-        raise InputError("--by h3:RESOLUTION: a whole number 0..15", value=resolution) from None
+        raise InputError("--by h3:RESOLUTION: a whole number 0..15", value=text) from None
+    return res
+
+
+def h3_street_step_m(resolution: int) -> float:
+    """How far apart (metres) the street points given to :func:`h3_cells` may lie: a third
+    of the cells' mean edge, so that no cell a street crosses is missed."""
+    return float(h3.average_hexagon_edge_length(resolution, unit="m")) / 3.0
+
+
+def h3_cells(res: int, cameras: gpd.GeoDataFrame, street_points: FloatArray) -> gpd.GeoDataFrame:
+    """H3 cells (WGS 84) at resolution ``res`` that hold a camera or a street point, with
+    their neighbours: ``id``, ``name``, ``population`` (NaN), ``area_km2``;
+    ``street_points`` are (lon, lat) rows, :func:`h3_street_step_m` apart at most."""
     cells = {h3.latlng_to_cell(lat, lon, res) for lon, lat in street_points}
     # Street cells were found from points a third of an edge apart; their neighbours
     # catch a street clipping a cell's corner between two points.

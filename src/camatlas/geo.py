@@ -35,8 +35,6 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
@@ -56,6 +54,11 @@ MIN_M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_319.49
 """Metres in one degree of longitude at the equator (WGS 84); times cos(latitude) elsewhere,
 which slightly underestimates it away from the equator."""
+
+ZONE_WIDTH_DEG = 6.0
+"""Width of a UTM zone, degrees of longitude: the widest place :class:`Zoning` measures in
+one zone when asked to split wider ones (its ends then lie within 3 degrees of the zone's
+central meridian, where the scale error is about 0.1 % at most)."""
 
 PLACE_CELL_DEG = 0.02
 """Side of the grid cells (degrees) by which :class:`Zoning` finds places: features in the
@@ -154,43 +157,92 @@ def local_crs(frame: Any) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(int(utm_epsg(lon, lat)))
 
 
+def line_ends(geometries: Any) -> FloatArray:
+    """The first and last vertex of each line: an array of ``(x0, y0, x1, y1)`` rows, NaN
+    for a missing or empty geometry (of a MultiLineString: its first part's first vertex
+    and its last part's last vertex).
+
+    >>> line_ends([shapely.LineString([(0, 0), (1, 2), (3, 4)])]).tolist()
+    [[0.0, 0.0, 3.0, 4.0]]
+    """
+    geoms = np.asarray(geometries, dtype=object).ravel()
+    out = np.full((len(geoms), 4), np.nan)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    if len(index):
+        rows, first = np.unique(index, return_index=True)
+        last = np.r_[first[1:], len(index)] - 1
+        out[rows, 0:2] = coords[first]
+        out[rows, 2:4] = coords[last]
+    return out
+
+
 class Zoning:
     """The UTM zone each place of an atlas is measured in.
 
-    A *place* is a group of features (cameras, streets) lying in the same or
-    touching cells of a grid of :data:`PLACE_CELL_DEG` degrees: a city and its
-    suburbs, never two cities kilometres apart. Every feature of a place is
-    measured in the UTM zone of the centre of the place's bounding box, so a city
-    across a zone border (London at 0 degrees) is one place in one CRS, a street
-    is measured and routed in the same CRS as the views that fall on it, and cities
-    far apart each keep a zone of their own. A point outside every place (and not
-    in a cell touching one) takes the zone of its own position.
+    A *place* is a group of features lying in the same or touching cells of a grid of
+    :data:`PLACE_CELL_DEG` degrees, or joined by a line (a street's two ends belong to
+    one place however long it is): a city and its suburbs, never two cities kilometres
+    apart with nothing between them. Every feature of a place is measured in the UTM
+    zone of the centre of the place's bounding box, so a city across a zone border
+    (London at 0 degrees) is one place in one CRS, a street is measured and routed in
+    the same CRS as the views that fall on it, and cities far apart each keep a zone of
+    their own. A point outside every place (and not in a cell touching one) takes the
+    zone of its own position.
 
-    Limits: a place wider than a zone (a country's connected street network) is
-    measured in the zone of its centre, with scale errors that grow to about 1 % some
-    9 degrees of longitude away; places are not split at the antimeridian.
+    A place wider than ``max_width_deg`` degrees of longitude (a country's connected
+    street network) is not measured in one zone, where scale errors would grow to
+    several per cent at its ends: each of its cells takes the zone it lies in, so a
+    zone border runs through it. ``max_width_deg=None`` keeps every place whole (what
+    routing needs: a route never stops at a zone border), with a scale error of about
+    1 % some 9 degrees of longitude from the place's centre.
+
+    Places are not split at the antimeridian.
 
     Parameters
     ----------
     lon, lat
-        Points of the features (cameras, street vertices or bounding-box corners), degrees.
+        Points of the features (cameras), degrees.
+    ends
+        The ends of lines (streets), rows of ``(x0, y0, x1, y1)`` as :func:`line_ends`
+        gives them; each line joins its two ends into one place.
+    max_width_deg
+        The widest place measured in one zone, degrees of longitude
+        (:data:`ZONE_WIDTH_DEG`, one zone, by default).
     """
 
-    def __init__(self, lon: Any, lat: Any) -> None:
+    def __init__(
+        self,
+        lon: Any,
+        lat: Any,
+        ends: Any = None,
+        *,
+        max_width_deg: float | None = ZONE_WIDTH_DEG,
+    ) -> None:
         x = np.asarray(lon, dtype=np.float64).ravel()
         y = np.asarray(lat, dtype=np.float64).ravel()
+        pairs = np.zeros((0, 4)) if ends is None else np.asarray(ends, dtype=np.float64)
+        pairs = pairs.reshape(-1, 4)
+        pairs = pairs[np.isfinite(pairs).all(axis=1)]
         ok = np.isfinite(x) & np.isfinite(y)
-        x, y = x[ok], y[ok]
-        keys = self._keys(x, y)
-        self._cells, member = np.unique(keys, return_inverse=True)
+        x = np.concatenate([x[ok], pairs[:, 0], pairs[:, 2]])
+        y = np.concatenate([y[ok], pairs[:, 1], pairs[:, 3]])
+        self._cells, member = np.unique(self._keys(x, y), return_inverse=True)
+        member = member.ravel()
         n = len(self._cells)
+        self._cell_zone = np.zeros(n, dtype=np.int64)
+        self._places = 0
         if n == 0:
-            self._label = np.zeros(0, dtype=np.int64)
-            self._zone = np.zeros(0, dtype=np.int64)
             return
-        # Touching cells: the 8 neighbours of every occupied cell that are occupied too.
+        # scipy loads here, not with this module, which every reader imports.
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        # Touching cells: the 8 neighbours of every occupied cell that are occupied too;
+        # and the two cells of each line's ends.
         col, row = self._cells // _ROW, self._cells % _ROW
-        tail, head = [], []
+        k = len(pairs)
+        tail = [member[len(x) - 2 * k : len(x) - k]]
+        head = [member[len(x) - k :]]
         for dc in (-1, 0, 1):
             for dr in (-1, 0, 1):
                 if dc == dr == 0:
@@ -202,17 +254,20 @@ class Zoning:
                 head.append(pos[hit])
         t, h = np.concatenate(tail), np.concatenate(head)
         graph = coo_matrix((np.ones(len(t)), (t, h)), shape=(n, n)).tocsr()
-        _, label = connected_components(graph, directed=False)
-        self._label = label.astype(np.int64)
-        place = self._label[member]
-        places = int(label.max()) + 1
-        low = np.full((places, 2), np.inf)
-        high = np.full((places, 2), -np.inf)
+        self._places, label = connected_components(graph, directed=False)
+        place = label[member]
+        low = np.full((self._places, 2), np.inf)
+        high = np.full((self._places, 2), -np.inf)
         xy = np.column_stack([x, y])
         np.minimum.at(low, place, xy)
         np.maximum.at(high, place, xy)
         centre = (low + high) / 2.0
-        self._zone = utm_epsg(centre[:, 0], centre[:, 1])
+        self._cell_zone = utm_epsg(centre[:, 0], centre[:, 1])[label]
+        if max_width_deg is not None:
+            wide = (high[:, 0] - low[:, 0] > max_width_deg)[label]
+            own_x = (col[wide] + 0.5) * PLACE_CELL_DEG - 180.0
+            own_y = (row[wide] + 0.5) * PLACE_CELL_DEG - 90.0
+            self._cell_zone[wide] = utm_epsg(own_x, own_y)
 
     @staticmethod
     def _keys(x: FloatArray, y: FloatArray) -> IntArray:
@@ -224,7 +279,7 @@ class Zoning:
     @property
     def places(self) -> int:
         """How many places the features form."""
-        return int(self._label.max()) + 1 if len(self._label) else 0
+        return int(self._places)
 
     def epsg(self, lon: Any, lat: Any) -> IntArray:
         """The EPSG code of the UTM zone each point is measured in (see the class)."""
@@ -244,9 +299,15 @@ class Zoning:
             other = keys[todo] + dc * _ROW + dr
             pos = np.searchsorted(self._cells, other).clip(max=n - 1)
             hit = self._cells[pos] == other
-            out[todo[hit]] = self._zone[self._label[pos[hit]]]
+            out[todo[hit]] = self._cell_zone[pos[hit]]
             found[todo[hit]] = True
         return out
+
+    def line_epsg(self, geometries: Any) -> IntArray:
+        """The EPSG code of the UTM zone each line (WGS 84) is measured in: that of its
+        first vertex, so of the place both its ends belong to."""
+        ends = line_ends(geometries)
+        return self.epsg(ends[:, 0], ends[:, 1])
 
 
 _ROW = 1 << 20
@@ -379,6 +440,30 @@ def way_centre(coords: Any, closed: bool) -> tuple[float, float] | None:
         if not centre.is_empty and math.isfinite(centre.x) and math.isfinite(centre.y):
             return float(centre.x), float(centre.y)
     return None
+
+
+def members_centre(parts: Sequence[Any]) -> tuple[float, float] | None:
+    """Where a camera mapped as a relation stands: the centroid of its member ways, or of
+    its member nodes when no way has two located points; None without a point.
+
+    ``parts`` are the members' located (lon, lat) points, one sequence per member.
+
+    >>> members_centre([[(0, 0), (2, 0)], [(10, 10)]])
+    (1.0, 0.0)
+    """
+    shapes: list[BaseGeometry] = []
+    for part in parts:
+        xy = np.asarray(part, dtype=np.float64).reshape(-1, 2)
+        if len(xy) >= 2:
+            shapes.append(shapely.LineString(xy))
+        elif len(xy) == 1:
+            shapes.append(shapely.Point(xy[0]))
+    if not shapes:
+        return None
+    centre = shapely.GeometryCollection(shapes).centroid
+    if centre.is_empty or not (math.isfinite(centre.x) and math.isfinite(centre.y)):
+        return None
+    return float(centre.x), float(centre.y)
 
 
 # --- polygons --------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def camera_from_tags(
 
 
 def _parse_kind(value: str) -> str:
-    """``surveillance:type`` value -> :data:`KINDS` entry; ValueError if unknown."""
+    """``surveillance:type`` value -> :data:`~camatlas.vocab.KINDS` entry; ValueError if unknown."""
     text = value.strip().lower()
     if ";" in text:
         raise ValueError("several values")
@@ -537,7 +537,7 @@ def _parse_heading(text: str, item: str) -> float:
 
 
 def directions_from_text(text: str | None) -> tuple[Direction, ...]:
-    """Inverse of :func:`directions_to_text`."""
+    """Inverse of :func:`~camatlas.records.directions_to_text`."""
     if not text:
         return ()
     return parse_direction(text)

@@ -94,6 +94,8 @@ def import_(
             skip_bad_rows=skip_bad_rows, row_ids=row_ids,
         )  # fmt: skip
         chosen = opt.layers(layers)
+        if rejected is not None and not rejected.parent.is_dir():
+            raise fail(f"{rejected.parent}: no such folder for the rejected rows (--rejected)")
         with camatlas.open_atlas(atlas) as at, progress() as bar:
             summaries = at.import_files(
                 files,
@@ -308,15 +310,17 @@ def fetch(
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = save or beside_atlas(atlas, f"-overpass-{stamp}.json")
         err.print(text(f"Querying {endpoint or 'the Overpass API'} ..."))
+        # The answer first: a failed query leaves no atlas behind.
+        chosen = camatlas.fetch_overpass(
+            target,
+            bbox=box,
+            area=area,
+            layers=("cameras",) if cameras_only else LAYERS,
+            endpoint=endpoint,
+            timeout_s=timeout,
+        )
         with camatlas.open_atlas(atlas) as at:
-            summary = at.fetch(
-                target,
-                bbox=box,
-                area=area,
-                layers=("cameras",) if cameras_only else LAYERS,
-                endpoint=endpoint,
-                timeout_s=timeout,
-            )
+            summary = at.import_file(target, layers=chosen)
     say(
         f"Saved the response to {target}; {summary.status}: {summary.cameras} cameras, "
         f"{summary.streets} streets, {summary.buildings} buildings."

@@ -8,6 +8,7 @@ import typer
 
 import camatlas
 from camatlas.cli.render import fail
+from camatlas.errors import InputError
 from camatlas.vocab import DEFAULT_RESOLUTION_PX, FIELDS, FORMATS, LAYERS
 
 if TYPE_CHECKING:
@@ -128,10 +129,14 @@ def table_options(
 def layers(text: str) -> tuple[str, ...]:
     """``--layers`` as a tuple of layer names."""
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    bad = [layer for layer in chosen if layer not in LAYERS]
-    if bad or not chosen:
+    if not chosen:
         raise fail(f"--layers {text!r}: choose among {', '.join(LAYERS)}")
-    return chosen
+    from camatlas.sources import check_layers  # loads the readers' stack: not for --help
+
+    try:
+        return check_layers(chosen)
+    except InputError as exc:
+        raise fail(f"--layers {text!r}: {exc}") from None
 
 
 # --- views (sight and measure) ---------------------------------------------------------

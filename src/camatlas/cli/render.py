@@ -86,11 +86,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def errors() -> Iterator[None]:
-    """Turn camatlas errors into a message and a non-zero exit, never a traceback."""
+    """Turn camatlas errors, and files that cannot be read or written, into a message and
+    a non-zero exit, never a traceback."""
     try:
         yield
     except CamatlasError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        # A file that cannot be read or written (no permission, a full disk, a folder).
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise fail(f"{where}{exc.strerror or exc}") from None
     except KeyboardInterrupt:
         raise fail("interrupted; what was not committed was not written", 130) from None
 

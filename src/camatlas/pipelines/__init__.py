@@ -14,8 +14,10 @@ them, and returns a result object with ``to_dict()`` and GeoDataFrames:
   track (:func:`camatlas.least_watched`, :func:`camatlas.exposure`).
 
 Every place is measured in the UTM zone the atlas gives it
-(:meth:`camatlas.atlas.Atlas.zoning`), so a street, the views on it and a route
-along it share one CRS.
+(:meth:`camatlas.atlas.Atlas.zoning`), so a street and the views on it share one
+CRS. Sight and measure split a place wider than a zone (a country's network) by
+the zones its parts lie in; routes keep it whole, so that a route never stops at
+a zone border.
 """
 
 from __future__ import annotations

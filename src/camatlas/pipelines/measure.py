@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import h3
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -35,6 +34,7 @@ from camatlas.assumptions import SightParameters, camera_parameters, sampled_par
 from camatlas.atlas import Atlas
 from camatlas.coverage import (
     COVERAGE_COLUMNS,
+    TOLERANCE_M,
     LineCoverage,
     Segments,
     area_intervals,
@@ -48,15 +48,24 @@ from camatlas.density import (
     completeness_estimates,
     counted_streets,
     h3_cells,
+    h3_resolution,
+    h3_street_step_m,
     percentiles,
     physical_cameras,
     rank,
     ratio,
 )
 from camatlas.errors import InputError
-from camatlas.geo import FloatArray, IntArray, geodesic_area_km2, interval_gaps, overlap_lengths
+from camatlas.geo import (
+    FloatArray,
+    IntArray,
+    expand_bbox,
+    geodesic_area_km2,
+    interval_gaps,
+    overlap_lengths,
+)
 from camatlas.pipelines import json_ready
-from camatlas.pipelines.sight import buildings_near, views_in_zone
+from camatlas.pipelines.sight import buildings_near, view_reach_m, views_in_zone
 from camatlas.sources.polygons import read_polygons
 from camatlas.vocab import (
     AREA_BUFFER_M,
@@ -73,10 +82,6 @@ __all__ = ["MeasureParameters", "MeasureResult", "measure"]
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) on long steps."""
-
-
-_TOLERANCE_M = 1e-6
-"""Stretches shorter than this (floating-point noise) are no blind spot."""
 
 
 @dataclass(frozen=True)
@@ -228,17 +233,18 @@ def _zones(
     reach_m: float,
     params: SightParameters,
 ) -> list[_Zone]:
-    """The counted streets of each UTM zone of the atlas's places, with the zone's cameras
-    and the buildings near them."""
-    zoning = atlas.zoning()
-    bounds = streets.geometry.bounds.to_numpy()
-    street_zone = zoning.epsg((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
-    camera_zone = zoning.epsg(cameras.geometry.x, cameras.geometry.y)
+    """The counted streets of each UTM zone of the atlas's places, with the cameras whose
+    views may reach them (of any zone: near a zone border a camera serves both sides) and
+    the buildings near those cameras."""
+    street_zone = atlas.zoning().line_epsg(streets.geometry.array)
     zones = []
     for code in np.unique(street_zone):
         rows = np.flatnonzero(street_zone == code).astype(np.int64)
         crs = pyproj.CRS.from_epsg(int(code))
-        here = cameras.iloc[np.flatnonzero(camera_zone == code)]
+        west, south, east, north = expand_bbox(
+            streets.geometry.iloc[rows].total_bounds, view_reach_m(reach_m, params)
+        )
+        here = cameras.cx[west:east, south:north]
         lines = streets.geometry.iloc[rows].to_crs(crs)
         zones.append(
             _Zone(
@@ -255,8 +261,8 @@ def _zones(
 
 
 def _near_streets(zones: list[_Zone], cameras: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
-    """Which cameras stand within :data:`~camatlas.vocab.AREA_BUFFER_M` of a counted street
-    of their zone."""
+    """Which cameras stand within :data:`~camatlas.vocab.AREA_BUFFER_M` of a counted
+    street (measured in the street's zone)."""
     near = np.zeros(len(cameras), dtype=bool)
     position = pd.Series(np.arange(len(cameras)), index=cameras["id"].to_numpy())
     for zone in zones:
@@ -629,18 +635,16 @@ def _areas_for(
             arg, population=options.population, population_key=options.population_key
         )
         return _Areas("polygons", polygons, f"polygons from {Path(arg).name}")
-    try:
-        step = h3.average_hexagon_edge_length(int(arg), unit="m") / 3.0
-    except (ValueError, h3.H3BaseException):
-        raise InputError("--by h3:RESOLUTION: a whole number 0..15", value=arg) from None
+    res = h3_resolution(arg)
+    step = h3_street_step_m(res)
     points = [np.empty((0, 2))]
     for zone in zones:
         dense = shapely.segmentize(np.asarray(zone.lines.array, dtype=object), step)
         xy = shapely.get_coordinates(dense)
         to_wgs84 = pyproj.Transformer.from_crs(zone.crs, 4326, always_xy=True)
         points.append(np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
-    cells = h3_cells(arg, physical, np.vstack(points))
-    return _Areas("h3", cells, f"H3 cells at resolution {int(arg)}")
+    cells = h3_cells(res, physical, np.vstack(points))
+    return _Areas("h3", cells, f"H3 cells at resolution {res}")
 
 
 def _area_rows(
@@ -743,7 +747,7 @@ def _blind_spots(
     frames = []
     for zone, cov in zip(zones, coverages, strict=True):
         line, start, end = interval_gaps(cov.unions[-1], zone.segments.line_length)
-        keep = (end - start >= min_length_m) & (end - start > _TOLERANCE_M)
+        keep = (end - start >= min_length_m) & (end - start > TOLERANCE_M)
         line, start, end = line[keep], start[keep], end[keep]
         geoms = stretches(zone.segments, line, start, end)
         rows = streets.iloc[zone.rows[line]]

@@ -7,9 +7,9 @@
 [336]
 
 The street graph of a profile is built from the atlas's streets, one graph per
-UTM zone of the atlas's places (:meth:`camatlas.atlas.Atlas.zoning`), each in
-its zone's CRS and built when a route first needs it
-(:class:`AtlasGraph`); a route between two zones is refused. Each edge carries
+UTM zone of the atlas's places (:meth:`camatlas.atlas.Atlas.zoning`, every
+connected network whole however wide), each in its zone's CRS and built when a
+route first needs it (:class:`AtlasGraph`); a route between two zones is refused. Each edge carries
 the metres inside the views the atlas stores (``camatlas sight``) or, when it
 has none, inside views computed with the default
 :class:`~camatlas.assumptions.SightParameters`. Graphs and views are kept with
@@ -39,7 +39,7 @@ from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
 from camatlas.errors import InputError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
-from camatlas.pipelines.sight import views_in_zone
+from camatlas.pipelines.sight import view_reach_m, views_in_zone
 from camatlas.route.exposure import ExposureResult, track_exposure
 from camatlas.route.network import (
     MAX_RUNS,
@@ -169,7 +169,9 @@ class _AtlasViews:
         assert self.cameras is not None
         cameras = self.cameras
         if bbox is not None:
-            west, south, east, north = expand_bbox(bbox, self.reach_m)
+            west, south, east, north = expand_bbox(
+                bbox, view_reach_m(self.reach_m, SightParameters())
+            )
             cameras = cameras.cx[west:east, south:north]
         return views_in_zone(self.atlas, cameras, SightParameters(), crs)
 
@@ -413,10 +415,7 @@ def build_graph(
     def make(at: Atlas) -> AtlasGraph:
         views_for, source = atlas_views(at)
         streets = at.streets()
-        bounds = streets.geometry.bounds.to_numpy()
-        zones = at.zoning().epsg(
-            (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
-        )
+        zones = at.zoning(max_width_deg=None).line_epsg(streets.geometry.array)
         return AtlasGraph(profile, streets, zones, views_for, source)
 
     graph: AtlasGraph = atlas.cached(f"route:graph:{profile}", make)
@@ -487,7 +486,7 @@ def exposure(
     if views is None:
         # A track is measured in the zone of the place its middle is in, with the views near it.
         west, south, east, north = shapely.bounds(shapely.MultiLineString(parts)).tolist()
-        epsg = atlas.zoning().epsg((west + east) / 2, (south + north) / 2)[0]
+        epsg = atlas.zoning(max_width_deg=None).epsg((west + east) / 2, (south + north) / 2)[0]
         views_for, source = atlas_views(atlas)
         views = views_for(pyproj.CRS.from_epsg(int(epsg)), (west, south, east, north))
     else:

@@ -29,7 +29,14 @@ from camatlas.geo import as_multipolygons, expand_bbox
 from camatlas.views import combine, compute_views, summarize
 from camatlas.vocab import VIEW_LEVEL
 
-__all__ = ["MOVED_INSIDE_M", "SightResult", "buildings_near", "sight", "views_in_zone"]
+__all__ = [
+    "MOVED_INSIDE_M",
+    "SightResult",
+    "buildings_near",
+    "sight",
+    "view_reach_m",
+    "views_in_zone",
+]
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as the work advances."""
@@ -75,6 +82,13 @@ class SightResult:
         }
 
 
+def view_reach_m(range_m: float, params: SightParameters) -> float:
+    """How far from its mapped position a camera's view may reach, metres: its range,
+    from where it sees (its wall, up to ``wall_distance_m`` plus :data:`MOVED_INSIDE_M`
+    away)."""
+    return range_m + params.wall_distance_m + MOVED_INSIDE_M
+
+
 def buildings_near(
     atlas: Atlas, cameras: gpd.GeoDataFrame, reach_m: float, params: SightParameters
 ) -> gpd.GeoDataFrame:
@@ -82,8 +96,7 @@ def buildings_near(
     (none without occlusion); WGS 84."""
     if not params.occlusion or len(cameras) == 0:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
-    grow = reach_m + params.wall_distance_m + MOVED_INSIDE_M
-    return atlas.buildings(expand_bbox(cameras.total_bounds, grow))
+    return atlas.buildings(expand_bbox(cameras.total_bounds, view_reach_m(reach_m, params)))
 
 
 def views_in_zone(

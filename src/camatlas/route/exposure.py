@@ -21,12 +21,10 @@ from shapely.geometry import mapping
 from shapely.ops import substring
 
 from camatlas.coverage import coverage_of_lines, watched_intervals
-from camatlas.geo import merge_intervals
+from camatlas.geo import WGS84, merge_intervals
 from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
 
 __all__ = ["ExposureResult", "track_exposure"]
-
-_WGS84 = "EPSG:4326"
 
 
 @dataclass(frozen=True)
@@ -196,7 +194,7 @@ def _stretches(
         in_view["end_m"].to_numpy(dtype=float),
     )
     bands = pieces[pieces["level"].isin(DORI_LEVELS)]
-    to_wgs84 = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
     geometries, rows = [], []
     for line, start, end in zip(group.tolist(), starts.tolist(), ends.tolist(), strict=True):
         same = in_view[
@@ -231,4 +229,4 @@ def _stretches(
             }
         )
     columns = ["part", "start_m", "end_m", "length_m", "seconds", "cameras", "best_level"]
-    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometries, crs=_WGS84)
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometries, crs=WGS84)

@@ -44,7 +44,7 @@ from shapely.geometry import mapping
 
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
-from camatlas.errors import CamatlasError, InputError
+from camatlas.errors import InputError
 from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
@@ -404,7 +404,8 @@ class StreetGraph:
         Raises
         ------
         InputError
-            When the points lie on two parts of the network that do not connect.
+            When the points lie on two parts of the network that do not connect, or no
+            route of the profile joins them (one-way streets).
         """
         apart = int(self.edge_component[start.edge]) != int(self.edge_component[end.edge])
         if apart and self.profile == "walk":
@@ -421,7 +422,7 @@ class StreetGraph:
         if not found and apart:
             raise InputError(self._apart(start, end))
         if not found:
-            raise CamatlasError(
+            raise InputError(
                 f"no {self.profile} route joins the origin and the destination "
                 "(one-way streets or missing links in the street data)"
             )
@@ -738,6 +739,7 @@ def _view_intervals(
         pieces["edge"].to_numpy(dtype=np.int64),
         pieces["start_m"].to_numpy(dtype=float),
         pieces["end_m"].to_numpy(dtype=float),
+        presorted=True,
     )
     bounds = np.searchsorted(group, np.arange(len(edges) + 1))
     return starts, ends, bounds, pieces

@@ -24,9 +24,7 @@ from pathlib import Path
 from camatlas.errors import FormatError
 from camatlas.records import SourceData
 from camatlas.sources.formats import Progress, check_layers, detect_format, source_name_for
-from camatlas.sources.osm import read_osm
-from camatlas.sources.overpass import read_overpass
-from camatlas.sources.table import TableOptions, read_table
+from camatlas.sources.table import TableOptions
 from camatlas.vocab import FORMATS, LAYERS
 
 __all__ = [
@@ -83,6 +81,12 @@ def read_file(
                 f"given as {format}, but the content looks like {detected}", path=path
             )
     wanted = check_layers(layers)
+    # The readers load when a file of theirs is read: opening an atlas (the web server,
+    # a registry import) never loads pyosmium.
+    from camatlas.sources.osm import read_osm
+    from camatlas.sources.overpass import read_overpass
+    from camatlas.sources.table import read_table
+
     if detected in ("osm-pbf", "osm-xml"):
         return read_osm(path, layers=wanted, progress=progress)
     if detected == "overpass-json":

@@ -51,7 +51,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import FormatError, InputError
-from camatlas.geo import BoolArray, FloatArray, repair_polygons, way_centre
+from camatlas.geo import BoolArray, FloatArray, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
 from camatlas.sources.formats import Progress as ProgressCallback
 from camatlas.sources.formats import check_layers, detect_format
@@ -120,8 +120,8 @@ def read_osm(
         in the file (``nodes`` lists those, one per vertex). ``buildings``:
         closed ways and ``type=multipolygon`` relations with a ``building``
         key (not ``no``), as (Multi)Polygons, outer rings minus inner rings,
-        repaired when invalid; ``height_m`` in metres from ``height`` (a plain
-        number, optionally followed by ``m``) and ``levels`` from
+        repaired when invalid; ``height_m`` in metres from ``height`` (metres
+        or feet, :func:`camatlas.tags.parse_length_m`) and ``levels`` from
         ``building:levels`` (a plain number). ``areas`` (only when asked for):
         ``boundary=administrative`` relations as (Multi)Polygons with their
         ``name``, ``admin_level`` and ``population`` (plain numbers, else
@@ -782,22 +782,19 @@ class _OsmImport:
 
     def _build_relation_cameras(self, locations: _Locations) -> None:
         for rel in self.camera_relations:
-            parts: list[BaseGeometry] = []
+            parts: list[FloatArray] = []
             for kind, ref, _ in rel.members:
                 if kind == "w":
                     node_ids = self._member_refs(ref)
                     if node_ids is not None:
                         found, lon, lat = locations.lookup(node_ids)
-                        if found.sum() >= 2:
-                            parts.append(shapely.LineString(np.column_stack((lon, lat))[found]))
-                        elif found.any():
-                            parts.append(shapely.Point(lon[found][0], lat[found][0]))
+                        parts.append(np.column_stack((lon, lat))[found])
                 elif kind == "n":
                     found, lon, lat = locations.lookup(np.array([ref], dtype=np.int64))
-                    if found[0]:
-                        parts.append(shapely.Point(lon[0], lat[0]))
+                    parts.append(np.column_stack((lon, lat))[found])
             where = f"relation/{rel.id}"
-            if not parts:
+            centre = members_centre(parts)
+            if centre is None:
                 self.data.rejected.append(
                     Rejected(
                         where,
@@ -806,8 +803,7 @@ class _OsmImport:
                     )
                 )
                 continue
-            center = shapely.GeometryCollection(parts).centroid
-            self._add_camera(where, center.x, center.y, rel.tags, rel.timestamp)
+            self._add_camera(where, centre[0], centre[1], rel.tags, rel.timestamp)
 
     # ---- records
 

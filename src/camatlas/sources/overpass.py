@@ -16,9 +16,10 @@ records, with the same ids, as the OSM file reader:
   ``osm:way/<id>``, as Polygons (repaired when they cross themselves), and
   ``type=multipolygon`` relations tagged ``building``, id
   ``osm:relation/<id>``, as MultiPolygons assembled from the geometry of their
-  way members: ``inner`` ones are holes, all others outer rings. ``height_m``
-  comes from ``height`` (``12``, ``12.5`` or ``12 m``), ``levels`` from
-  ``building:levels``; any other value leaves them unknown.
+  way members: ``inner`` ones are holes, ``outer`` ones (or without a role) outer
+  rings, others left out. ``height_m`` comes from ``height`` (``12``, ``12.5``,
+  ``12 m`` or feet such as ``40 ft``: :func:`camatlas.tags.parse_length_m`),
+  ``levels`` from ``building:levels``; any other value leaves them unknown.
 
 Elements that cannot be placed or shaped are listed in
 :attr:`~camatlas.sources.SourceData.rejected`, never fatal.
@@ -45,12 +46,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.coords import check_bbox
 from camatlas.errors import FetchError, FormatError, InputError
-from camatlas.geo import as_multipolygons, repair_polygons, way_centre
+from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
 from camatlas.sources.formats import check_layers, detect_format
 from camatlas.sources.multipolygon import area_from_members
@@ -280,9 +281,10 @@ def _polygon(points: Sequence[tuple[float, float]]) -> BaseGeometry:
 def _multipolygon(members: object) -> MultiPolygon:
     """The area of a multipolygon or boundary relation from its ``out geom`` members.
 
-    Way members with role ``inner`` are holes, all other way members outer rings;
-    they are joined into rings by the coordinates of their ends and assembled as the
-    OSM file reader does (:mod:`camatlas.sources.multipolygon`).
+    Way members with role ``inner`` are holes, those with role ``outer`` or none outer
+    rings; other members (nodes, other roles such as ``label``) are left out, as the OSM
+    file reader leaves them. The ways are joined into rings by the coordinates of their
+    ends and assembled as the OSM file reader does (:mod:`camatlas.sources.multipolygon`).
     """
     if not isinstance(members, list):
         raise ValueError("no members (query with out geom)")
@@ -291,7 +293,9 @@ def _multipolygon(members: object) -> MultiPolygon:
     for member in members:
         if not isinstance(member, dict) or member.get("type") != "way":
             continue
-        role = "inner" if member.get("role") == "inner" else "outer"
+        role = member.get("role") or "outer"
+        if role not in chains:
+            continue
         try:
             points = _points(member.get("geometry"))
         except ValueError:
@@ -360,25 +364,16 @@ def _position(element: Mapping[str, Any]) -> tuple[float, float]:
 
 
 def _members_centroid(members: list[object]) -> tuple[float, float] | None:
-    """Centroid (lon, lat) of the member ways (lines) and nodes (points) of a relation."""
-    parts: list[BaseGeometry] = []
+    """Where a relation of member ways and nodes stands (:func:`camatlas.geo.members_centre`)."""
+    parts: list[list[tuple[float, float]]] = []
     for member in members:
         if not isinstance(member, dict):
             continue
         if member.get("type") == "node" and "lat" in member:
-            parts.append(Point(_lonlat(member)))
+            parts.append([_lonlat(member)])
         elif member.get("type") == "way" and isinstance(member.get("geometry"), list):
-            points = _points(member["geometry"])
-            if len(points) >= 2:
-                parts.append(LineString(points))
-            elif points:
-                parts.append(Point(points[0]))
-    if not parts:
-        return None
-    centre = GeometryCollection(parts).centroid
-    if centre.is_empty:
-        return None
-    return float(centre.x), float(centre.y)
+            parts.append(_points(member["geometry"]))
+    return members_centre(parts)
 
 
 def _node_ids(nodes: object) -> tuple[int, ...]:

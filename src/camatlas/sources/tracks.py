@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -59,17 +60,28 @@ def parse_track(content: bytes | str, *, name: str = "track") -> shapely.MultiLi
     if not lines:
         raise InputError("no track with two or more points found", path=name)
     for part in lines:
-        coords = np.asarray(part, dtype=float)
-        if coords.ndim != 2 or coords.shape[1] < 2 or not np.isfinite(coords[:, :2]).all():
-            raise InputError("coordinates are not pairs of numbers", path=name)
-        bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
-        if bad.any():
-            raise InputError(
-                "coordinates outside longitude/latitude ranges",
-                path=name,
-                value=tuple(coords[np.argmax(bad), :2].tolist()),
-            )
+        _check_coordinates(np.asarray(part, dtype=float), name)
     return shapely.MultiLineString([np.asarray(p, dtype=float)[:, :2] for p in lines])
+
+
+def _check_coordinates(coords: npt.NDArray[np.float64], name: str | None) -> None:
+    """Refuse a track's points unless they are finite longitude/latitude pairs."""
+    if coords.ndim != 2 or coords.shape[1] < 2:
+        raise InputError("track coordinates are not pairs of numbers", path=name)
+    finite = np.isfinite(coords[:, :2]).all(axis=1)
+    if not finite.all():
+        raise InputError(
+            "track coordinates are not pairs of numbers",
+            path=name,
+            value=tuple(coords[np.argmin(finite), :2].tolist()),
+        )
+    bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    if bad.any():
+        raise InputError(
+            "track coordinates outside longitude/latitude ranges",
+            path=name,
+            value=tuple(coords[np.argmax(bad), :2].tolist()),
+        )
 
 
 def _local(tag: str) -> str:
@@ -165,10 +177,5 @@ def track_lines(track: BaseGeometry | str | Path) -> list[shapely.LineString]:
     if not parts:
         raise InputError("the track holds no line of two or more points", value=geometry.geom_type)
     for part in parts:
-        coords = shapely.get_coordinates(part)
-        if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
-            raise InputError(
-                "track coordinates must be longitude/latitude degrees",
-                value=tuple(coords[0].tolist()),
-            )
+        _check_coordinates(shapely.get_coordinates(part), None)
     return parts

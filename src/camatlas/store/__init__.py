@@ -124,9 +124,9 @@ class Store(Protocol):
         """Some attribute columns of a layer, without geometry (for counts and statistics)."""
         ...
 
-    def layer_bounds(self, layer: str) -> pd.DataFrame:
-        """``id, minx, miny, maxx, maxy`` of every feature of a layer (from its spatial
-        index where the backend has one: the box may be a little larger than the feature)."""
+    def line_ends(self, layer: str) -> pd.DataFrame:
+        """``id, x0, y0, x1, y1``: the first and last vertex of every feature of a layer
+        of lines (:func:`camatlas.geo.line_ends`), in the order of the layer."""
         ...
 
     # -- result layers -----------------------------------------------------------

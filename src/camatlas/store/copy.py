@@ -26,7 +26,6 @@ import pandas as pd
 from camatlas.errors import AtlasError
 from camatlas.records import Link, ReportRow, SourceRecord
 from camatlas.store import Store, open_store
-from camatlas.store.gpkg import GeoPackageStore
 from camatlas.store.pgurl import is_postgres_url, parse_postgres_url, redact_url
 from camatlas.store.schema import LAYERS, TABLE_COLUMNS
 
@@ -130,6 +129,8 @@ def _copy_to_geopackage(src: Store, path: Path, replace: bool) -> CopySummary:
                 raise _refuse(str(path))
         finally:
             existing.close()
+    from camatlas.store.gpkg import GeoPackageStore  # a backend loads when it is used
+
     building = path.with_name(f".{path.name}.copy-{os.getpid()}")
     building.unlink(missing_ok=True)
     try:

@@ -32,7 +32,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import AtlasError, NotFoundError
-from camatlas.geo import as_multipolygons
+from camatlas.geo import as_multipolygons, line_ends
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.rows import (
     Records,
@@ -117,7 +117,9 @@ def encode_geometries(geometries: np.ndarray[Any, Any], srs_id: int = WGS84) -> 
 
 def _wkb_offset(blob: bytes) -> int:
     if blob[:2] != b"GP":
-        raise ValueError("not a GeoPackage geometry blob")
+        raise AtlasError(
+            "a geometry of the atlas is not a GeoPackage geometry blob: the file is damaged"
+        )
     return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]
 
 
@@ -608,16 +610,14 @@ class GeoPackageStore:
         check_table(name)
         return int(self.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
 
-    def layer_bounds(self, layer: str) -> pd.DataFrame:
-        """``id, minx, miny, maxx, maxy`` of every feature, from the layer's R-tree (whose
-        float32 boxes are rounded outwards, by about a metre at most)."""
+    def line_ends(self, layer: str) -> pd.DataFrame:
         rows = self.conn.execute(
-            f'SELECT t.id, r.minx, r.miny, r.maxx, r.maxy FROM "{check_layer(layer)}" t '
-            f'JOIN "rtree_{layer}_geom" r ON r.id = t.fid ORDER BY t.fid'
+            f'SELECT id, geom FROM "{check_layer(layer)}" ORDER BY fid'
         ).fetchall()
-        return pd.DataFrame(rows, columns=["id", "minx", "miny", "maxx", "maxy"]).astype(
-            {c: "float64" for c in ("minx", "miny", "maxx", "maxy")}
-        )
+        ends = line_ends(decode_geometries([geom for _, geom in rows]))
+        frame = pd.DataFrame(ends, columns=["x0", "y0", "x1", "y1"])
+        frame.insert(0, "id", [i for i, _ in rows])
+        return frame
 
     # -- result layers -----------------------------------------------------------
 

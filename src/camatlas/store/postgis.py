@@ -1,8 +1,8 @@
 """The shared atlas: one schema of a PostgreSQL database with PostGIS.
 
 Many people can import into and query one atlas at once. The atlas holds the
-same layers and tables as the GeoPackage (:data:`~camatlas.store.LAYER_COLUMNS`,
-:data:`~camatlas.store.TABLE_COLUMNS`) in one PostgreSQL schema (default
+same layers and tables as the GeoPackage (:data:`~camatlas.store.schema.LAYER_COLUMNS`,
+:data:`~camatlas.store.schema.TABLE_COLUMNS`) in one PostgreSQL schema (default
 ``camatlas``; ``?schema=NAME`` in the URL picks another), with geometry in
 PostGIS types (``geometry(Point, 4326)``, ``geometry(LineString, 4326)``,
 ``geometry(MultiPolygon, 4326)``) and a GiST index on each, so QGIS and
@@ -57,7 +57,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from camatlas.errors import AtlasError, NotFoundError
-from camatlas.geo import as_multipolygons
+from camatlas.geo import as_multipolygons, line_ends
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
@@ -795,16 +795,16 @@ class PostGISStore:
         return int(row[0]) if row else 0
 
     @_translated
-    def layer_bounds(self, layer: str) -> pd.DataFrame:
+    def line_ends(self, layer: str) -> pd.DataFrame:
         rows = self.conn.execute(
-            sql.SQL(
-                "SELECT id, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
-                "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY fid"
-            ).format(_ident(check_layer(layer)))
+            sql.SQL("SELECT id, ST_AsBinary(geom) FROM {} ORDER BY fid").format(
+                _ident(check_layer(layer))
+            )
         ).fetchall()
-        return pd.DataFrame(rows, columns=["id", "minx", "miny", "maxx", "maxy"]).astype(
-            {c: "float64" for c in ("minx", "miny", "maxx", "maxy")}
-        )
+        geoms = shapely.from_wkb([None if g is None else bytes(g) for _, g in rows])
+        frame = pd.DataFrame(line_ends(geoms), columns=["x0", "y0", "x1", "y1"])
+        frame.insert(0, "id", [i for i, _ in rows])
+        return frame
 
     # -- result layers -----------------------------------------------------------
 

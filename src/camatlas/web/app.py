@@ -37,8 +37,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from camatlas import __version__
 from camatlas.atlas import open_atlas
-from camatlas.errors import CamatlasError, NotFoundError
-from camatlas.vocab import DATA_ATTRIBUTION
+from camatlas.errors import AtlasError, CamatlasError, NotFoundError
+from camatlas.vocab import PROVENANCE
 from camatlas.web.routers import atlas, cameras, layers, pages, routes, tiles
 from camatlas.web.security import RequestGuard, content_security_policy
 from camatlas.web.served import ServedAtlas
@@ -84,8 +84,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         version=__version__,
         summary="An open atlas of surveillance cameras: map, vector tiles and analyses.",
         description=(
-            "Read-only HTTP API of one camatlas atlas. Known cameras only. "
-            f"{DATA_ATTRIBUTION}. Route and exposure requests are never logged or stored."
+            f"Read-only HTTP API of one camatlas atlas. {PROVENANCE} Route and exposure "
+            "requests are never logged or stored."
         ),
         docs_url=None,
         redoc_url=None,
@@ -123,7 +123,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.exception_handler(CamatlasError)
     async def camatlas_error(request: Request, exc: CamatlasError) -> JSONResponse:
-        return _error(404 if isinstance(exc, NotFoundError) else 400, str(exc))
+        # Not found: 404; the atlas itself unusable (not started, broken): 503; bad input: 400.
+        if isinstance(exc, NotFoundError):
+            return _error(404, str(exc))
+        return _error(503 if isinstance(exc, AtlasError) else 400, str(exc))
 
     static = Path(str(resources.files("camatlas.web") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -95,7 +95,7 @@ class TileLayer:
     minzoom
         Below this zoom the layer's tiles are empty.
     result
-        Whether the layer is an analysis result (read with ``read_result``).
+        Whether the layer is an analysis result (read with :meth:`camatlas.atlas.Atlas.result`).
     columns
         Attribute columns put into the tile; ``None`` for every column of a
         plain type (text, number, boolean) except ``tags``, ``nodes``, ``parameters``.

@@ -31,7 +31,9 @@ async def camera(camera_id: str, served: Served) -> dict[str, Any]:
 @router.get("/api/cameras", responses={400: {"model": ErrorBody}})
 async def cameras(
     served: Served,
-    bbox: Annotated[str, Query(description="WEST,SOUTH,EAST,NORTH in degrees")],
+    bbox: Annotated[
+        str, Query(description="WEST,SOUTH,EAST,NORTH in degrees, west < east and south < north")
+    ],
     limit: Annotated[int, Query(ge=1, le=MAX_GEOJSON_FEATURES)] = 1000,
 ) -> Response:
     """Cameras in a bounding box as GeoJSON (at most ``limit``; see ``truncated``)."""

@@ -55,7 +55,10 @@ async def layer_geojson(
 async def layer(
     served: Served,
     layer: Annotated[str, PathParam(description="streets, buildings, areas or a result layer")],
-    bbox: Annotated[str | None, Query(description="WEST,SOUTH,EAST,NORTH in degrees")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(description="WEST,SOUTH,EAST,NORTH in degrees, west < east and south < north"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_GEOJSON_FEATURES)] = 1000,
 ) -> Response:
     """A small layer, or part of one, as GeoJSON (at most ``limit`` features)."""

@@ -11,7 +11,6 @@ import camatlas
 from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon, parse_lat_lon
 from camatlas.errors import InputError
-from camatlas.sources.tracks import parse_track
 from camatlas.vocab import DEFAULT_PROFILE, DEFAULT_SPEED_KMH, NOT_LOGGED, PROVENANCE
 from camatlas.web.models import ErrorBody, Profile, RouteAnswer, RouteRequest
 from camatlas.web.served import ServedAtlas, served_atlas
@@ -95,7 +94,7 @@ async def exposure(
 ) -> dict[str, Any]:
     """Exposure of a track (GeoJSON line or GPX in the body): distinct cameras, metres and
     seconds in view, by operator, surveillance and DORI level. Never logged or stored."""
-    track = parse_track(await request.body(), name="the track sent")
+    track = camatlas.parse_track(await request.body(), name="the track sent")
     points = int(shapely.get_num_coordinates(track))
     if points > MAX_TRACK_POINTS:
         raise InputError(f"a track may have at most {MAX_TRACK_POINTS} points", value=points)

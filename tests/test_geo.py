@@ -1,0 +1,102 @@
+"""The UTM zone of each place (camatlas.geo.Zoning) and the ends of lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from camatlas.geo import PLACE_CELL_DEG, ZONE_WIDTH_DEG, Zoning, line_ends, utm_epsg
+
+
+def row_of_points(west: float, east: float, lat: float, step: float = 0.01) -> np.ndarray:
+    """Points every ``step`` degrees along a parallel: touching cells, one place."""
+    lon = np.arange(west, east + step / 2, step)
+    return np.column_stack([lon, np.full(len(lon), lat)])
+
+
+def test_a_city_across_a_zone_border_is_one_place_in_one_zone() -> None:
+    # London at 0 degrees: 30 N to the west, 31 N to the east.
+    city = row_of_points(-0.12, 0.08, 51.5)
+    assert set(utm_epsg(city[:, 0], city[:, 1]).tolist()) == {32630, 32631}
+    zoning = Zoning(city[:, 0], city[:, 1])
+    assert zoning.places == 1
+    # the zone of the place's centre, -0.02 degrees: 30 N
+    assert set(zoning.epsg(city[:, 0], city[:, 1]).tolist()) == {32630}
+    # a point in a cell touching the place belongs to it; one farther off keeps its own zone
+    near = 0.08 + PLACE_CELL_DEG * 1.5
+    assert zoning.epsg([near, 0.5], [51.5, 51.5]).tolist() == [32630, 32631]
+
+
+def test_cities_apart_keep_their_own_zones() -> None:
+    porto = row_of_points(-8.65, -8.55, 41.15)
+    helsinki = row_of_points(24.9, 25.0, 60.17)
+    both = np.vstack([porto, helsinki])
+    zoning = Zoning(both[:, 0], both[:, 1])
+    assert zoning.places == 2
+    assert set(zoning.epsg(porto[:, 0], porto[:, 1]).tolist()) == {32629}
+    assert set(zoning.epsg(helsinki[:, 0], helsinki[:, 1]).tolist()) == {32635}
+    # south of the equator: 327zz
+    assert Zoning([151.2], [-33.87]).epsg(151.2, -33.87).tolist() == [32756]
+
+
+def test_a_long_street_joins_its_far_end_to_its_place() -> None:
+    city = row_of_points(-1.5, -0.03, 51.5)  # wholly in 30 N
+    street = shapely.LineString([(-0.03, 51.5), (0.2, 51.6), (0.5, 51.7)])
+    far = (0.5, 51.7)  # in 31 N, 40 km from the city, nothing around it
+    ends = line_ends([street])
+    joined = Zoning(city[:, 0], city[:, 1], ends)
+    assert joined.places == 1
+    # the place runs from -1.5 to 0.5 degrees: its centre, -0.5, is in 30 N
+    assert joined.epsg(*far).tolist() == [32630]
+    assert set(joined.epsg(city[:, 0], city[:, 1]).tolist()) == {32630}
+    assert joined.line_epsg([street, street.reverse()]).tolist() == [32630, 32630]
+    # The same two ends as mere points are two places, each in its own zone.
+    lon, lat = ends[:, [0, 2]].ravel(), ends[:, [1, 3]].ravel()
+    apart = Zoning(np.r_[city[:, 0], lon], np.r_[city[:, 1], lat])
+    assert apart.places == 2
+    assert apart.epsg(*far).tolist() == [32631]
+
+
+def test_a_place_wider_than_a_zone_is_split_unless_kept_whole() -> None:
+    # A connected band 20 degrees wide (a country's network): 40 N, -10 to +10.
+    band = row_of_points(-10.0, 10.0, 40.0, step=0.015)
+    own = utm_epsg(band[:, 0], band[:, 1])
+    assert len(set(own.tolist())) == 4
+    split = Zoning(band[:, 0], band[:, 1])
+    assert split.places == 1
+    assert np.array_equal(split.epsg(band[:, 0], band[:, 1]), own)
+    whole = Zoning(band[:, 0], band[:, 1], max_width_deg=None)
+    assert set(whole.epsg(band[:, 0], band[:, 1]).tolist()) == {
+        int(utm_epsg((band[0, 0] + band[-1, 0]) / 2, 40.0))
+    }
+    # no wider than a zone: kept whole even across a border
+    narrow = row_of_points(-3.0, -3.0 + ZONE_WIDTH_DEG - 0.1, 40.0, step=0.015)
+    assert len(set(Zoning(narrow[:, 0], narrow[:, 1]).epsg(narrow[:, 0], narrow[:, 1]))) == 1
+
+
+def test_missing_coordinates_and_an_empty_zoning() -> None:
+    empty = Zoning([], [])
+    assert empty.places == 0
+    assert empty.epsg([-8.61], [41.15]).tolist() == [32629]
+    zoning = Zoning([np.nan, -8.61], [41.15, np.nan], [[np.nan] * 4])
+    assert zoning.places == 0
+
+
+def test_line_ends_of_lines_parts_and_nothing() -> None:
+    lines = [
+        shapely.LineString([(0, 0), (1, 1), (2, 0)]),
+        None,
+        shapely.MultiLineString([[(5, 5), (6, 6)], [(7, 7), (8, 9)]]),
+        shapely.LineString(),
+    ]
+    ends = line_ends(lines)
+    assert ends[0].tolist() == [0, 0, 2, 0]
+    assert ends[2].tolist() == [5, 5, 8, 9]
+    assert np.isnan(ends[[1, 3]]).all()
+    assert line_ends([]).shape == (0, 4)
+
+
+@pytest.mark.parametrize("lon", [-180.0, 179.99])
+def test_points_at_the_antimeridian_have_a_zone(lon: float) -> None:
+    assert Zoning([lon], [10.0]).epsg(lon, 10.0).tolist() == [int(utm_epsg(lon, 10.0))]
