@@ -208,7 +208,7 @@ def main() -> None:
     lines.append("")
     lines.append(
         f"Peak RSS of a process that only imports camatlas and its libraries: {base_rss:.0f} MB; "
-        f"that start-up (imports of camatlas, GEOS, GDAL, pandas) takes "
+        f"that start-up (imports of camatlas, pyosmium, GEOS, PROJ, pandas) takes "
         f"{min(r['startup_s'] for r in rows):.2f} s and is excluded from the call times, "
         "included in 'ratio with start-up'. "
         f"Best of {args.repeat} runs; ratios are camatlas time / osmium-tool time "

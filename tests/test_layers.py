@@ -85,7 +85,7 @@ def test_no_import_circles() -> None:
 
 
 def test_heavy_stacks_load_only_when_used(tmp_path: Path) -> None:
-    # Opening an atlas and reading it loads no file reader (pyosmium) and no web stack;
+    # Opening an atlas and reading it loads no file reader (pyosmium), no GDAL and no web stack;
     # the command line's --help loads neither GDAL nor the readers.
     script = """
 import sys, camatlas
@@ -93,7 +93,8 @@ from tests.factories import osm_data
 with camatlas.open_atlas(sys.argv[1]) as atlas:
     atlas.import_data(osm_data(), sha256="lazy")
     atlas.cameras(); atlas.stats()
-print(sorted(m for m in ("osmium", "fastapi", "camatlas.sources.osm") if m in sys.modules))
+heavy = ("osmium", "fastapi", "pyogrio", "camatlas.sources.osm")
+print(sorted(m for m in heavy if m in sys.modules))
 """
     proc = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "a.gpkg")],

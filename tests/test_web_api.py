@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import hashlib
 import math
 import random
 import re
@@ -38,20 +37,10 @@ from tests.webserver import (
     feature_ids,
     grid_node,
     make_web_atlas,
+    sha256,
+    slippy_tile,
     web_data,
 )
-
-
-def slippy_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The OSM wiki's formula for the tile holding a point (an oracle independent of tiles.py)."""
-    n = 2**z
-    x = int((lon + 180.0) / 360.0 * n)
-    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
-    return x, y
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

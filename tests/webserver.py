@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import math
 import re
 import subprocess
 import threading
@@ -289,3 +291,16 @@ def feature_ids(layer: dict[str, object]) -> set[str]:
 
 def as_json(response: httpx.Response) -> dict[str, object]:
     return json.loads(response.text)  # type: ignore[no-any-return]
+
+
+def slippy_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The OSM wiki's formula for the tile holding a point (an oracle independent of tiles.py)."""
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (to show a served atlas is never changed)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -35,7 +35,6 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from camatlas.errors import InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
@@ -528,6 +527,9 @@ class Atlas:
                 raise NotFoundError(
                     f"no layer {layer!r} in the atlas (layers: {', '.join(LAYERS)}{made})"
                 )
+            # GDAL loads here: reading an atlas never needs it.
+            import pyogrio
+
             # Written to a file beside the target, which replaces it only when complete.
             partial = out.with_name(f".{out.name}.partial{out.suffix}")
             partial.unlink(missing_ok=True)
@@ -564,6 +566,8 @@ class Atlas:
         options: dict[str, Any] = {"DESCRIPTION": f"camatlas {name}; {DATA_ATTRIBUTION}"}
         if format == "geojson":
             options["RFC7946"] = "YES"
+        import pyogrio
+
         pyogrio.write_dataframe(
             frame,
             out,
