@@ -18,12 +18,13 @@ import pytest
 import camatlas
 from camatlas.errors import AtlasError
 from camatlas.store import open_store
-from camatlas.vocab import PROFILES
+from camatlas.vocab import MEASURE_LAYERS, PROFILES, SIGHT_LAYERS
 from camatlas.web.app import create_app
 from camatlas.web.models import Profile
 from camatlas.web.settings import ServerSettings
 from camatlas.web.tiles import (
     MVT_MEDIA_TYPE,
+    RESULT_LAYERS,
     TileCache,
     decode_tile,
     first_bearing,
@@ -445,3 +446,7 @@ def test_an_atlas_not_yet_served_answers_503(atlas_path: Path) -> None:
     response = asyncio.run(ask())
     assert response.status_code == 503
     assert response.json() == {"status": 503, "error": "the server has not started"}
+
+
+def test_every_spatial_result_layer_of_sight_and_measure_is_tiled() -> None:
+    assert set(RESULT_LAYERS) == {*SIGHT_LAYERS, *MEASURE_LAYERS}
