@@ -417,12 +417,14 @@ class Atlas:
         )
 
     def version(self) -> tuple[Any, ...]:
-        """What changes whenever the atlas is written: counts of its layers and imports, and
-        the result layers with their times (for caches of what is computed from it)."""
+        """What changes whenever the atlas is written (for caches of what is computed from
+        it): its imports, each a file's SHA-256 (every write of records comes with one), and
+        its result layers with their times. Two small tables: cheap on any atlas, with no
+        count of a layer of millions of rows on every call."""
         results = self._store.results()
+        sources = self._store.read_table("sources")
         return (
-            *(self._store.count(name) for name in (*LAYERS, "sources", "camera_links")),
-            tuple(self._store.read_table("sources")["sha256"].tolist()),
+            tuple(zip(sources["fid"], sources["sha256"], strict=True)),
             tuple(zip(results["name"], results["created_at"], results["rows"], strict=True)),
         )
 
@@ -610,9 +612,15 @@ def fetch_overpass(
     return chosen
 
 
-def _zoning(atlas: Atlas, max_width_deg: float | None) -> Zoning:
+def _zoning_points(atlas: Atlas) -> tuple[pd.DataFrame, np.ndarray[Any, Any]]:
+    """The cameras' positions and the streets' ends, read once for every kind of zoning."""
     points = atlas._store.camera_points()
     ends = atlas._store.line_ends("streets")[["x0", "y0", "x1", "y1"]].to_numpy()
+    return points, ends
+
+
+def _zoning(atlas: Atlas, max_width_deg: float | None) -> Zoning:
+    points, ends = atlas.cached("zoning:points", _zoning_points)
     return Zoning(points["lon"], points["lat"], ends, max_width_deg=max_width_deg)
 
 

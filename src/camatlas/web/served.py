@@ -75,14 +75,9 @@ class ServedAtlas:
 
     # changes
 
-    @staticmethod
-    def version_of(atlas: Atlas) -> tuple[Any, ...]:
-        """What changes when the atlas is written (:meth:`camatlas.atlas.Atlas.version`)."""
-        return atlas.version()
-
     def start(self) -> None:
         """Read the atlas's version and start building the camera index."""
-        self._version = self._reads.submit(lambda: self.version_of(self.atlas())).result()
+        self._version = self._reads.submit(lambda: self.atlas().version()).result()
         self._index = self._reads.submit(self._build_index)
 
     def _build_index(self) -> CameraIndex:
@@ -95,7 +90,7 @@ class ServedAtlas:
 
     async def refresh(self) -> None:
         """Start over (new index, empty caches) when the atlas changed since the last look."""
-        version = await self.read(self.version_of)
+        version = await self.read(Atlas.version)
         if version == self._version:
             return
         with self._lock:
