@@ -404,8 +404,10 @@ def _leg(node: int) -> search.Leg:
     return search.Leg(node, 0.0, 0.0, -1, 0.0, 0.0, True)
 
 
+@pytest.mark.parametrize("engine", ["scipy", "python"])
+@pytest.mark.parametrize("exact", [True, False])
 @pytest.mark.parametrize("seed", range(30))
-def test_search_costs_equal_networkx_dijkstra(seed: int) -> None:
+def test_search_costs_equal_networkx_dijkstra(seed: int, exact: bool, engine: str) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 40))
     m = int(rng.integers(1, 5 * n))
@@ -423,8 +425,9 @@ def test_search_costs_equal_networkx_dijkstra(seed: int) -> None:
     net = search.Network(n, tail, head, np.arange(m), np.ones(m, bool), length, watched,
                          node_xy=xy if directed else None)  # fmt: skip
     source, target = (int(v) for v in rng.integers(0, n, 2))
-    searcher = net.search([_leg(source)], [_leg(target)], None,
-                        origin_xy=tuple(xy[source]), goal_xy=tuple(xy[target]))  # fmt: skip
+    searcher = net.search([_leg(source)], [_leg(target)], None, origin_xy=tuple(xy[source]),
+                          goal_xy=tuple(xy[target]), engine=engine, exact=exact)  # fmt: skip
+    assert (searcher.engine, searcher.exact) == (engine, exact)
     for weight in (0.0, 0.5, 3.0, 1000.0):
         found = searcher.run(weight)
 

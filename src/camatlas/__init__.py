@@ -39,7 +39,14 @@ if TYPE_CHECKING:
     from camatlas.assumptions import SightParameters
     from camatlas.atlas import Atlas, ImportSummary, copy_atlas, fetch_overpass, open_atlas
     from camatlas.pipelines.measure import MeasureParameters, MeasureResult, measure
-    from camatlas.pipelines.route import RouteParameters, RouteResult, exposure, least_watched
+    from camatlas.pipelines.route import (
+        RouteParameters,
+        RouteResult,
+        StoredGraph,
+        exposure,
+        least_watched,
+        store_graphs,
+    )
     from camatlas.pipelines.sight import SightResult, sight
     from camatlas.records import Camera, Direction, TagProblem
     from camatlas.route.exposure import ExposureResult
@@ -70,6 +77,8 @@ _LAZY = {
     "RouteResult": "camatlas.pipelines.route",
     "least_watched": "camatlas.pipelines.route",
     "exposure": "camatlas.pipelines.route",
+    "store_graphs": "camatlas.pipelines.route",
+    "StoredGraph": "camatlas.pipelines.route",
     "ExposureResult": "camatlas.route.exposure",
     "RouteOption": "camatlas.route.network",
     "Camera": "camatlas.records",
@@ -101,6 +110,7 @@ __all__ = [
     "RouteResult",
     "SightParameters",
     "SightResult",
+    "StoredGraph",
     "TableOptions",
     "TagProblem",
     "__version__",
@@ -115,6 +125,7 @@ __all__ = [
     "parse_track",
     "read_file",
     "sight",
+    "store_graphs",
 ]
 
 

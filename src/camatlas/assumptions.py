@@ -22,17 +22,23 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from camatlas.errors import InputError
 from camatlas.geo import BoolArray, FloatArray, ObjectArray
+from camatlas.lazy import lazy_module
 from camatlas.records import Direction
 from camatlas.tags import directions_from_text
 from camatlas.vocab import DEFAULT_RESOLUTION_PX, DORI_LEVELS, DORI_PX_PER_M
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "ARC_STEP_DEG",

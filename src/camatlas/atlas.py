@@ -30,19 +30,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from camatlas.errors import InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
+from camatlas.lazy import lazy_module
 from camatlas.merge import find_links, physical_ids
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
 from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
-from camatlas.sources.overpass import build_query
-from camatlas.sources.overpass import fetch as overpass_fetch
 from camatlas.stats import COLUMNS as STATS_COLUMNS
 from camatlas.stats import AtlasStats, camera_stats
 from camatlas.store import Store, open_store
@@ -54,6 +51,13 @@ from camatlas.vocab import (
     EXPORT_FORMATS,
     LAYERS,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
 
 T = TypeVar("T")
 
@@ -421,12 +425,26 @@ class Atlas:
         it): its imports, each a file's SHA-256 (every write of records comes with one), and
         its result layers with their times. Two small tables: cheap on any atlas, with no
         count of a layer of millions of rows on every call."""
-        results = self._store.results()
-        sources = self._store.read_table("sources")
-        return (
-            tuple(zip(sources["fid"], sources["sha256"], strict=True)),
-            tuple(zip(results["name"], results["created_at"], results["rows"], strict=True)),
-        )
+        return self._store.version()
+
+    # -- stored data ---------------------------------------------------------------
+
+    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+        """Store ``data`` derived from the atlas (a street graph) under ``name``, with the
+        parameters that made it, in one transaction; it replaces what ``name`` held."""
+        with self._store.transaction():
+            self._store.write_blob(name, data, parameters)
+
+    def write_blobs(self, blobs: Mapping[str, tuple[bytes, dict[str, Any]]]) -> None:
+        """Store several ``name: (data, parameters)`` in one transaction (:meth:`write_blob`)."""
+        with self._store.transaction():
+            for name, (data, parameters) in blobs.items():
+                self._store.write_blob(name, data, parameters)
+
+    def blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
+        """The data stored under ``name`` (:meth:`write_blob`): bytes, parameters and
+        creation time; None when there is none."""
+        return self._store.read_blob(name)
 
     def cached(self, key: str, make: Callable[[Atlas], T]) -> T:
         """``make(atlas)``, computed once and kept with this atlas object until the atlas
@@ -603,6 +621,9 @@ def fetch_overpass(
     :class:`~camatlas.errors.InputError` when ``save`` cannot be written.
     """
     chosen = check_layers(layers)
+    from camatlas.sources.overpass import build_query
+    from camatlas.sources.overpass import fetch as overpass_fetch
+
     query = build_query(bbox=bbox, area=area, layers=chosen, timeout_s=timeout_s)
     answer = overpass_fetch(query, endpoint=endpoint, timeout_s=timeout_s + 30)
     try:

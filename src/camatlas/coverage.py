@@ -29,18 +29,24 @@ the same functions, so a line's watched metres are counted one way everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
 from camatlas.geo import FloatArray, IntArray, axis_offsets, merge_intervals
+from camatlas.lazy import lazy_module
 from camatlas.vocab import AREA_BUFFER_M, DORI_LEVELS, VIEW_LEVEL
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "COVERAGE_COLUMNS",

@@ -29,16 +29,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
+from camatlas.lazy import lazy_module
 from camatlas.records import BBox
+
+if TYPE_CHECKING:
+    import pyproj
+else:
+    pyproj = lazy_module("pyproj")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

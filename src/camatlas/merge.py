@@ -11,14 +11,20 @@ order in which sources were imported.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from camatlas.geo import approx_xy_m, great_circle_m
+from camatlas.lazy import lazy_module
 from camatlas.records import Link
 from camatlas.vocab import DEFAULT_LINK_DISTANCE_M
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 
 def find_links(

@@ -14,9 +14,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from camatlas.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
+
 
 __all__ = ["BREAKDOWNS", "UNKNOWN", "AtlasStats", "camera_stats", "value_counts"]
 

@@ -42,12 +42,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 
 from camatlas.assumptions import (
@@ -59,8 +56,18 @@ from camatlas.assumptions import (
 )
 from camatlas.errors import InputError
 from camatlas.geo import BoolArray, FloatArray, IntArray, ObjectArray, local_crs, repair_polygons
+from camatlas.lazy import lazy_module
 from camatlas.records import Direction
 from camatlas.vocab import DORI_LEVELS, LEVELS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyproj
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyproj = lazy_module("pyproj")
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (stage, done, total) while views are computed."""

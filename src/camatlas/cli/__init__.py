@@ -7,7 +7,7 @@ command loads the analysis libraries only when it runs, so ``--help`` is quick.
 
 - :mod:`~camatlas.cli.data`: ``import``, ``validate``, ``fetch``, ``stats``, ``export``, ``copy``;
 - :mod:`~camatlas.cli.analyses`: ``sight``, ``measure``;
-- :mod:`~camatlas.cli.routes`: ``route``, ``exposure``;
+- :mod:`~camatlas.cli.routes`: ``route``, ``graph``, ``exposure``;
 - :mod:`~camatlas.cli.server`: ``serve``.
 """
 
@@ -31,6 +31,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "sight": analyses.sight,
     "measure": analyses.measure,
     "route": routes.route_,
+    "graph": routes.graph,
     "exposure": routes.exposure_,
     "serve": server.serve,
 }

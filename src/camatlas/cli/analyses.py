@@ -34,13 +34,20 @@ def sight(
             help="Assumed horizontal resolution in pixels, for the DORI zones.",
         ),
     ] = DEFAULT_RESOLUTION_PX,
+    no_graph: Annotated[
+        bool,
+        typer.Option(
+            "--no-graph", help="Do not store the walking street graph for routes afterwards."
+        ),
+    ] = False,
     as_json: opt.JsonOption = False,
 ) -> None:
     """Compute every camera's field of view, cut by buildings and split into DORI zones.
 
     Writes the layers views (one polygon per camera) and view_zones (identification,
     recognition, observation and detection bands, IEC EN 62676-4) into the atlas, with
-    the parameters used. Missing widths and ranges get documented defaults.
+    the parameters used. Missing widths and ranges get documented defaults. Then stores
+    the walking street graph with these views (`camatlas graph`), so routes start at once.
     """
     with errors():
         params = opt.sight_parameters(
@@ -49,7 +56,8 @@ def sight(
         )  # fmt: skip
         with camatlas.open_atlas(atlas, create=False) as at, progress("sight") as bar:
             result = camatlas.sight(at, params, progress=bar).to_dict()
-    result = {"atlas": shown(atlas), **result}
+            graphs = [] if no_graph else camatlas.store_graphs(at, progress=bar)
+    result = {"atlas": shown(atlas), **result, "graphs": [g.to_dict() for g in graphs]}
     if as_json:
         print_json(result)
         return
@@ -72,6 +80,11 @@ def sight(
         f"{result['crs']}, each place in its UTM zone; WGS 84 in the atlas). Defaults and "
         "their sources: docs/method.md."
     )
+    for g in graphs:
+        say(
+            f"Stored the {g.profile} street graph for routes ({g.edges:,} edges, "
+            f"{g.watched_edges:,} of them in view)."
+        )
     footer()
 
 

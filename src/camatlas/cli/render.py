@@ -8,6 +8,7 @@ same line saying what it counts and whose data it is (:func:`footer`).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -74,8 +75,11 @@ def footer(views: str | None = None) -> None:
 
 
 def print_json(data: Any) -> None:
-    """Print ``data`` as JSON (strings escaped, so nothing reaches the terminal raw)."""
-    out.print_json(data=data)
+    """Print ``data`` as JSON, indented (control characters in strings are escaped, so
+    nothing reaches the terminal raw). Written as it is, not highlighted: a route's JSON
+    is large, and highlighting it took longer than finding the route."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

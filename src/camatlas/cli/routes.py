@@ -10,7 +10,7 @@ from rich.table import Table
 
 import camatlas
 from camatlas.cli import options as opt
-from camatlas.cli.render import errors, footer, out, print_json, say, text
+from camatlas.cli.render import errors, footer, out, print_json, progress, say, shown, text
 from camatlas.coords import parse_lat_lon
 from camatlas.vocab import (
     DATA_ATTRIBUTION,
@@ -89,7 +89,49 @@ def route_(
         f"{options[0].destination_snap_m:,.0f} m onto the nearest streets. "
         "Use --json for the route geometries."
     )
+    if result.graph == "built":
+        say(
+            "The street graph was built for this route (none stored, or the atlas changed "
+            "since): `camatlas graph` stores it, so that the next route starts at once."
+        )
     footer(result.views)
+
+
+def graph(
+    atlas: opt.AtlasOption,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"Profile(s) to store: {' / '.join(PROFILES)}; repeat the option for several. "
+            f"Default: {DEFAULT_PROFILE}."
+        ),
+    ] = None,
+    as_json: opt.JsonOption = False,
+) -> None:
+    """Store the street graph with each street's exposure in the atlas, for fast routes.
+
+    `camatlas route` and the map's routes then read it instead of building it
+    (`camatlas sight` stores the walking graph itself). A later import or sight
+    makes it out of date: routes then build the graph again until this is rerun.
+    """
+    with errors():
+        profiles = profile or [DEFAULT_PROFILE]
+        with camatlas.open_atlas(atlas, create=False) as at, progress("graph") as bar:
+            stored = camatlas.store_graphs(at, profiles, progress=bar)
+    if as_json:
+        print_json({"atlas": shown(atlas), "graphs": [g.to_dict() for g in stored]})
+        return
+    table = Table(title="Street graphs stored", title_justify="left")
+    for name in ("profile", "edges", "nodes", "edges in view", "size", "built in"):
+        table.add_column(name, justify="left" if name == "profile" else "right")
+    for g in stored:
+        table.add_row(
+            g.profile, f"{g.edges:,}", f"{g.nodes:,}", f"{g.watched_edges:,}",
+            f"{g.bytes / 1e6:,.1f} MB", f"{g.build_seconds:,.1f} s",
+        )  # fmt: skip
+    out.print(table)
+    say(f"Views: {stored[0].views}." if stored else "")
+    footer()
 
 
 def exposure_(

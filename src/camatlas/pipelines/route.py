@@ -21,27 +21,28 @@ this module writes no files and logs nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.assumptions import SightParameters, camera_parameters
 from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
-from camatlas.errors import InputError
+from camatlas.errors import AtlasError, FormatError, InputError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
+from camatlas.lazy import lazy_module
 from camatlas.pipelines.sight import view_reach_m, views_in_zone
 from camatlas.route.exposure import ExposureResult, track_exposure
 from camatlas.route.network import (
+    GRAPH_FORMAT,
     MAX_RUNS,
     RouteOption,
     Snap,
@@ -59,17 +60,29 @@ from camatlas.vocab import (
     VIEW_LEVEL,
 )
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyproj
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyproj = lazy_module("pyproj")
+
 __all__ = [
     "AtlasGraph",
     "RouteParameters",
     "RouteResult",
+    "StoredGraph",
     "atlas_views",
     "build_graph",
     "exposure",
+    "graph_key",
     "least_watched",
+    "store_graphs",
 ]
 
-ViewsFor = Callable[[pyproj.CRS, "tuple[float, float, float, float] | None"], gpd.GeoDataFrame]
+ViewsFor = Callable[["pyproj.CRS", "tuple[float, float, float, float] | None"], "gpd.GeoDataFrame"]
 """Gives the views that reach into a lon/lat box (None: everywhere), in a metric CRS."""
 
 
@@ -117,11 +130,15 @@ class RouteResult:
         The :class:`RouteParameters` used.
     views
         Where the views came from.
+    graph
+        ``"stored <time>"`` when the street graph was read from the atlas
+        (:func:`store_graphs`), ``"built"`` when it was built in this process.
     """
 
     options: list[RouteOption]
     parameters: RouteParameters
     views: str
+    graph: str = "built"
 
     @property
     def frame(self) -> gpd.GeoDataFrame:
@@ -140,6 +157,7 @@ class RouteResult:
             "origin_snap_m": round(self.options[0].origin_snap_m, 2),
             "destination_snap_m": round(self.options[0].destination_snap_m, 2),
             "views": self.views,
+            "street_graph": self.graph,
         }
 
 
@@ -243,25 +261,54 @@ class AtlasGraph:
     ) -> None:
         self.profile = profile
         self.views_source = views_source
+        self.stored_at: str | None = None  # when the graphs were stored, if loaded
         self._streets = streets
         self._views_for = views_for
         self._fixed_crs = crs
         self._lock = threading.RLock()
         self._graphs: dict[int, StreetGraph] = {}
+        self._load: Callable[[int], StreetGraph] | None = None
         codes, counts = np.unique(np.asarray(zones, dtype=np.int64), return_counts=True)
         order = np.argsort(-counts, kind="stable")
         zones = np.asarray(zones, dtype=np.int64)
         self._rows = {int(c): np.flatnonzero(zones == c) for c in codes[order]}
-        bounds = shapely.bounds(np.asarray(streets.geometry.array, dtype=object))
         self._bbox: dict[int, tuple[float, float, float, float]] = {}
-        for code, rows in self._rows.items():
-            b = bounds[rows]
-            self._bbox[code] = (
-                float(np.nanmin(b[:, 0])),
-                float(np.nanmin(b[:, 1])),
-                float(np.nanmax(b[:, 2])),
-                float(np.nanmax(b[:, 3])),
-            )
+        if len(streets):
+            bounds = shapely.bounds(np.asarray(streets.geometry.array, dtype=object))
+            for code, rows in self._rows.items():
+                b = bounds[rows]
+                self._bbox[code] = (
+                    float(np.nanmin(b[:, 0])),
+                    float(np.nanmin(b[:, 1])),
+                    float(np.nanmax(b[:, 2])),
+                    float(np.nanmax(b[:, 3])),
+                )
+
+    @classmethod
+    def stored(
+        cls,
+        profile: str,
+        zones: dict[int, tuple[float, float, float, float]],
+        load: Callable[[int], StreetGraph],
+        views_source: str,
+        stored_at: str,
+    ) -> AtlasGraph:
+        """The graphs of an atlas as stored (:func:`store_graphs`): each zone's graph is
+        read when first needed with ``load(zone)``; ``zones`` gives each zone's bounding
+        box (lon/lat), the zone with most streets first."""
+        graph = cls.__new__(cls)
+        graph.profile = profile
+        graph.views_source = views_source
+        graph.stored_at = stored_at
+        graph._streets = None
+        graph._views_for = None
+        graph._fixed_crs = None
+        graph._lock = threading.RLock()
+        graph._graphs = {}
+        graph._load = load
+        graph._rows = {zone: np.zeros(0, dtype=np.int64) for zone in zones}
+        graph._bbox = dict(zones)
+        return graph
 
     def __repr__(self) -> str:
         return f"AtlasGraph(profile={self.profile!r}, zones={list(self.zones)})"
@@ -271,16 +318,23 @@ class AtlasGraph:
         """EPSG codes of the zones with streets, the zone with most streets first."""
         return tuple(self._rows)
 
+    def bbox_of(self, zone: int) -> tuple[float, float, float, float]:
+        """The lon/lat bounding box of the streets of a zone."""
+        return self._bbox[zone]
+
     def crs_of(self, zone: int) -> pyproj.CRS:
         if self._fixed_crs is not None:
             return self._fixed_crs
         return pyproj.CRS.from_epsg(zone)
 
     def graph(self, zone: int) -> StreetGraph:
-        """The street graph of one zone (built on first use)."""
+        """The street graph of one zone (built, or read from the atlas, on first use)."""
         with self._lock:
             found = self._graphs.get(zone)
+            if found is None and self._load is not None:
+                found = self._graphs[zone] = self._load(zone)
             if found is None:
+                assert self._streets is not None
                 crs = self.crs_of(zone)
                 views = None
                 if self._views_for is not None:
@@ -413,13 +467,145 @@ def build_graph(
         )
 
     def make(at: Atlas) -> AtlasGraph:
-        views_for, source = atlas_views(at)
-        streets = at.streets()
-        zones = at.zoning(max_width_deg=None).line_epsg(streets.geometry.array)
-        return AtlasGraph(profile, streets, zones, views_for, source)
+        return _stored_graph(at, profile) or _built_graph(at, profile)
 
     graph: AtlasGraph = atlas.cached(f"route:graph:{profile}", make)
     return graph
+
+
+def _built_graph(atlas: Atlas, profile: str) -> AtlasGraph:
+    views_for, source = atlas_views(atlas)
+    streets = atlas.streets()
+    zones = atlas.zoning(max_width_deg=None).line_epsg(streets.geometry.array)
+    return AtlasGraph(profile, streets, zones, views_for, source)
+
+
+# --- stored graphs -------------------------------------------------------------------
+
+_GRAPH_BLOB = "street_graph:{profile}"
+_ZONE_BLOB = "street_graph:{profile}:EPSG:{zone}"
+
+
+def graph_key(atlas: Atlas, profile: str) -> str:
+    """What a stored street graph of ``profile`` was built from: the atlas's imports, its
+    stored views (or the default sight parameters when it has none), the profile and the
+    graph format. A stored graph whose key differs is out of date."""
+    sources, results = atlas.version()
+    views = [list(r) for r in results if r[0] in SIGHT_LAYERS]
+    made_from: dict[str, Any] = {
+        "format": GRAPH_FORMAT,
+        "profile": profile,
+        "sources": [list(s) for s in sources],
+        "views": views,
+    }
+    if not views:
+        made_from["sight"] = SightParameters().to_dict()
+    text = json.dumps(made_from, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredGraph:
+    """One profile's street graphs as :func:`store_graphs` stored them."""
+
+    profile: str
+    zones: tuple[int, ...]
+    edges: int
+    nodes: int
+    watched_edges: int
+    bytes: int
+    build_seconds: float
+    views: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "zones": [f"EPSG:{z}" for z in self.zones],
+            "edges": self.edges,
+            "nodes": self.nodes,
+            "watched_edges": self.watched_edges,
+            "bytes": self.bytes,
+            "build_seconds": round(self.build_seconds, 3),
+            "views": self.views,
+        }
+
+
+def store_graphs(
+    atlas: Atlas,
+    profiles: Sequence[str] = (DEFAULT_PROFILE,),
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[StoredGraph]:
+    """Build the street graph of each profile with its per-edge exposure and store it in
+    the atlas, so that a route in a new process reads it instead of rebuilding it.
+
+    Each profile's graphs (one per UTM zone) are written in one transaction, with the key
+    of what they were built from (:func:`graph_key`): the imports and the stored views. A
+    later import or ``camatlas sight`` makes them out of date; routes then build the graph
+    again in memory (and say so) until this is run again.
+    """
+    out = []
+    for profile in profiles:
+        check_profile(profile)
+    for k, profile in enumerate(profiles):
+        if progress:
+            progress(f"street graph ({profile})", k, len(profiles))
+        key = graph_key(atlas, profile)
+        graph = _built_graph(atlas, profile)
+        blobs: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        zones: list[dict[str, Any]] = []
+        size = edges = nodes = watched = 0
+        seconds = 0.0
+        for zone in graph.zones:
+            street_graph = graph.graph(zone)
+            data = street_graph.to_bytes()
+            blobs[_ZONE_BLOB.format(profile=profile, zone=zone)] = (data, {"key": key})
+            zones.append({"epsg": zone, "bbox": list(graph.bbox_of(zone))})
+            size += len(data)
+            edges += len(street_graph.arrays)
+            nodes += street_graph.network.n_nodes
+            watched += int(np.count_nonzero(street_graph.arrays.columns["watched_m"] > 0))
+            seconds += street_graph.build_seconds
+        index = {"key": key, "zones": zones, "views": graph.views_source}
+        blobs[_GRAPH_BLOB.format(profile=profile)] = (b"", index)
+        atlas.write_blobs(blobs)
+        made = StoredGraph(
+            profile, graph.zones, edges, nodes, watched, size, seconds, graph.views_source
+        )
+        out.append(made)
+    if progress:
+        progress("street graph", len(profiles), len(profiles))
+    return out
+
+
+def _stored_graph(atlas: Atlas, profile: str) -> AtlasGraph | None:
+    """The stored graphs of ``profile`` when they are up to date, else None."""
+    found = atlas.blob(_GRAPH_BLOB.format(profile=profile))
+    if found is None:
+        return None
+    _, index, stored_at = found
+    if index.get("key") != graph_key(atlas, profile):
+        return None
+    key = index["key"]
+    zones: dict[int, tuple[float, float, float, float]] = {}
+    for z in index["zones"]:
+        west, south, east, north = (float(v) for v in z["bbox"])
+        zones[int(z["epsg"])] = (west, south, east, north)
+
+    def load(zone: int) -> StreetGraph:
+        name = _ZONE_BLOB.format(profile=profile, zone=zone)
+        blob = atlas.blob(name)
+        if blob is None or blob[1].get("key") != key:
+            raise AtlasError(
+                f"{atlas.url}: the stored street graph {name} is missing or out of date; "
+                "run `camatlas graph` again"
+            )
+        try:
+            return StreetGraph.from_bytes(blob[0])
+        except FormatError as exc:
+            raise AtlasError(f"{atlas.url}: {name}: {exc}; run `camatlas graph` again") from exc
+
+    return AtlasGraph.stored(profile, zones, load, str(index.get("views", "")), stored_at)
 
 
 def least_watched(
@@ -456,7 +642,8 @@ def least_watched(
     parameters = RouteParameters(profile=profile, max_detour=max_detour, max_snap_m=max_snap_m)
     graph = build_graph(atlas, profile)
     options = graph.least_watched(origin, destination, max_detour=max_detour, max_snap_m=max_snap_m)
-    return RouteResult(options, parameters, graph.views_source)
+    made = "built" if graph.stored_at is None else f"stored {graph.stored_at}"
+    return RouteResult(options, parameters, graph.views_source, made)
 
 
 def exposure(

@@ -16,18 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 
 from camatlas.assumptions import SightParameters, camera_parameters
 from camatlas.atlas import Atlas
 from camatlas.geo import as_multipolygons, expand_bbox
+from camatlas.lazy import lazy_module
 from camatlas.views import combine, compute_views, summarize
 from camatlas.vocab import VIEW_LEVEL
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyproj
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyproj = lazy_module("pyproj")
 
 __all__ = [
     "MOVED_INSIDE_M",

@@ -10,19 +10,26 @@ This module is an engine: lines and views in, an :class:`ExposureResult` out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from shapely.geometry import mapping
 from shapely.ops import substring
 
 from camatlas.coverage import coverage_of_lines, watched_intervals
 from camatlas.geo import WGS84, merge_intervals
+from camatlas.lazy import lazy_module
 from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyproj
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyproj = lazy_module("pyproj")
 
 __all__ = ["ExposureResult", "track_exposure"]
 

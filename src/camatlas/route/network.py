@@ -28,27 +28,37 @@ nothing and logs nothing.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import math
 import time
+import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from shapely.geometry import mapping
 
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
-from camatlas.errors import InputError
+from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
+from camatlas.lazy import lazy_module
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
 from camatlas.vocab import DEFAULT_MAX_SNAP_M, PROFILES
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyproj
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyproj = lazy_module("pyproj")
 
 __all__ = [
     "FIRST_SEARCH_MARGIN_M",
@@ -246,7 +256,56 @@ class RouteOption:
 # --- the street graph -------------------------------------------------------------
 
 
+WATCHED_COLUMNS = COVERAGE_COLUMNS[1:-2]
+"""The watched-metres columns of every edge: in any view, then by best DORI level."""
+
+_TEXT_COLUMNS = ("street_id", "highway", "name")
+_NUMBER_COLUMNS = ("u", "v", "forward", "backward", "length_m", *WATCHED_COLUMNS)
+
+GRAPH_FORMAT = 1
+"""Version of the stored street graph (:meth:`StreetGraph.to_bytes`)."""
+
+
 @dataclass(slots=True)
+class EdgeArrays:
+    """Everything a street graph holds about its edges, as plain arrays.
+
+    ``columns`` holds one array per edge column (``street_id``, ``highway``,
+    ``name`` as Python lists; ``u``, ``v``, ``forward``, ``backward``,
+    ``length_m`` and the watched metres as numpy arrays); ``coords`` the
+    vertices of every edge in the graph's metric CRS, edge after edge, from
+    ``coord_start[e]`` to ``coord_start[e + 1]``; ``camera_start`` /
+    ``camera_code`` the distinct cameras of each edge (codes into
+    ``camera_names``); ``piece_*`` each camera's stretches of each edge, sorted
+    by edge (``piece_edge``) and start; ``view_*`` the merged stretches in view
+    (``view_bounds[e]`` .. ``view_bounds[e + 1]``); ``component`` the kept part
+    of the network of each edge (0: the largest); ``node_xy`` the nodes' metric
+    coordinates; ``detached_*`` the streets left out (islands).
+    """
+
+    columns: dict[str, Any]
+    coords: FloatArray
+    coord_start: IntArray
+    camera_names: list[str]
+    camera_start: IntArray
+    camera_code: IntArray
+    piece_edge: IntArray
+    piece_start: FloatArray
+    piece_end: FloatArray
+    piece_camera: IntArray
+    view_starts: FloatArray
+    view_ends: FloatArray
+    view_bounds: IntArray
+    component: IntArray
+    node_xy: FloatArray
+    detached_ids: list[str]
+    detached_coords: FloatArray
+    detached_start: IntArray
+
+    def __len__(self) -> int:
+        return len(self.coord_start) - 1
+
+
 class StreetGraph:
     """The streets one profile can use, cut at junctions, with each edge's exposure.
 
@@ -261,60 +320,184 @@ class StreetGraph:
     part with at least ``max(50 nodes, 1% of the largest)``; ``detached``
     holds the edges left out and ``edge_component`` the kept part of each
     edge (0 the largest).
+
+    The graph keeps its edges as plain arrays (:class:`EdgeArrays`) and makes
+    the frames only when asked, so that a graph loaded from the atlas
+    (:meth:`from_bytes`) answers routes without pandas or geopandas.
     """
 
-    profile: str
-    crs: pyproj.CRS
-    edges: gpd.GeoDataFrame
-    detached: gpd.GeoDataFrame
-    network: _search.Network
-    views_source: str
-    streets_used: int
-    unaligned_streets: int
-    build_seconds: float
-    view_starts: np.ndarray[Any, Any]
-    view_ends: np.ndarray[Any, Any]
-    view_bounds: np.ndarray[Any, Any]  # per edge, the slice of view_starts/ends
-    camera_pieces: pd.DataFrame  # edge, start_m, end_m, camera
-    edge_component: np.ndarray[Any, Any]  # per edge, its connected part (0: the largest)
-    _tree: shapely.STRtree = field(repr=False)
-    _detached_tree: shapely.STRtree = field(repr=False)
-    _to_metric: pyproj.Transformer = field(repr=False)
-    _to_wgs84: pyproj.Transformer = field(repr=False)
-    # Plain arrays of the edge table for the hot path of a query.
-    _length: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _forward: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _backward: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _u: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _v: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _cameras: list[tuple[str, ...]] = field(init=False, repr=False)
-    _coords: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _coord_start: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _piece_bounds: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _piece_start: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _piece_end: np.ndarray[Any, Any] = field(init=False, repr=False)
-    _piece_camera: np.ndarray[Any, Any] = field(init=False, repr=False)
+    def __init__(
+        self,
+        profile: str,
+        crs: pyproj.CRS,
+        arrays: EdgeArrays,
+        *,
+        views_source: str,
+        streets_used: int,
+        unaligned_streets: int,
+        build_seconds: float,
+    ) -> None:
+        self.profile = profile
+        self.crs = crs
+        self.arrays = arrays
+        self.views_source = views_source
+        self.streets_used = streets_used
+        self.unaligned_streets = unaligned_streets
+        self.build_seconds = build_seconds
+        columns = arrays.columns
+        self._length = np.asarray(columns["length_m"], dtype=np.float64)
+        self._forward = np.asarray(columns["forward"], dtype=bool)
+        self._backward = np.asarray(columns["backward"], dtype=bool)
+        self._u = np.asarray(columns["u"], dtype=np.int64)
+        self._v = np.asarray(columns["v"], dtype=np.int64)
+        self._coords = arrays.coords
+        self._coord_start = arrays.coord_start
+        self._piece_bounds = np.searchsorted(arrays.piece_edge, np.arange(len(arrays) + 1))
+        self.view_starts = arrays.view_starts
+        self.view_ends = arrays.view_ends
+        self.view_bounds = arrays.view_bounds
+        self.edge_component = arrays.component
+        self._to_metric = pyproj.Transformer.from_crs(_WGS84, crs, always_xy=True)
+        self._to_wgs84 = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+        lon, lat = self._to_wgs84.transform(arrays.coords[:, 0], arrays.coords[:, 1])
+        self._coords_lonlat = np.column_stack([lon, lat])
+        self.network = _network(arrays)
+        self._edges: gpd.GeoDataFrame | None = None
+        self._detached: gpd.GeoDataFrame | None = None
+        self._tree: shapely.STRtree | None = None
+        self._detached_tree: shapely.STRtree | None = None
 
-    def __post_init__(self) -> None:
-        edges = self.edges
-        self._length = edges["length_m"].to_numpy(dtype=np.float64)
-        self._forward = edges["forward"].to_numpy(dtype=bool)
-        self._backward = edges["backward"].to_numpy(dtype=bool)
-        self._u = edges["u"].to_numpy(dtype=np.int64)
-        self._v = edges["v"].to_numpy(dtype=np.int64)
-        self._cameras = list(edges["cameras"])
-        coords, index = shapely.get_coordinates(
-            np.asarray(edges.geometry.array, dtype=object), return_index=True
+    def __repr__(self) -> str:
+        return (
+            f"StreetGraph(profile={self.profile!r}, edges={len(self.arrays)}, "
+            f"nodes={self.network.n_nodes}, crs={self.crs.to_string()!r})"
         )
-        self._coords = coords
-        self._coord_start = np.searchsorted(index, np.arange(len(edges) + 1))
-        pieces = self.camera_pieces
-        self._piece_bounds = np.searchsorted(
-            pieces["edge"].to_numpy(dtype=np.int64), np.arange(len(edges) + 1)
+
+    # -- frames, made when asked ------------------------------------------------------
+
+    def _lines(self) -> np.ndarray[Any, Any]:
+        arrays = self.arrays
+        edge_of = np.repeat(np.arange(len(arrays)), np.diff(arrays.coord_start))
+        return np.asarray(shapely.linestrings(arrays.coords, indices=edge_of), dtype=object)
+
+    @property
+    def edges(self) -> gpd.GeoDataFrame:
+        """The edges as a GeoDataFrame in the graph's metric CRS (made on first use)."""
+        if self._edges is None:
+            arrays = self.arrays
+            data: dict[str, Any] = {
+                name: np.asarray(arrays.columns[name], dtype=object) for name in _TEXT_COLUMNS
+            }
+            data.update({name: arrays.columns[name] for name in _NUMBER_COLUMNS})
+            data["cameras"] = self._edge_cameras()
+            data["camera_count"] = np.diff(arrays.camera_start).astype(np.int64)
+            self._edges = gpd.GeoDataFrame(data, geometry=self._lines(), crs=self.crs)
+        return self._edges
+
+    def _edge_cameras(self) -> list[tuple[str, ...]]:
+        arrays = self.arrays
+        names = arrays.camera_names
+        codes = arrays.camera_code.tolist()
+        bounds = arrays.camera_start.tolist()
+        return [tuple(names[c] for c in codes[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+
+    @property
+    def detached(self) -> gpd.GeoDataFrame:
+        """The streets left out (islands), in the graph's metric CRS."""
+        if self._detached is None:
+            arrays = self.arrays
+            edge_of = np.repeat(np.arange(len(arrays.detached_ids)), np.diff(arrays.detached_start))
+            lines = shapely.linestrings(arrays.detached_coords, indices=edge_of)
+            self._detached = gpd.GeoDataFrame(
+                {"street_id": np.asarray(arrays.detached_ids, dtype=object)},
+                geometry=np.asarray(lines, dtype=object),
+                crs=self.crs,
+            )
+        return self._detached
+
+    @property
+    def camera_pieces(self) -> pd.DataFrame:
+        """Each camera's stretches of each edge: ``edge, start_m, end_m, camera``."""
+        arrays = self.arrays
+        names = np.asarray(arrays.camera_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "edge": arrays.piece_edge,
+                "start_m": arrays.piece_start,
+                "end_m": arrays.piece_end,
+                "camera": names[arrays.piece_camera] if len(names) else np.array([], object),
+            }
         )
-        self._piece_start = pieces["start_m"].to_numpy(dtype=np.float64)
-        self._piece_end = pieces["end_m"].to_numpy(dtype=np.float64)
-        self._piece_camera = pieces["camera"].to_numpy(dtype=object)
+
+    # -- storing ----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The graph as bytes (numpy's npz, no pickled objects), for :meth:`from_bytes`."""
+        arrays = self.arrays
+        columns = arrays.columns
+        meta = {
+            "format": GRAPH_FORMAT,
+            "profile": self.profile,
+            "crs": self.crs.to_wkt(),
+            "views_source": self.views_source,
+            "streets_used": self.streets_used,
+            "unaligned_streets": self.unaligned_streets,
+            "build_seconds": self.build_seconds,
+            "text": {name: list(columns[name]) for name in _TEXT_COLUMNS},
+            "camera_names": arrays.camera_names,
+            "detached_ids": arrays.detached_ids,
+        }
+        blob: dict[str, np.ndarray[Any, Any]] = {
+            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+        }
+        for name in _NUMBER_COLUMNS:
+            blob[f"column_{name}"] = np.asarray(columns[name])
+        for name in _ARRAY_FIELDS:
+            blob[name] = getattr(arrays, name)
+        out = io.BytesIO()
+        np.savez(out, allow_pickle=False, **blob)
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StreetGraph:
+        """A graph stored by :meth:`to_bytes`.
+
+        Raises
+        ------
+        FormatError
+            When the bytes are not a stored street graph of this version, or its
+            arrays do not fit together (a damaged atlas).
+        """
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+                meta = json.loads(stored["meta"].tobytes().decode("utf-8"))
+                if not isinstance(meta, dict) or meta.get("format") != GRAPH_FORMAT:
+                    raise FormatError("not a stored street graph of this camatlas version")
+                columns: dict[str, Any] = {name: list(meta["text"][name]) for name in _TEXT_COLUMNS}
+                columns.update({name: stored[f"column_{name}"] for name in _NUMBER_COLUMNS})
+                fields = {name: stored[name] for name in _ARRAY_FIELDS}
+            arrays = EdgeArrays(
+                columns=columns,
+                camera_names=[str(n) for n in meta["camera_names"]],
+                detached_ids=[str(n) for n in meta["detached_ids"]],
+                **fields,
+            )
+            _check_arrays(arrays)
+            crs = pyproj.CRS.from_wkt(meta["crs"])
+            return cls(
+                str(meta["profile"]),
+                crs,
+                arrays,
+                views_source=str(meta["views_source"]),
+                streets_used=int(meta["streets_used"]),
+                unaligned_streets=int(meta["unaligned_streets"]),
+                build_seconds=float(meta["build_seconds"]),
+            )
+        except FormatError:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError,
+                zipfile.BadZipFile, pyproj.exceptions.CRSError) as exc:  # fmt: skip
+            raise FormatError(f"the stored street graph is damaged ({exc})") from exc
 
     # -- snapping ----------------------------------------------------------------
 
@@ -336,7 +519,7 @@ class StreetGraph:
             the point and the distance).
         """
         lat, lon = check_lat_lon(lat, lon, label)
-        if len(self.edges) == 0:
+        if len(self.arrays) == 0:
             raise InputError(
                 f"the atlas has no streets usable by the {self.profile!r} profile; import an "
                 "OSM extract with streets first",
@@ -344,6 +527,8 @@ class StreetGraph:
             )
         x, y = self._to_metric.transform(lon, lat)
         point = shapely.Point(x, y)
+        if self._tree is None:
+            self._tree = shapely.STRtree(self._lines())
         found, distance = self._tree.query_nearest(point, return_distance=True)
         edge, dist = int(found[0]), float(distance[0])
         if dist > max_snap_m:
@@ -352,7 +537,9 @@ class StreetGraph:
                 element=label,
                 value=(round(lat, 6), round(lon, 6)),
             )
-        line = self.edges.geometry.array[edge]
+        line = shapely.LineString(
+            self._coords[self._coord_start[edge] : self._coord_start[edge + 1]]
+        )
         position = float(shapely.line_locate_point(line, point))
         on = shapely.line_interpolate_point(line, position)
         return Snap(label, lat, lon, edge, position, dist, on.x, on.y)
@@ -362,11 +549,19 @@ class StreetGraph:
             f"the nearest street usable by the {self.profile!r} profile is {dist:,.0f} m away, "
             f"beyond the snapping limit of {limit:,.0f} m"
         )
-        if len(self.detached):
+        if self.arrays.detached_ids:
+            if self._detached_tree is None:
+                arrays = self.arrays
+                edge_of = np.repeat(
+                    np.arange(len(arrays.detached_ids)), np.diff(arrays.detached_start)
+                )
+                self._detached_tree = shapely.STRtree(
+                    np.asarray(shapely.linestrings(arrays.detached_coords, indices=edge_of))
+                )
             found, distance = self._detached_tree.query_nearest(point, return_distance=True)
             near = float(distance[0])
             if near <= limit:
-                street = self.detached["street_id"].iloc[int(found[0])]
+                street = self.arrays.detached_ids[int(found[0])]
                 text += (
                     f"; the street {street} at {near:,.0f} m is not connected to the rest of "
                     f"the {self.profile} network (route from a point on the connected network)"
@@ -503,43 +698,55 @@ class StreetGraph:
         return [p for p in pieces if p[2] > p[1]] or pieces[:1]
 
     def _geometry_of(self, item: _search.Found) -> shapely.LineString:
+        """The route as a LineString in lon/lat (degrees rounded to 7 decimals, 1 cm)."""
         chunks = []
+        starts, ends = self._coord_start[:-1], self._coord_start[1:]
         for edge, a, b, forward in self._pieces(item):
-            coords = self._coords[self._coord_start[edge] : self._coord_start[edge + 1]]
+            lo, hi = int(starts[edge]), int(ends[edge])
             if a > 0 or b < self._length[edge]:
-                coords = _stretch(coords, a, b)
-            chunks.append(coords if forward else coords[::-1])
-        coords = np.vstack(chunks)
+                chunk = _stretch(self._coords[lo:hi], self._coords_lonlat[lo:hi], a, b)
+            else:
+                chunk = self._coords_lonlat[lo:hi]
+            chunks.append(chunk if forward else chunk[::-1])
+        coords = np.concatenate(chunks)
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
         coords = coords[keep]
         if len(coords) == 1:
             coords = np.vstack([coords, coords])
-        lon, lat = self._to_wgs84.transform(coords[:, 0], coords[:, 1])
-        return shapely.LineString(np.round(np.column_stack([lon, lat]), 7))
+        return shapely.LineString(np.round(coords, 7))
 
     def _cameras_of(self, item: _search.Found) -> tuple[str, ...]:
-        seen: set[str] = set()
+        arrays = self.arrays
+        codes = []
         for edge, a, b, _ in self._pieces(item):
             if a <= 0 and b >= self._length[edge]:
-                seen.update(self._cameras[edge])
+                codes.append(
+                    arrays.camera_code[arrays.camera_start[edge] : arrays.camera_start[edge + 1]]
+                )
                 continue
             lo, hi = self._piece_bounds[edge], self._piece_bounds[edge + 1]
-            overlap = np.minimum(self._piece_end[lo:hi], b) - np.maximum(
-                self._piece_start[lo:hi], a
+            overlap = np.minimum(arrays.piece_end[lo:hi], b) - np.maximum(
+                arrays.piece_start[lo:hi], a
             )
-            seen.update(self._piece_camera[lo:hi][overlap > 1e-9].tolist())
-        return tuple(sorted(seen))
+            codes.append(arrays.piece_camera[lo:hi][overlap > 1e-9])
+        if not codes:
+            return ()
+        found = np.unique(np.concatenate(codes)).tolist()
+        return tuple(sorted(arrays.camera_names[c] for c in found))
 
 
-def _stretch(coords: np.ndarray[Any, Any], a: float, b: float) -> np.ndarray[Any, Any]:
-    """The vertices of a polyline from ``a`` to ``b`` metres along it."""
+def _stretch(
+    coords: np.ndarray[Any, Any], lonlat: np.ndarray[Any, Any], a: float, b: float
+) -> np.ndarray[Any, Any]:
+    """The lon/lat vertices of a polyline from ``a`` to ``b`` metres along it (measured on
+    its metric ``coords``; the ends interpolated within their segments)."""
     step = np.hypot(*np.diff(coords, axis=0).T)
     along = np.concatenate([[0.0], np.cumsum(step)])
-    x = np.interp([a, b], along, coords[:, 0])
-    y = np.interp([a, b], along, coords[:, 1])
-    inner = coords[(along > a) & (along < b)]
-    return np.vstack([[x[0], y[0]], inner, [x[1], y[1]]])
+    lon = np.interp([a, b], along, lonlat[:, 0])
+    lat = np.interp([a, b], along, lonlat[:, 1])
+    inner = lonlat[(along > a) & (along < b)]
+    return np.vstack([[lon[0], lat[0]], inner, [lon[1], lat[1]]])
 
 
 def graph_from_streets(
@@ -579,7 +786,6 @@ def graph_from_streets(
         crs = views.crs if views is not None and views.crs is not None else local_crs(streets)
     crs = pyproj.CRS.from_user_input(crs)
     to_metric = pyproj.Transformer.from_crs(_WGS84, crs, always_xy=True)
-    to_wgs84 = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
 
     tags = parse_tags(streets["tags"] if "tags" in streets else [None] * len(streets))
     highway = streets["highway"].tolist() if "highway" in streets else [None] * len(streets)
@@ -614,71 +820,156 @@ def graph_from_streets(
     ids = streets["id"].to_numpy() if "id" in streets else np.arange(len(streets)).astype(str)
     names = streets["name"].to_numpy() if "name" in streets else np.full(len(streets), None)
     kinds = np.asarray(highway, dtype=object)
-    edges = gpd.GeoDataFrame(
-        {
-            "street_id": ids[street_row][kept],
-            "highway": kinds[street_row][kept],
-            "name": names[street_row][kept],
-            "u": renumber[u[kept]],
-            "v": renumber[v[kept]],
-            "forward": fwd[kept],
-            "backward": bwd[kept],
-            "length_m": shapely.length(edge_geoms[kept]),
-        },
-        geometry=edge_geoms[kept],
-        crs=crs,
-    )
-    detached = gpd.GeoDataFrame(
-        {"street_id": ids[street_row][~kept]}, geometry=edge_geoms[~kept], crs=crs
-    )
-    exposure = _edge_exposure(edges, views)
-    for column in exposure.columns:
-        if column != "length_m":
-            edges[column] = exposure[column].to_numpy()
-
-    e_fwd = np.flatnonzero(edges["forward"].to_numpy())
-    e_bwd = np.flatnonzero(edges["backward"].to_numpy())
-    eu, ev = edges["u"].to_numpy(), edges["v"].to_numpy()
-    arc_edge = np.concatenate([e_fwd, e_bwd]).astype(np.int64)
-    length = edges["length_m"].to_numpy()
-    watched = edges["watched_m"].to_numpy()
+    kept_geoms = edge_geoms[kept]
+    lines = gpd.GeoSeries(kept_geoms, crs=crs)
+    exposure = _edge_exposure(lines, views)
+    columns: dict[str, Any] = {
+        "street_id": [str(x) for x in ids[street_row][kept].tolist()],
+        "highway": [None if x is None else str(x) for x in kinds[street_row][kept].tolist()],
+        "name": [_text_or_none(x) for x in names[street_row][kept].tolist()],
+        "u": renumber[u[kept]].astype(np.int64),
+        "v": renumber[v[kept]].astype(np.int64),
+        "forward": fwd[kept].astype(bool),
+        "backward": bwd[kept].astype(bool),
+        "length_m": shapely.length(kept_geoms).astype(np.float64),
+    }
+    for column in WATCHED_COLUMNS:
+        columns[column] = exposure[column].to_numpy(dtype=np.float64)
     n_nodes = int(keep_node.sum())
     node_xy = np.zeros((n_nodes, 2))
     first_coord = np.searchsorted(split.coord_edge, np.arange(n_edges), side="left")
     last_coord = np.searchsorted(split.coord_edge, np.arange(n_edges), side="right") - 1
     node_xy[renumber[u[kept]]] = split.coords[first_coord[kept]]
     node_xy[renumber[v[kept]]] = split.coords[last_coord[kept]]
-    network = _search.Network(
-        n_nodes=n_nodes,
+    coords, coord_index = shapely.get_coordinates(kept_geoms, return_index=True)
+    detached_geoms = edge_geoms[~kept]
+    detached_coords, detached_index = shapely.get_coordinates(detached_geoms, return_index=True)
+    cameras = list(exposure["cameras"])
+    camera_names = sorted({c for found in cameras for c in found})
+    code = {name: k for k, name in enumerate(camera_names)}
+    pieces = _view_pieces(lines, views)
+    arrays = EdgeArrays(
+        columns=columns,
+        coords=coords,
+        coord_start=np.searchsorted(coord_index, np.arange(len(kept_geoms) + 1)).astype(np.int64),
+        camera_names=camera_names,
+        camera_start=np.concatenate(([0], np.cumsum([len(c) for c in cameras]))).astype(np.int64),
+        camera_code=np.fromiter((code[c] for found in cameras for c in sorted(found)), np.int64),
+        piece_edge=pieces["edge"].to_numpy(dtype=np.int64),
+        piece_start=pieces["start_m"].to_numpy(dtype=np.float64),
+        piece_end=pieces["end_m"].to_numpy(dtype=np.float64),
+        piece_camera=np.fromiter((code[c] for c in pieces["camera"]), np.int64, len(pieces)),
+        view_starts=np.zeros(0),
+        view_ends=np.zeros(0),
+        view_bounds=np.zeros(len(kept_geoms) + 1, dtype=np.int64),
+        component=(part[u[kept]] if n_edges else np.zeros(0)).astype(np.int64),
         node_xy=node_xy,
-        tail=np.concatenate([eu[e_fwd], ev[e_bwd]]).astype(np.int64),
-        head=np.concatenate([ev[e_fwd], eu[e_bwd]]).astype(np.int64),
-        edge=arc_edge,
-        forward=np.concatenate([np.ones(len(e_fwd), bool), np.zeros(len(e_bwd), bool)]),
-        length=length[arc_edge].astype(np.float64),
-        watched=watched[arc_edge].astype(np.float64),
+        detached_ids=[str(x) for x in ids[street_row][~kept].tolist()],
+        detached_coords=detached_coords,
+        detached_start=np.searchsorted(detached_index, np.arange(len(detached_geoms) + 1)).astype(
+            np.int64
+        ),
     )
-    starts, ends, bounds, pieces = _view_intervals(edges, views)
+    group, starts, ends = merge_intervals(
+        arrays.piece_edge, arrays.piece_start, arrays.piece_end, presorted=True
+    )
+    arrays.view_starts, arrays.view_ends = starts, ends
+    arrays.view_bounds = np.searchsorted(group, np.arange(len(kept_geoms) + 1)).astype(np.int64)
     return StreetGraph(
-        profile=profile,
-        crs=crs,
-        edges=edges,
-        detached=detached,
-        network=network,
+        profile,
+        crs,
+        arrays,
         views_source=views_source,
         streets_used=len(rows),
         unaligned_streets=split.unaligned,
         build_seconds=time.perf_counter() - started,
-        view_starts=starts,
-        view_ends=ends,
-        view_bounds=bounds,
-        camera_pieces=pieces,
-        edge_component=part[u[kept]] if n_edges else np.zeros(0, dtype=np.int64),
-        _tree=shapely.STRtree(np.asarray(edges.geometry.array, dtype=object)),
-        _detached_tree=shapely.STRtree(np.asarray(detached.geometry.array, dtype=object)),
-        _to_metric=to_metric,
-        _to_wgs84=to_wgs84,
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def _network(arrays: EdgeArrays) -> _search.Network:
+    """The routing network of a graph's edges: one arc per direction of travel allowed."""
+    columns = arrays.columns
+    forward = np.asarray(columns["forward"], dtype=bool)
+    backward = np.asarray(columns["backward"], dtype=bool)
+    eu = np.asarray(columns["u"], dtype=np.int64)
+    ev = np.asarray(columns["v"], dtype=np.int64)
+    e_fwd, e_bwd = np.flatnonzero(forward), np.flatnonzero(backward)
+    arc_edge = np.concatenate([e_fwd, e_bwd]).astype(np.int64)
+    length = np.asarray(columns["length_m"], dtype=np.float64)
+    watched = np.asarray(columns["watched_m"], dtype=np.float64)
+    return _search.Network(
+        n_nodes=len(arrays.node_xy),
+        node_xy=arrays.node_xy,
+        tail=np.concatenate([eu[e_fwd], ev[e_bwd]]).astype(np.int64),
+        head=np.concatenate([ev[e_fwd], eu[e_bwd]]).astype(np.int64),
+        edge=arc_edge,
+        forward=np.concatenate([np.ones(len(e_fwd), bool), np.zeros(len(e_bwd), bool)]),
+        length=length[arc_edge],
+        watched=watched[arc_edge],
+    )
+
+
+_ARRAY_FIELDS = (
+    "coords",
+    "coord_start",
+    "camera_start",
+    "camera_code",
+    "piece_edge",
+    "piece_start",
+    "piece_end",
+    "piece_camera",
+    "view_starts",
+    "view_ends",
+    "view_bounds",
+    "component",
+    "node_xy",
+    "detached_coords",
+    "detached_start",
+)
+
+
+def _check_arrays(arrays: EdgeArrays) -> None:
+    """Refuse stored arrays that do not fit together (raises ValueError)."""
+    n = len(arrays)
+    columns = arrays.columns
+    if any(len(columns[name]) != n for name in (*_TEXT_COLUMNS, *_NUMBER_COLUMNS)):
+        raise ValueError("edge columns of different lengths")
+    k = len(arrays.coords)
+    nodes = len(arrays.node_xy)
+
+    def ascending(bounds: IntArray, size: int, end: int) -> bool:
+        return (
+            bounds.ndim == 1 and len(bounds) == size + 1 and (size == 0 or int(bounds[0]) == 0)
+            and int(bounds[-1]) == end and bool(np.all(np.diff(bounds) >= 0))
+        )  # fmt: skip
+
+    pieces = len(arrays.piece_edge)
+    checks = [
+        arrays.coords.ndim == 2 and arrays.coords.shape[1] == 2,
+        ascending(arrays.coord_start, n, k) and bool(np.all(np.diff(arrays.coord_start) >= 2)),
+        ascending(arrays.camera_start, n, len(arrays.camera_code)),
+        ascending(arrays.view_bounds, n, len(arrays.view_starts)),
+        len(arrays.view_ends) == len(arrays.view_starts),
+        len(arrays.piece_start) == len(arrays.piece_end) == len(arrays.piece_camera) == pieces,
+        bool(np.all(np.diff(arrays.piece_edge) >= 0)) if pieces else True,
+        bool(np.all((arrays.piece_edge >= 0) & (arrays.piece_edge < n))) if pieces else True,
+        len(arrays.component) == n,
+        arrays.node_xy.ndim == 2 and arrays.node_xy.shape[1] == 2,
+        ascending(arrays.detached_start, len(arrays.detached_ids), len(arrays.detached_coords)),
+    ]
+    for codes in (arrays.camera_code, arrays.piece_camera):
+        checks.append(bool(np.all((codes >= 0) & (codes < len(arrays.camera_names)))))
+    for name in ("u", "v"):
+        ends = np.asarray(columns[name])
+        checks.append(bool(np.all((ends >= 0) & (ends < nodes))) if n else True)
+    if not all(checks):
+        raise ValueError("arrays that do not fit together")
 
 
 def _node_ids(text: Any) -> list[int]:
@@ -694,55 +985,44 @@ EXPOSURE_COLUMNS = COVERAGE_COLUMNS
 """Exposure columns of every edge: those of :func:`camatlas.coverage.coverage_of_lines`."""
 
 
-def _edge_exposure(edges: gpd.GeoDataFrame, views: gpd.GeoDataFrame | None) -> pd.DataFrame:
+def _edge_exposure(lines: gpd.GeoSeries, views: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """Metres in view of every edge, by DORI level, and its cameras."""
-    if views is None or len(views) == 0 or len(edges) == 0:
-        out = pd.DataFrame(index=edges.index)
-        out["length_m"] = edges["length_m"].to_numpy()
-        for column in EXPOSURE_COLUMNS[1:-2]:
+    if views is None or len(views) == 0 or len(lines) == 0:
+        out = pd.DataFrame(index=lines.index)
+        out["length_m"] = lines.length.to_numpy()
+        for column in WATCHED_COLUMNS:
             out[column] = 0.0
-        out["cameras"] = [()] * len(edges)
+        out["cameras"] = [()] * len(lines)
         out["camera_count"] = 0
         return out
-    return coverage_of_lines(edges.geometry, views)
+    return coverage_of_lines(lines, views)
 
 
-def _view_intervals(
-    edges: gpd.GeoDataFrame, views: gpd.GeoDataFrame | None
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], pd.DataFrame]:
-    """Per edge, the merged stretches in view and each camera's stretches."""
-    empty = pd.DataFrame(
-        {
-            "edge": pd.Series(dtype=np.int64),
-            "start_m": pd.Series(dtype=float),
-            "end_m": pd.Series(dtype=float),
-            "camera": pd.Series(dtype=object),
-        }
-    )
-    pieces = empty
-    if views is not None and len(views) and len(edges):
-        found = watched_intervals(edges.geometry.reset_index(drop=True), views)
-        found = found[found["level"] == "view"]
-        pieces = (
-            pd.DataFrame(
-                {
-                    "edge": found["line"].to_numpy(dtype=np.int64),
-                    "start_m": found["start_m"].to_numpy(dtype=float),
-                    "end_m": found["end_m"].to_numpy(dtype=float),
-                    "camera": found["camera"].to_numpy(dtype=object),
-                }
-            )
-            .sort_values(["edge", "start_m"], kind="stable")
-            .reset_index(drop=True)
+def _view_pieces(lines: gpd.GeoSeries, views: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Each camera's stretches in view of each edge, sorted by edge and start."""
+    if views is None or len(views) == 0 or len(lines) == 0:
+        return pd.DataFrame(
+            {
+                "edge": pd.Series(dtype=np.int64),
+                "start_m": pd.Series(dtype=float),
+                "end_m": pd.Series(dtype=float),
+                "camera": pd.Series(dtype=object),
+            }
         )
-    group, starts, ends = merge_intervals(
-        pieces["edge"].to_numpy(dtype=np.int64),
-        pieces["start_m"].to_numpy(dtype=float),
-        pieces["end_m"].to_numpy(dtype=float),
-        presorted=True,
+    found = watched_intervals(lines.reset_index(drop=True), views)
+    found = found[found["level"] == "view"]
+    return (
+        pd.DataFrame(
+            {
+                "edge": found["line"].to_numpy(dtype=np.int64),
+                "start_m": found["start_m"].to_numpy(dtype=float),
+                "end_m": found["end_m"].to_numpy(dtype=float),
+                "camera": found["camera"].to_numpy(dtype=object),
+            }
+        )
+        .sort_values(["edge", "start_m"], kind="stable")
+        .reset_index(drop=True)
     )
-    bounds = np.searchsorted(group, np.arange(len(edges) + 1))
-    return starts, ends, bounds, pieces
 
 
 # --- checks ------------------------------------------------------------------------

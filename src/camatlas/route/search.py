@@ -18,17 +18,25 @@ which the Pareto search always has after its first two runs.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 from camatlas.geo import BoolArray, FloatArray, IntArray
+from camatlas.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import scipy.sparse.csgraph as csgraph
+else:
+    sp = lazy_module("scipy.sparse")
+    csgraph = lazy_module("scipy.sparse.csgraph")
 
 __all__ = [
     "LEAST_WEIGHT",
@@ -62,7 +70,7 @@ def kept_components(n_nodes: int, tail: IntArray, head: IntArray, *, strong: boo
     if n_nodes == 0:
         return np.zeros(0, dtype=np.int64)
     graph = sp.csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n_nodes, n_nodes))
-    _, labels = connected_components(
+    _, labels = csgraph.connected_components(
         graph, directed=True, connection="strong" if strong else "weak"
     )
     sizes = np.bincount(labels)
@@ -135,6 +143,10 @@ class Network:
     pair_start: IntArray = field(init=False)  # first arc of each matrix entry
     pair_key: IntArray = field(init=False)
     pair_tail: IntArray = field(init=False)
+    _lists: _ArcLists | None = field(init=False, default=None)
+    _multi: _Parallel | None = field(init=False, default=None)
+    _reverse_lists: _ArcLists | None = field(init=False, default=None)
+    _reverse: _Reverse | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         order = np.lexsort((self.head, self.tail))
@@ -160,6 +172,125 @@ class Network:
     def parallel(self) -> bool:
         return len(self.pair_start) < len(self.tail)
 
+    @property
+    def engine(self) -> str:
+        """``"scipy"`` or ``"python"``: the Dijkstra a search on this network runs.
+
+        scipy's compiled Dijkstra is the faster search, but importing scipy's sparse
+        graphs costs about 0.3 s; a process that has not imported it yet (a command
+        answering one route from a stored graph) searches networks of up to
+        :data:`PYTHON_ENGINE_MAX_NODES` nodes with the pure-Python Dijkstra instead.
+        Both find routes of the same cost.
+        """
+        if _SCIPY_GRAPHS in sys.modules or self.n_nodes > PYTHON_ENGINE_MAX_NODES:
+            return "scipy"
+        return "python"
+
+    @property
+    def multi(self) -> _Parallel:
+        """Which arc of each matrix entry a run uses (made once).
+
+        Between two nodes joined by several arcs (parallel streets), an arc both longer
+        and more watched than another is never the cheaper: the entry uses the other.
+        The entries left with several arcs (one shorter, one less watched) take the
+        cheaper for the weight of each run.
+        """
+        if self._multi is None:
+            best = self.pair_start.copy()
+            ends = np.append(self.pair_start[1:], len(self.tail))
+            choices: list[list[int]] = []
+            pairs: list[int] = []
+            for pair in np.flatnonzero(ends - self.pair_start > 1).tolist():
+                lo, hi = int(self.pair_start[pair]), int(ends[pair])
+                arcs = sorted(range(lo, hi), key=lambda k: (self.length[k], self.watched[k]))
+                kept = [arcs[0]]
+                for k in arcs[1:]:
+                    if self.watched[k] < self.watched[kept[-1]]:
+                        kept.append(k)  # longer but less watched: cheaper at some weight
+                best[pair] = kept[0]
+                if len(kept) > 1:
+                    pairs.append(pair)
+                    choices.append(kept)
+            width = max((len(c) for c in choices), default=1)
+            padded = np.array([c + c[:1] * (width - len(c)) for c in choices], dtype=np.int64)
+            self._multi = _Parallel(
+                best=best,
+                pairs=np.asarray(pairs, dtype=np.int64),
+                arcs=padded.reshape(len(choices), width),
+                pair_end=ends,
+            )
+        return self._multi
+
+    @property
+    def lists(self) -> _ArcLists:
+        """The arcs as Python lists, for the pure-Python Dijkstra (made once)."""
+        if self._lists is None:
+            self._lists = _ArcLists(
+                start=np.searchsorted(self.tail, np.arange(self.n_nodes + 1)).tolist(),
+                head=self.head.tolist(),
+                length=self.length.tolist(),
+                watched=self.watched.tolist(),
+            )
+        return self._lists
+
+    @property
+    def reverse(self) -> _Reverse:
+        """The arcs turned round, for searches towards the destination (made once)."""
+        if self._reverse is None:
+            order = np.lexsort((self.tail, self.head))
+            head, tail = self.head[order], self.tail[order]
+            length, watched = self.length[order], self.watched[order]
+            key = head * (self.n_nodes + 1) + tail
+            new = np.ones(len(key), dtype=bool)
+            new[1:] = key[1:] != key[:-1]
+            starts = np.flatnonzero(new)
+            counts = np.bincount(head[starts], minlength=self.n_nodes + 1)
+            counts[self.n_nodes] = 2  # the virtual destination's two slots
+            index_type = self.indptr.dtype
+            self._reverse = _Reverse(
+                indptr=np.concatenate(([0], np.cumsum(counts))).astype(index_type),
+                indices=np.concatenate((tail[starts], [self.n_nodes, self.n_nodes])).astype(
+                    index_type
+                ),
+                # Parallel arcs: the shortest and the least watched, each a lower bound.
+                length=np.minimum.reduceat(length, starts) if len(starts) else length[:0],
+                watched=np.minimum.reduceat(watched, starts) if len(starts) else watched[:0],
+                order=order,
+            )
+        return self._reverse
+
+    @property
+    def reverse_lists(self) -> _ArcLists:
+        """The arcs turned round as Python lists, for the pure-Python Dijkstra (made once)."""
+        if self._reverse_lists is None:
+            order = self.reverse.order
+            head = self.head[order]
+            self._reverse_lists = _ArcLists(
+                start=np.searchsorted(head, np.arange(self.n_nodes + 1)).tolist(),
+                head=self.tail[order].tolist(),  # the arcs' tails are the heads backwards
+                length=self.length[order].tolist(),
+                watched=self.watched[order].tolist(),
+            )
+        return self._reverse_lists
+
+    def subnetwork(self, keep: BoolArray) -> tuple[Network, IntArray, IntArray]:
+        """The network of the nodes ``keep`` selects and the arcs between them: the new
+        network, each old node's new number (-1: left out) and each new arc's old arc."""
+        renumber = np.where(keep, np.cumsum(keep) - 1, -1).astype(np.int64)
+        arcs = np.flatnonzero(keep[self.tail] & keep[self.head]).astype(np.int64)
+        sub = Network(
+            n_nodes=int(keep.sum()),
+            tail=renumber[self.tail[arcs]],
+            head=renumber[self.head[arcs]],
+            edge=self.edge[arcs],
+            forward=self.forward[arcs],
+            length=self.length[arcs],
+            watched=self.watched[arcs],
+            node_xy=None if self.node_xy is None else self.node_xy[keep],
+        )
+        # Renumbering keeps the order of (tail, head): the new arcs are in the old order.
+        return sub, renumber, arcs
+
     def search(
         self,
         first: Sequence[Leg],
@@ -168,21 +299,110 @@ class Network:
         *,
         origin_xy: tuple[float, float] | None = None,
         goal_xy: tuple[float, float] | None = None,
+        engine: str | None = None,
+        exact: bool | None = None,
     ) -> Search:
-        return Search(self, first, last, direct, origin_xy=origin_xy, goal_xy=goal_xy)
+        return Search(self, first, last, direct, origin_xy=origin_xy, goal_xy=goal_xy,
+                      engine=engine, exact=exact)  # fmt: skip
+
+
+_SCIPY_GRAPHS = "scipy.sparse.csgraph"
+
+PYTHON_ENGINE_MAX_NODES = 30_000
+"""Networks up to this many nodes are searched in pure Python while scipy is not loaded."""
+
+POTENTIAL_MAX_NODES = 60_000
+"""Networks up to this many nodes are searched with exact potentials (see :class:`Search`)."""
+
+NARROW_SHARE = 0.5
+"""A search is cut to the ellipse a route can reach when that leaves at most this share of
+the nodes (a smaller cut costs more to make than it saves)."""
+
+_UNREACHABLE = 1e15
+"""Potential of a node from which the destination cannot be reached (a finite stand-in for
+infinity, so that reduced costs stay numbers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Parallel:
+    best: IntArray  # per matrix entry, its arc (the shortest of parallel arcs)
+    pairs: IntArray  # the entries whose cheaper arc depends on the weight...
+    arcs: IntArray  # ... and their arcs, one row each (padded with the first)
+    pair_end: IntArray  # per matrix entry, the end of its arcs
+
+
+@dataclass(frozen=True, slots=True)
+class _ArcLists:
+    start: list[int]  # per node, its first arc (arcs sorted by tail)
+    head: list[int]
+    length: list[float]
+    watched: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reverse:
+    indptr: npt.NDArray[np.integer[Any]]  # CSR by head, one entry per (head, tail) pair
+    indices: npt.NDArray[np.integer[Any]]
+    length: FloatArray
+    watched: FloatArray
+    order: IntArray  # the arcs sorted by (head, tail)
+
+
+def _python_dijkstra(
+    start: list[int],
+    neighbour: list[int],
+    cost: Callable[[int, int, int], float],
+    sources: Sequence[tuple[int, float]],
+    limit: float,
+) -> tuple[dict[int, float], dict[int, int]]:
+    """Dijkstra from ``sources`` ((node, distance) pairs) over arcs ``start[u]..start[u+1]``
+    to ``neighbour[k]`` costing ``cost(u, k, v)``; nodes farther than ``limit`` are not
+    reached. Returns the distances and predecessors of the nodes reached (-1: a source)."""
+    dist: dict[int, float] = {}
+    pred: dict[int, int] = {}
+    heap: list[tuple[float, int]] = []
+    for node, d in sources:
+        if d <= limit and d < dist.get(node, math.inf):
+            dist[node] = d
+            pred[node] = -1
+            heapq.heappush(heap, (d, node))
+    done: set[int] = set()
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        d, u = pop(heap)
+        if u in done:
+            continue
+        done.add(u)
+        for k in range(start[u], start[u + 1]):
+            v = neighbour[k]
+            nd = d + cost(u, k, v)
+            if nd <= limit and nd < dist.get(v, math.inf):
+                dist[v] = nd
+                pred[v] = u
+                push(heap, (nd, v))
+    return dist, pred
 
 
 class Search:
     """Runs of Dijkstra from one origin to one destination under changing weights.
 
-    Goal-directed when the network knows its node coordinates and the origin
-    and goal points are given: every arc's cost is reduced by the straight-line
-    distance to the goal that it gains, ``cost(u, v) - h(u) + h(v)``, which is
-    never negative because a street is never shorter than the straight line
-    and the weights only add to the length. Dijkstra on the reduced costs is
-    A*: a search bounded by a cost ``c`` visits only the nodes ``x`` with
-    ``d(x) + h(x) <= c``, an ellipse round the origin and the goal rather than
-    a disc round the origin.
+    Every run is goal-directed (A*): each arc's cost is reduced by what it gains
+    on a lower bound ``h`` of the cost still to go, ``cost(u, v) - h(u) + h(v)``,
+    never negative because ``h`` is consistent, and Dijkstra on the reduced
+    costs is A*: a search bounded by a cost ``c`` visits only the nodes ``x``
+    with ``d(x) + h(x) <= c``. Two bounds are used:
+
+    - **exact potentials** on networks of up to :data:`POTENTIAL_MAX_NODES`
+      nodes: two searches backwards from the destination give every node's
+      shortest length ``L(x)`` and least watched metres ``X(x)`` still to go,
+      and a run of weight ``w`` uses ``h = L + w X``, a lower bound of
+      ``length + w watched`` that is tight where the shortest and the least
+      watched ways agree, so each run visits little more than its route;
+    - the **straight line** to the goal otherwise (never longer than a street).
+
+    Runs use scipy's compiled Dijkstra or a pure-Python one
+    (:attr:`Network.engine`); both give routes of the same cost. ``engine`` and
+    ``exact`` choose instead of the network's size.
     """
 
     def __init__(
@@ -194,55 +414,141 @@ class Search:
         *,
         origin_xy: tuple[float, float] | None = None,
         goal_xy: tuple[float, float] | None = None,
+        engine: str | None = None,
+        exact: bool | None = None,
     ) -> None:
         self.net = net
         self.first = list(first)
         self.last = list(last)
+        self._given_legs = [*self.first, *self.last]
         self.direct = direct
-        self.indices = net.indices.copy()
-        for slot, leg in enumerate(self.first[:2]):
-            self.indices[-2 + slot] = leg.node
-        self.data = np.empty(len(self.indices), dtype=np.float64)
-        self.matrix = sp.csr_matrix(
-            (self.data, self.indices, net.indptr),
-            shape=(net.n_nodes + 1, net.n_nodes + 1),
-            copy=False,
-        )
+        self.origin_xy, self.goal_xy = origin_xy, goal_xy
+        self.engine = engine or net.engine
+        if self.engine not in ("scipy", "python"):
+            raise ValueError(f"unknown search engine {self.engine!r}")
         self.runs = 0
-        self.h = np.zeros(net.n_nodes + 1)
-        if net.node_xy is not None and origin_xy is not None and goal_xy is not None:
-            self.h[:-1] = np.hypot(net.node_xy[:, 0] - goal_xy[0], net.node_xy[:, 1] - goal_xy[1])
-            self.h[-1] = math.hypot(origin_xy[0] - goal_xy[0], origin_xy[1] - goal_xy[1])
-        if net.node_xy is not None and origin_xy is not None and goal_xy is not None:
-            self.shift = self.h[net.indices[:-2]] - self.h[net.pair_tail]
+        self.narrowed = False
+        self.parent_arc: IntArray | None = None  # arcs of self.net -> arcs of the network given
+        self._prepare(exact=bool(exact))
+
+    def narrow(self, bound_m: float) -> None:
+        """From now on search only what a route of at most ``bound_m`` metres can reach.
+
+        A node ``x`` on such a route has ``|o x| + |x t| <= bound_m`` (the straight
+        lines to the origin and the destination points): the network is cut to that
+        ellipse (when the nodes' coordinates are known and that leaves at most
+        :data:`NARROW_SHARE` of them) and searched with exact potentials (up to
+        :data:`POTENTIAL_MAX_NODES` nodes). Every route of at most ``bound_m`` metres
+        is still found, with the same cost.
+        """
+        if self.narrowed:
+            return
+        self.narrowed = True
+        net = self.net
+        xy, o, t = net.node_xy, self.origin_xy, self.goal_xy
+        if xy is not None and o is not None and t is not None and math.isfinite(bound_m):
+            reach = np.hypot(xy[:, 0] - o[0], xy[:, 1] - o[1]) + np.hypot(
+                xy[:, 0] - t[0], xy[:, 1] - t[1]
+            )
+            keep = reach <= bound_m * (1 + 1e-9) + 1e-6
+            if keep.mean() <= NARROW_SHARE:
+                sub, renumber, arcs = net.subnetwork(keep)
+                self.first = [replace(g, node=int(renumber[g.node])) for g in self.first
+                              if keep[g.node]]  # fmt: skip
+                self.last = [replace(g, node=int(renumber[g.node])) for g in self.last
+                             if keep[g.node]]  # fmt: skip
+                self.parent_arc = arcs if self.parent_arc is None else self.parent_arc[arcs]
+                self.net = sub
+        self._prepare(exact=self.net.n_nodes <= POTENTIAL_MAX_NODES)
+
+    def _prepare(self, *, exact: bool) -> None:
+        """The bounds of the cost still to go, and the arrays every run fills."""
+        net = self.net
+        n = net.n_nodes
+        self.h_length = np.zeros(n)
+        self.h_watched = np.zeros(n)
+        self.exact = exact and bool(self.last)
+        if self.exact:
+            self.h_length = self._potential(watched=False)
+            self.h_watched = self._potential(watched=True)
+        self._origin_chord = 0.0
+        o, t = self.origin_xy, self.goal_xy
+        if not self.exact and net.node_xy is not None and o is not None and t is not None:
+            self.h_length = np.hypot(net.node_xy[:, 0] - t[0], net.node_xy[:, 1] - t[1])
+            self._origin_chord = math.hypot(o[0] - t[0], o[1] - t[1])
+        if self.engine == "scipy":
+            self.indices = net.indices.copy()
+            for slot, leg in enumerate(self.first[:2]):
+                self.indices[-2 + slot] = leg.node
+            self.data = np.empty(len(self.indices), dtype=np.float64)
+            self.matrix = sp.csr_matrix(
+                (self.data, self.indices, net.indptr), shape=(n + 1, n + 1), copy=False
+            )
+            heads = net.indices[:-2]
+            shift_length = self.h_length[heads] - self.h_length[net.pair_tail]
+            shift_watched = self.h_watched[heads] - self.h_watched[net.pair_tail]
+            # Reduced costs of a run of weight w: base_length + w * base_watched, but for
+            # the pairs of parallel arcs, whose cheaper arc depends on w.
+            multi = net.multi
+            self.base_length = net.length[multi.best] + shift_length
+            self.base_watched = net.watched[multi.best] + shift_watched
+            self.multi_length = net.length[multi.arcs]
+            self.multi_watched = net.watched[multi.arcs]
+            self.multi_shift_length = shift_length[multi.pairs]
+            self.multi_shift_watched = shift_watched[multi.pairs]
         else:
-            self.shift = np.zeros(len(net.pair_start))
-        if net.parallel:
-            self.buffer = np.empty(len(net.tail))
-        else:
-            # One arc per matrix entry: the length part of every run's costs is fixed.
-            self.base = np.maximum(net.length + self.shift, 0.0)  # 0: rounding of the shift
+            self._h_length = self.h_length.tolist()
+            self._h_watched = self.h_watched.tolist()
+
+    def _potential(self, *, watched: bool) -> FloatArray:
+        """Per node, the least length (or watched metres) still to go to the destination:
+        one search backwards from it."""
+        net = self.net
+        n = net.n_nodes
+        rev = net.reverse
+        legs = self.last[:2]
+        which = [leg.watched_m if watched else leg.length_m for leg in legs]
+        out = np.full(n, _UNREACHABLE)
+        if self.engine == "scipy":
+            pair_cost = rev.watched if watched else rev.length
+            indices = rev.indices.copy()
+            data = np.zeros(len(indices))
+            data[:-2] = pair_cost
+            for slot, (leg, cost) in enumerate(zip(legs, which, strict=True)):
+                indices[-2 + slot] = leg.node
+                data[-2 + slot] = cost
+            matrix = sp.csr_matrix((data, indices, rev.indptr), shape=(n + 1, n + 1), copy=False)
+            dist = csgraph.dijkstra(matrix, directed=True, indices=n)[:n]
+            reached = np.isfinite(dist)
+            out[reached] = dist[reached]
+            return out
+        lists = net.reverse_lists
+        arc_cost = lists.watched if watched else lists.length
+        found, _ = _python_dijkstra(
+            lists.start,
+            lists.head,
+            lambda u, k, v: arc_cost[k],
+            [(leg.node, cost) for leg, cost in zip(legs, which, strict=True)],
+            math.inf,
+        )
+        if found:
+            nodes = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+            out[nodes] = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+        return out
+
+    def _h_origin(self, weight: float) -> float:
+        """The bound of the cost from the origin: the least over its first legs."""
+        if not self.exact:
+            return self._origin_chord
+        best = math.inf
+        for leg in self.first[:2]:
+            cost = leg.length_m + weight * leg.watched_m
+            best = min(best, cost + self.h_length[leg.node] + weight * self.h_watched[leg.node])
+        return best if math.isfinite(best) else 0.0
 
     def run(self, weight: float, limit: float = math.inf) -> Found | None:
         """The route of least ``length + weight * watched`` (None when none within ``limit``)."""
-        net = self.net
         self.runs += 1
-        data = self.matrix.data
-        costs = data[:-2]
-        if net.parallel:
-            np.multiply(net.watched, weight, out=self.buffer)
-            self.buffer += net.length
-            np.minimum.reduceat(self.buffer, net.pair_start, out=costs)
-            costs += self.shift
-            np.maximum(costs, 0.0, out=costs)
-        else:
-            np.multiply(net.watched, weight, out=costs)
-            costs += self.base
-        # Unused slots point at the origin itself: a loop that never helps.
-        data[-2:] = 0.0
-        for slot, leg in enumerate(self.first[:2]):
-            reduced = leg.length_m + weight * leg.watched_m + self.h[leg.node] - self.h[-1]
-            data[-2 + slot] = max(reduced, 0.0)
         best: Found | None = None
         best_cost = math.inf
         if self.direct is not None:
@@ -252,29 +558,85 @@ class Search:
             )
         if not self.last or not self.first:
             return best if best_cost <= limit else None
-        dist, pred = dijkstra(
-            self.matrix,
-            directed=True,
-            indices=net.n_nodes,
-            return_predecessors=True,
-            limit=max(limit - self.h[-1], 0.0),
-        )
+        h_origin = self._h_origin(weight)
+        if limit < h_origin - 1e-12 * max(1.0, h_origin):
+            # Every way through the network costs at least h_origin: none is within the limit.
+            return best if best_cost <= limit else None
+        reduced_limit = max(limit - h_origin, 0.0)
+        if self.engine == "scipy":
+            reached, pred = self._run_scipy(weight, h_origin, reduced_limit)
+        else:
+            reached, pred = self._run_python(weight, h_origin, reduced_limit)
         choice = None
         for leg in self.last:
-            reached = float(dist[leg.node]) + self.h[-1] - self.h[leg.node]
-            cost = reached + leg.length_m + weight * leg.watched_m
+            at = reached(leg.node)
+            if not math.isfinite(at):
+                continue
+            h_leg = self.h_length[leg.node] + weight * self.h_watched[leg.node]
+            cost = at + h_origin - h_leg + leg.length_m + weight * leg.watched_m
             if cost < best_cost:
                 best_cost, choice = cost, leg
         if choice is None:
             return best if best_cost <= limit else None
         return self._trace(pred, choice, weight)
 
-    def _trace(self, pred: npt.NDArray[np.int32], last: Leg, weight: float) -> Found:
+    def _run_scipy(
+        self, weight: float, h_origin: float, reduced_limit: float
+    ) -> tuple[Callable[[int], float], Callable[[int], int]]:
+        net = self.net
+        data = self.matrix.data
+        costs = data[:-2]
+        np.multiply(self.base_watched, weight, out=costs)
+        costs += self.base_length
+        multi = net.multi
+        if len(multi.pairs):
+            cheaper = (self.multi_length + weight * self.multi_watched).min(axis=1)
+            cheaper += self.multi_shift_length + weight * self.multi_shift_watched
+            costs[multi.pairs] = cheaper
+        np.maximum(costs, 0.0, out=costs)  # 0: rounding of the bounds
+        # Unused slots point at the origin itself: a loop that never helps.
+        data[-2:] = 0.0
+        for slot, leg in enumerate(self.first[:2]):
+            h_leg = self.h_length[leg.node] + weight * self.h_watched[leg.node]
+            data[-2 + slot] = max(leg.length_m + weight * leg.watched_m + h_leg - h_origin, 0.0)
+        dist, pred = csgraph.dijkstra(
+            self.matrix,
+            directed=True,
+            indices=net.n_nodes,
+            return_predecessors=True,
+            limit=reduced_limit,
+        )
+        return (lambda node: float(dist[node])), (lambda node: int(pred[node]))
+
+    def _run_python(
+        self, weight: float, h_origin: float, reduced_limit: float
+    ) -> tuple[Callable[[int], float], Callable[[int], int]]:
+        lists = self.net.lists
+        length, watched = lists.length, lists.watched
+        hl, hw = self._h_length, self._h_watched
+
+        def cost(u: int, k: int, v: int) -> float:
+            reduced = length[k] + weight * watched[k] + hl[v] - hl[u] + weight * (hw[v] - hw[u])
+            return reduced if reduced > 0.0 else 0.0
+
+        sources = []
+        for leg in self.first[:2]:
+            h_leg = hl[leg.node] + weight * hw[leg.node]
+            sources.append(
+                (leg.node, max(leg.length_m + weight * leg.watched_m + h_leg - h_origin, 0.0))
+            )
+        dist, pred = _python_dijkstra(lists.start, lists.head, cost, sources, reduced_limit)
+        origin = self.net.n_nodes
+        return (lambda node: dist.get(node, math.inf)), (
+            lambda node: origin if pred.get(node, -9999) == -1 else pred.get(node, -9999)
+        )
+
+    def _trace(self, pred: Callable[[int], int], last: Leg, weight: float) -> Found:
         net = self.net
         origin = net.n_nodes
         path = [last.node]
         while True:
-            before = int(pred[path[-1]])
+            before = pred(path[-1])
             if before == origin or before < 0:
                 break
             path.append(before)
@@ -287,14 +649,25 @@ class Search:
         pair = np.searchsorted(net.pair_key, keys)
         arcs = net.pair_start[pair]
         if net.parallel:
-            ends = np.append(net.pair_start[1:], len(net.tail))[pair]
+            ends = net.multi.pair_end[pair]
             for i in np.flatnonzero(ends - arcs > 1).tolist():
                 lo, hi = int(arcs[i]), int(ends[i])
                 costs = net.length[lo:hi] + weight * net.watched[lo:hi]
                 arcs[i] = lo + int(np.argmin(costs))
         length = first.length_m + float(net.length[arcs].sum()) + last.length_m
         watched = first.watched_m + float(net.watched[arcs].sum()) + last.watched_m
+        if self.parent_arc is not None:
+            arcs = self.parent_arc[arcs]
+            first, last = self._parent_leg(first), self._parent_leg(last)
         return Found(length, watched, tuple(arcs.tolist()), first, last, None, weight)
+
+    def _parent_leg(self, leg: Leg) -> Leg:
+        for given in self._given_legs:
+            if (given.edge, given.start_m, given.end_m, given.forward) == (
+                leg.edge, leg.start_m, leg.end_m, leg.forward
+            ):  # fmt: skip
+                return given
+        return leg
 
 
 LEAST_WEIGHT = 1e-6
@@ -324,7 +697,9 @@ def pareto_routes(
     known. Routes longer than ``(1 + max_detour)`` times the shortest are left
     out (and not searched for). ``first_limit`` bounds the first run (a guess
     such as twice the straight-line distance); when no route lies within it,
-    the run is repeated without a bound.
+    the run is repeated without a bound. Once the least-watched route is known,
+    no route still to find is longer, so the search is narrowed to what such a
+    route can reach (:meth:`Search.narrow`).
     """
     shortest = search.run(LEAST_WEIGHT, first_limit)
     if shortest is None and math.isfinite(first_limit):
@@ -338,6 +713,8 @@ def pareto_routes(
         least = search.run(MOST_WEIGHT, bound * (1 + 1e-9))
         if least is not None and least.key() not in found:
             found[least.key()] = least
+            # Every route still to find is no longer than the least watched one.
+            search.narrow(least.length_m)
             pending = [(shortest, least)]
             while pending and search.runs < max_runs:
                 a, b = pending.pop()

@@ -8,15 +8,23 @@ table joined by :func:`read_population`, gives their residents.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyogrio
 from pyogrio import errors as gdal_errors
 
 from camatlas.errors import InputError
 from camatlas.geo import repair_polygons
+from camatlas.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
+    pyogrio = lazy_module("pyogrio")
 
 __all__ = ["read_polygons", "read_population"]
 

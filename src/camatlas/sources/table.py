@@ -59,18 +59,23 @@ import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pyproj
 import shapely.errors
 import shapely.geometry
 import shapely.wkt
 
 from camatlas.errors import FormatError, InputError
+from camatlas.lazy import lazy_module
 from camatlas.records import Rejected, SourceData
 from camatlas.sources.formats import detect_format, source_name_for
 from camatlas.tags import camera_from_tags
 from camatlas.vocab import FIELDS, REGISTRY_KINDS
+
+if TYPE_CHECKING:
+    import pyproj
+else:
+    pyproj = lazy_module("pyproj")
 
 __all__ = ["TableOptions", "read_table"]
 

@@ -165,6 +165,24 @@ class Store(Protocol):
         """Every result layer: ``name, geometry_type, rows, parameters, created_at``."""
         ...
 
+    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
+        """The imports (fid, sha256) and the result layers (name, created_at, rows): what
+        changes whenever the atlas is written. Plain tuples, read without pandas."""
+        ...
+
+    # -- stored data -------------------------------------------------------------
+
+    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+        """Replace the stored data ``name``: bytes derived from the atlas and kept to save
+        recomputing them (a street graph), with the parameters that made them. Inside
+        :meth:`transaction`."""
+        ...
+
+    def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
+        """The stored data ``name``: its bytes, parameters and creation time (UTC, ISO
+        8601); None when there is none."""
+        ...
+
 
 def open_store(url: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
     """Open (or create) the store at ``url``: a ``.gpkg`` path or a ``postgresql://`` URL.

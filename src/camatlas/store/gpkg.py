@@ -23,16 +23,15 @@ import struct
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import AtlasError, NotFoundError
 from camatlas.geo import as_multipolygons, line_ends
+from camatlas.lazy import lazy_module
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.rows import (
     Records,
@@ -70,6 +69,13 @@ _WGS84_WKT = (
     'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],'
     'AUTHORITY["EPSG","4326"]]'
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
 
 
 # --- geometry blobs -----------------------------------------------------------
@@ -209,6 +215,13 @@ def _rtree_sql(table: str, column: str = "geom") -> list[str]:
         f'CREATE TRIGGER "{rt}_delete" AFTER DELETE ON "{table}" WHEN OLD."{column}" NOT NULL '
         f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.fid; END',
     ]
+
+
+_BLOBS_SQL = (
+    "CREATE TABLE IF NOT EXISTS camatlas_blobs (name TEXT PRIMARY KEY NOT NULL, "
+    "created_at TEXT NOT NULL, parameters TEXT NOT NULL, data BLOB NOT NULL)"
+)
+"""Stored data derived from the atlas (made on first use: older atlases lack it)."""
 
 
 def _schema_sql() -> list[str]:
@@ -436,6 +449,7 @@ class GeoPackageStore:
             self._drop_result(str(name))
         for name in (*LAYERS, *TABLE_COLUMNS):
             self.conn.execute(f'DELETE FROM "{name}"')
+        self.conn.execute("DROP TABLE IF EXISTS camatlas_blobs")
 
     def _refresh_extents(self) -> None:
         features = [
@@ -739,6 +753,40 @@ class GeoPackageStore:
 
     def results(self) -> pd.DataFrame:
         return self.read_table("results").drop(columns="fid")
+
+    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
+        sources = self.conn.execute("SELECT fid, sha256 FROM sources ORDER BY fid").fetchall()
+        results = self.conn.execute(
+            "SELECT name, created_at, rows FROM results ORDER BY fid"
+        ).fetchall()
+        return (
+            tuple((int(f), str(h)) for f, h in sources),
+            tuple((str(n), str(c), int(r)) for n, c, r in results),
+        )
+
+    # -- stored data -------------------------------------------------------------
+
+    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+        self._require_transaction()
+        self.conn.execute(_BLOBS_SQL)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO camatlas_blobs (name, created_at, parameters, data) "
+            "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?)",
+            (name, json.dumps(parameters, sort_keys=True, default=str), sqlite3.Binary(data)),
+        )
+
+    def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'camatlas_blobs'"
+        ).fetchone()
+        if exists is None:
+            return None
+        row = self.conn.execute(
+            "SELECT data, parameters, created_at FROM camatlas_blobs WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]), json.loads(row[1]), str(row[2])
 
     def result_columns(self, name: str) -> list[tuple[str, str]]:
         """(column, kind) of a result layer besides its geometry; kinds as in LAYER_COLUMNS."""

@@ -46,11 +46,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
@@ -58,6 +56,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from camatlas.errors import AtlasError, NotFoundError
 from camatlas.geo import as_multipolygons, line_ends
+from camatlas.lazy import lazy_module
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
@@ -79,6 +78,13 @@ from camatlas.store.schema import (
     SCHEMA_VERSION,
     TABLE_COLUMNS,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+    gpd = lazy_module("geopandas")
+    pd = lazy_module("pandas")
 
 WGS84 = 4326
 APPLICATION_NAME = "camatlas"
@@ -693,6 +699,7 @@ class PostGISStore:
         for (name,) in self.conn.execute("SELECT name FROM results").fetchall():
             self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_ident(name)))
         self.conn.execute(sql.SQL("TRUNCATE {}").format(_columns([*LAYERS, *TABLE_COLUMNS])))
+        self.conn.execute("DROP TABLE IF EXISTS camatlas_blobs")
         self.conn.execute("DELETE FROM camatlas_schema WHERE key LIKE 'fid:%'")
 
     # -- reads -------------------------------------------------------------------
@@ -946,6 +953,45 @@ class PostGISStore:
 
     def results(self) -> pd.DataFrame:
         return self.read_table("results").drop(columns="fid")
+
+    @_translated
+    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
+        sources = self.conn.execute("SELECT fid, sha256 FROM sources ORDER BY fid").fetchall()
+        results = self.conn.execute(
+            "SELECT name, created_at, rows FROM results ORDER BY fid"
+        ).fetchall()
+        return (
+            tuple((int(f), str(h)) for f, h in sources),
+            tuple((str(n), str(c), int(r)) for n, c, r in results),
+        )
+
+    # -- stored data -------------------------------------------------------------
+
+    @_translated
+    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+        self._require_transaction()
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS camatlas_blobs (name text PRIMARY KEY, "
+            "created_at text NOT NULL, parameters text NOT NULL, data bytea NOT NULL)"
+        )
+        self.conn.execute(
+            "INSERT INTO camatlas_blobs (name, created_at, parameters, data) VALUES (%s, "
+            "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at, "
+            "parameters = excluded.parameters, data = excluded.data",
+            (name, json.dumps(parameters, sort_keys=True, default=str), data),
+        )
+
+    @_translated
+    def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
+        if not self._table_exists("camatlas_blobs"):
+            return None
+        row = self.conn.execute(
+            "SELECT data, parameters, created_at FROM camatlas_blobs WHERE name = %s", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]), json.loads(row[1]), str(row[2])
 
 
 def _schema_sql() -> list[sql.Composed | sql.SQL]:
