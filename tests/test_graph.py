@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 
 import camatlas
 from camatlas.errors import AtlasError, FormatError
 from camatlas.pipelines import route as planner
+from camatlas.records import Building, Direction, SourceData, Street
 from camatlas.route import network
 from tests.cli import environment, run_camatlas
 from tests.factories import camera, city_node, small_city, source_data
@@ -211,3 +213,62 @@ def test_the_graph_command_stores_each_profile_asked_for(tmp_path: Path) -> None
     assert "walk" in text and "edges" in text
     bad = run_camatlas("graph", "-a", str(path), "--profile", "horse", check=False)
     assert bad.returncode != 0 and "unknown profile" in bad.stderr and "horse" in bad.stderr
+
+
+# --- one geometry of the views for measure, route and exposure ---------------------------
+
+WALL = (-8.6100, 41.1500)  # lon, lat of the south-west corner of the building
+
+
+def wall_atlas(path: Path, seed: int) -> camatlas.Atlas:
+    """A street drawn on a building's south wall, and cameras south of it looking north:
+    the building cuts their views along the wall, so the street lies on the views' edges."""
+    rng = np.random.default_rng(seed)
+    lon, lat = WALL
+    east = lon + 0.002
+    street = Street(
+        id="osm:way/1", highway="footway", name="Along the wall", nodes=(1, 2, 3),
+        geometry=shapely.LineString([(lon - 0.0006, lat), (lon, lat), (east, lat)]),
+        tags={"highway": "footway"},
+    )  # fmt: skip
+    building = Building(id="osm:way/2", building="yes",
+                        geometry=shapely.box(lon, lat, east, lat + 0.0005))  # fmt: skip
+    cams = [
+        camera("osm", f"node/{k}", float(x), float(lat - rng.uniform(0.00005, 0.0002)),
+               camera_type="fixed", surveillance="public",
+               directions=(Direction(float(rng.uniform(-40, 40)) % 360),))
+        for k, x in enumerate(rng.uniform(lon - 0.0004, east, 4))
+    ]  # fmt: skip
+    atlas = camatlas.open_atlas(path)
+    data = SourceData(path="wall.osm", format="osm-xml", source="osm",
+                      cameras=cams, streets=[street], buildings=[building])  # fmt: skip
+    atlas.import_data(data, sha256=f"wall-{seed}")
+    camatlas.sight(atlas)
+    return atlas
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_street_along_a_wall_is_as_watched_for_measure_route_and_exposure(
+    tmp_path: Path, seed: int
+) -> None:
+    atlas = wall_atlas(tmp_path / "wall.gpkg", seed)
+    measured = camatlas.measure(atlas, write=False).streets
+    by_measure = float(measured.loc[measured["id"] == "osm:way/1", "watched_m"].sum())
+    graph = planner.build_graph(atlas)
+    edges = graph.graph(graph.zones[0]).edges
+    by_route = float(edges.loc[edges["street_id"] == "osm:way/1", "watched_m"].sum())
+    line = atlas.streets().geometry.iloc[0]
+    by_exposure = camatlas.exposure(atlas, line).watched_m
+    assert by_measure > 0
+    assert by_route == pytest.approx(by_measure, abs=1e-3)
+    assert by_exposure == pytest.approx(by_measure, abs=1e-3)
+    # The stretch along the wall is on the views' edges, and an edge counts as inside:
+    # the same metres as a street a centimetre south of the wall, inside the views.
+    views = atlas.result("views").to_crs(edges.crs)
+    along = shapely.LineString(np.asarray(edges.geometry.iloc[0].coords)) if len(edges) == 1 else (
+        shapely.line_merge(shapely.union_all(edges.geometry.to_numpy()))
+    )  # fmt: skip
+    south = shapely.offset_curve(along, -0.01)
+    inside = float(shapely.intersection(south, shapely.union_all(views.geometry.to_numpy())).length)
+    assert by_measure == pytest.approx(inside, abs=0.05)
+    atlas.close()

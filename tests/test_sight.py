@@ -361,7 +361,7 @@ def test_summary_counts_overlaps_once() -> None:
         dict(x=100, y=0, directions="0", range_m=10.0, width_deg=90.0),
     )
     frame = views_of(cams)
-    summary = summarize(frame)
+    summary = summarize(frame, by_level=True)
     assert summary["cameras"] == summary["cameras_with_views"] == 3
     assert summary["full_circle"] == 2 and summary["assumed"] == 2
     whole = shapely.union_all(frame[frame["level"] == "view"].geometry.to_numpy())
@@ -369,6 +369,31 @@ def test_summary_counts_overlaps_once() -> None:
     assert summary["area_km2"] < frame[frame["level"] == "view"].area.sum() / 1e6
     assert sum(summary["area_by_level_km2"].values()) == pytest.approx(summary["area_km2"],
                                                                        rel=1e-6)  # fmt: skip
+    plain = summarize(frame)
+    assert plain["area_by_level_km2"] is None
+    assert plain["area_km2"] == pytest.approx(summary["area_km2"], rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_summary_areas_equal_plain_unions_of_every_view_and_level(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Clusters of overlapping cameras, pairs, and cameras alone.
+    cams = scene_cameras(*[
+        dict(x=float(x), y=float(y), camera_type=str(rng.choice(["dome", "fixed"])),
+             directions=str(int(rng.integers(0, 360))), range_m=float(rng.uniform(8, 40)))
+        for x, y in rng.uniform(0, 300, (40, 2))
+    ])  # fmt: skip
+    frame = views_of(cams)
+    summary = summarize(frame, by_level=True)
+    geoms, levels = frame.geometry.to_numpy(), frame["level"].to_numpy()
+    whole = shapely.union_all(geoms[levels == "view"])
+    assert summary["area_km2"] == pytest.approx(whole.area / 1e6, rel=1e-9)
+    finer = shapely.Polygon()
+    for level in ("identification", "recognition", "observation", "detection"):
+        union = shapely.union_all(geoms[levels == level])
+        best = shapely.difference(union, finer).area / 1e6
+        assert summary["area_by_level_km2"][level] == pytest.approx(best, rel=1e-9, abs=1e-12)
+        finer = shapely.union(finer, union)
 
 
 # --- parameters and overrides --------------------------------------------------------------

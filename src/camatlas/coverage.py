@@ -68,8 +68,11 @@ TOLERANCE_M = 1e-6
 """Metres of floating-point noise: gaps between pieces shorter than this are closed when
 merging, and pieces or stretches shorter than this are dropped."""
 
-_ON_LINE_M = 1e-9
-"""A polygon vertex closer than this to a street's line lies on it."""
+_ON_LINE_M = 1e-6
+"""A polygon vertex closer than this to a street's line lies on it: a micrometre, well
+above the rounding a view picks up when it is stored in lon/lat and projected back (about
+1e-9 m), so a street drawn on a wall that cuts a view is inside it whichever command
+measures it, and far below anything a map draws."""
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) on long steps."""

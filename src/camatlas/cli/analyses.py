@@ -34,6 +34,14 @@ def sight(
             help="Assumed horizontal resolution in pixels, for the DORI zones.",
         ),
     ] = DEFAULT_RESOLUTION_PX,
+    area_by_level: Annotated[
+        bool,
+        typer.Option(
+            "--area-by-level",
+            help="Also split the area in view by the best DORI level there (slower: five "
+            "unions of the views instead of one).",
+        ),
+    ] = False,
     no_graph: Annotated[
         bool,
         typer.Option(
@@ -55,7 +63,7 @@ def sight(
             include_indoor=include_indoor, resolution=resolution,
         )  # fmt: skip
         with camatlas.open_atlas(atlas, create=False) as at, progress("sight") as bar:
-            result = camatlas.sight(at, params, progress=bar).to_dict()
+            result = camatlas.sight(at, params, progress=bar, area_by_level=area_by_level).to_dict()
             graphs = [] if no_graph else camatlas.store_graphs(at, progress=bar)
     result = {"atlas": shown(atlas), **result, "graphs": [g.to_dict() for g in graphs]}
     if as_json:
@@ -72,7 +80,7 @@ def sight(
     table.add_column("level")
     table.add_column("km²", justify="right")
     table.add_row("any level", f"{result['area_km2']:.4f} km²")
-    for level, km2 in result["area_by_level_km2"].items():
+    for level, km2 in (result["area_by_level_km2"] or {}).items():
         table.add_row(f"  best {level}", f"{km2:.4f} km²")
     out.print(table)
     say(

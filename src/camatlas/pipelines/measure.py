@@ -63,7 +63,7 @@ from camatlas.geo import (
 )
 from camatlas.lazy import lazy_module
 from camatlas.pipelines import json_ready
-from camatlas.pipelines.sight import buildings_near, view_reach_m, views_in_zone
+from camatlas.pipelines.sight import buildings_near, shared_views, view_reach_m, views_in_zone
 from camatlas.sources.polygons import read_polygons
 from camatlas.vocab import (
     AREA_BUFFER_M,
@@ -283,6 +283,18 @@ def _near_streets(zones: list[_Zone], cameras: gpd.GeoDataFrame) -> npt.NDArray[
     return near
 
 
+def _stored_views(atlas: Atlas, zone: _Zone, params: SightParameters) -> gpd.GeoDataFrame | None:
+    """The stored views of the zone's cameras when ``camatlas sight`` made them with
+    ``params`` and after the last import (every camera has one): the very polygons route
+    and exposure use, so a street's watched metres agree between the three."""
+    shared = shared_views(atlas)
+    if not shared.made_with(params):
+        return None
+    counted = camera_parameters(zone.cameras, params)["counted"].to_numpy(dtype=bool)
+    ids = zone.cameras["id"].to_numpy()[counted].tolist()
+    return shared.of_cameras(zone.crs, ids)
+
+
 def _zone_coverage(
     atlas: Atlas,
     zone: _Zone,
@@ -290,7 +302,12 @@ def _zone_coverage(
     per_camera: pd.DataFrame | None,
     progress: Progress | None,
 ) -> LineCoverage:
-    if len(zone.cameras):
+    stored = None
+    if len(zone.cameras) and per_camera is None:
+        stored = _stored_views(atlas, zone, params)
+    if stored is not None:
+        views = stored
+    elif len(zone.cameras):
         views = views_in_zone(
             atlas,
             zone.cameras,

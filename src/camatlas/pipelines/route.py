@@ -33,13 +33,13 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.assumptions import SightParameters, camera_parameters
+from camatlas.assumptions import SightParameters
 from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
 from camatlas.errors import AtlasError, FormatError, InputError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
 from camatlas.lazy import lazy_module
-from camatlas.pipelines.sight import view_reach_m, views_in_zone
+from camatlas.pipelines.sight import ViewsFor, atlas_views
 from camatlas.route.exposure import ExposureResult, track_exposure
 from camatlas.route.network import (
     GRAPH_FORMAT,
@@ -57,7 +57,6 @@ from camatlas.vocab import (
     DEFAULT_PROFILE,
     DEFAULT_SPEED_KMH,
     SIGHT_LAYERS,
-    VIEW_LEVEL,
 )
 
 if TYPE_CHECKING:
@@ -81,9 +80,6 @@ __all__ = [
     "least_watched",
     "store_graphs",
 ]
-
-ViewsFor = Callable[["pyproj.CRS", "tuple[float, float, float, float] | None"], "gpd.GeoDataFrame"]
-"""Gives the views that reach into a lon/lat box (None: everywhere), in a metric CRS."""
 
 
 @dataclass(frozen=True)
@@ -159,81 +155,6 @@ class RouteResult:
             "views": self.views,
             "street_graph": self.graph,
         }
-
-
-# --- the atlas's views ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _AtlasViews:
-    """An atlas's camera views in lon/lat (stored), or what computing them needs."""
-
-    atlas: Atlas
-    source: str
-    stored: gpd.GeoDataFrame | None  # EPSG:4326
-    cameras: gpd.GeoDataFrame | None = None
-    reach_m: float = 0.0
-
-    def near(
-        self, crs: pyproj.CRS, bbox: tuple[float, float, float, float] | None
-    ) -> gpd.GeoDataFrame:
-        """The views that reach into ``bbox`` (lon/lat; None: all), in the metric ``crs``."""
-        if self.stored is not None:
-            frame = self.stored
-            if bbox is not None and len(frame):
-                hits = frame.sindex.query(shapely.box(*bbox))
-                frame = frame.iloc[np.sort(hits)]
-            return frame.to_crs(crs)
-        assert self.cameras is not None
-        cameras = self.cameras
-        if bbox is not None:
-            west, south, east, north = expand_bbox(
-                bbox, view_reach_m(self.reach_m, SightParameters())
-            )
-            cameras = cameras.cx[west:east, south:north]
-        return views_in_zone(self.atlas, cameras, SightParameters(), crs)
-
-
-def _read_views(atlas: Atlas) -> _AtlasViews:
-    results = atlas.results()
-    stored = {str(row["name"]): row for row in results.to_dict("records")}
-    if any(name in stored for name in SIGHT_LAYERS):
-        frames = []
-        if "view_zones" in stored:
-            frames.append(atlas.result("view_zones"))
-        if "views" in stored:
-            frames.append(atlas.result("views"))
-        else:
-            zones = gpd.GeoDataFrame(frames[0])
-            whole = zones.dissolve(by="camera_id", as_index=False, aggfunc="first")
-            whole["level"] = VIEW_LEVEL
-            frames.append(whole)
-        views = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
-        if "physical_id" in views:
-            views["physical_id"] = views["physical_id"].fillna(views.get("camera_id"))
-        names = [n for n in SIGHT_LAYERS if n in stored]
-        made = ", ".join(f"{n} ({stored[n]['created_at']})" for n in names)
-        return _AtlasViews(atlas, f"stored result layers {made}", views)
-    cameras = atlas.cameras()
-    table = camera_parameters(cameras, SightParameters())
-    reach = float(table["range_m"].max()) if len(table) else 0.0
-    return _AtlasViews(
-        atlas,
-        "computed with the default sight parameters (run `camatlas sight` to store them)",
-        None,
-        cameras=cameras,
-        reach_m=reach,
-    )
-
-
-def atlas_views(atlas: Atlas) -> tuple[ViewsFor, str]:
-    """The views of an atlas near any box, in any metric CRS, and where they came from.
-
-    Uses the stored ``views`` / ``view_zones`` result layers when present; otherwise
-    computes views with the default sight parameters. Kept with the atlas until it changes.
-    """
-    found: _AtlasViews = atlas.cached("route:views", _read_views)
-    return found.near, found.source
 
 
 # --- graphs ------------------------------------------------------------------------

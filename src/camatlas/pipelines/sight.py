@@ -14,18 +14,20 @@ with :func:`camatlas.views.compute_views` in the UTM zone of each place
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 
 from camatlas.assumptions import SightParameters, camera_parameters
 from camatlas.atlas import Atlas
-from camatlas.geo import as_multipolygons, expand_bbox
+from camatlas.geo import WGS84, as_multipolygons, expand_bbox
 from camatlas.lazy import lazy_module
 from camatlas.views import combine, compute_views, summarize
-from camatlas.vocab import VIEW_LEVEL
+from camatlas.vocab import SIGHT_LAYERS, VIEW_LEVEL
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -38,8 +40,12 @@ else:
 
 __all__ = [
     "MOVED_INSIDE_M",
+    "AtlasViews",
     "SightResult",
+    "ViewsFor",
+    "atlas_views",
     "buildings_near",
+    "shared_views",
     "sight",
     "view_reach_m",
     "views_in_zone",
@@ -47,6 +53,9 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as the work advances."""
+
+ViewsFor = Callable[["pyproj.CRS", "tuple[float, float, float, float] | None"], "gpd.GeoDataFrame"]
+"""Gives the views that reach into a lon/lat box (None: everywhere), in a metric CRS."""
 
 MOVED_INSIDE_M = 250.0
 """Buildings are read this much farther than a camera's range: a camera mapped deep inside a
@@ -67,7 +76,8 @@ class SightResult:
         The views' DORI bands (WGS 84), one row per camera and level.
     summary
         ``camera_records``, ``cameras``, ``cameras_with_views``, ``assumed``,
-        ``full_circle``, ``on_wall``, ``area_km2`` and ``area_by_level_km2`` (see
+        ``full_circle``, ``on_wall``, ``area_km2`` and ``area_by_level_km2`` (None
+        unless ``area_by_level``; see
         :func:`camatlas.views.summarize`), measured in each place's zone.
     parameters
         What made the views, as stored with the layers: the
@@ -137,6 +147,7 @@ def sight(
     params: SightParameters | None = None,
     *,
     progress: Progress | None = None,
+    area_by_level: bool = False,
 ) -> SightResult:
     """Compute the view of every camera of an atlas and store it in the atlas.
 
@@ -154,6 +165,9 @@ def sight(
         Overrides and options; defaults to ``SightParameters()``.
     progress
         Called with (stage, done, total) as the work advances.
+    area_by_level
+        Also split the area in view by the best DORI level there (the summary's
+        ``area_by_level_km2``; about five times the overlay work of the area alone).
 
     Returns
     -------
@@ -177,13 +191,13 @@ def sight(
             per_camera=per_camera[here],
             progress=progress,
         )
-        summaries.append(summarize(views))
+        summaries.append(summarize(views, by_level=area_by_level))
         pieces.append(views.to_crs(4326))
     if pieces:
         stored = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
     else:
         stored = compute_views(cameras, cameras.iloc[:0], params, crs=pyproj.CRS.from_epsg(4326))
-        summaries.append(summarize(stored))
+        summaries.append(summarize(stored, by_level=area_by_level))
     stored["geometry"] = as_multipolygons(stored.geometry.to_numpy())
     parameters = {
         **params.to_dict(),
@@ -202,3 +216,112 @@ def sight(
         summary,
         parameters,
     )
+
+
+# --- the views every analysis shares ---------------------------------------------------
+
+
+@dataclass(slots=True)
+class AtlasViews:
+    """An atlas's camera views: the stored ones (``camatlas sight``), or what computing them
+    with the default parameters needs.
+
+    Route, exposure and measure take their views from here, so that a street's watched
+    metres are the same whichever command measures them: the same stored polygons,
+    projected by the same transformation into the same zone's CRS.
+    """
+
+    atlas: Atlas
+    source: str
+    stored: gpd.GeoDataFrame | None  # EPSG:4326
+    parameters: dict[str, Any] | None = None  # what made the stored views
+    cameras: gpd.GeoDataFrame | None = None
+    reach_m: float = 0.0
+
+    def near(
+        self, crs: pyproj.CRS, bbox: tuple[float, float, float, float] | None
+    ) -> gpd.GeoDataFrame:
+        """The views that reach into ``bbox`` (lon/lat; None: all), in the metric ``crs``."""
+        if self.stored is not None:
+            frame = self.stored
+            if bbox is not None and len(frame):
+                hits = frame.sindex.query(shapely.box(*bbox))
+                frame = frame.iloc[np.sort(hits)]
+            return frame.to_crs(crs)
+        assert self.cameras is not None
+        cameras = self.cameras
+        if bbox is not None:
+            west, south, east, north = expand_bbox(
+                bbox, view_reach_m(self.reach_m, SightParameters())
+            )
+            cameras = cameras.cx[west:east, south:north]
+        return views_in_zone(self.atlas, cameras, SightParameters(), crs)
+
+    def made_with(self, params: SightParameters) -> bool:
+        """Whether the stored views were made with ``params`` (so they are the views a
+        measure with ``params`` would compute)."""
+        if self.stored is None or self.parameters is None:
+            return False
+        wanted = json.loads(json.dumps(params.to_dict(), default=str))
+        return all(self.parameters.get(key) == value for key, value in wanted.items())
+
+    def of_cameras(self, crs: pyproj.CRS, camera_ids: Sequence[str]) -> gpd.GeoDataFrame | None:
+        """The stored views of the cameras ``camera_ids`` in ``crs``; None when one of
+        them has no stored view (the views predate an import)."""
+        if self.stored is None:
+            return None
+        ids = set(camera_ids)
+        mine = self.stored[self.stored["camera_id"].isin(ids)]
+        if set(mine["camera_id"]) != ids:
+            return None
+        return gpd.GeoDataFrame(mine.reset_index(drop=True), crs=WGS84).to_crs(crs)
+
+
+def _read_views(atlas: Atlas) -> AtlasViews:
+    results = atlas.results()
+    stored = {str(row["name"]): row for row in results.to_dict("records")}
+    if any(name in stored for name in SIGHT_LAYERS):
+        frames = []
+        if "view_zones" in stored:
+            frames.append(atlas.result("view_zones"))
+        if "views" in stored:
+            frames.append(atlas.result("views"))
+        else:
+            zones = gpd.GeoDataFrame(frames[0])
+            whole = zones.dissolve(by="camera_id", as_index=False, aggfunc="first")
+            whole["level"] = VIEW_LEVEL
+            frames.append(whole)
+        views = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
+        if "physical_id" in views:
+            views["physical_id"] = views["physical_id"].fillna(views.get("camera_id"))
+        names = [n for n in SIGHT_LAYERS if n in stored]
+        made = ", ".join(f"{n} ({stored[n]['created_at']})" for n in names)
+        parameters = atlas.result_parameters(names[-1])
+        return AtlasViews(atlas, f"stored result layers {made}", views, parameters)
+    cameras = atlas.cameras()
+    table = camera_parameters(cameras, SightParameters())
+    reach = float(table["range_m"].max()) if len(table) else 0.0
+    return AtlasViews(
+        atlas,
+        "computed with the default sight parameters (run `camatlas sight` to store them)",
+        None,
+        cameras=cameras,
+        reach_m=reach,
+    )
+
+
+def atlas_views(atlas: Atlas) -> tuple[ViewsFor, str]:
+    """The views of an atlas near any box, in any metric CRS, and where they came from.
+
+    Uses the stored ``views`` / ``view_zones`` result layers when present; otherwise
+    computes views with the default sight parameters. Kept with the atlas until it changes.
+    """
+    found = shared_views(atlas)
+    return found.near, found.source
+
+
+def shared_views(atlas: Atlas) -> AtlasViews:
+    """The atlas's views as route, exposure and measure share them (:class:`AtlasViews`);
+    kept with the atlas until it changes."""
+    found: AtlasViews = atlas.cached("views", _read_views)
+    return found

@@ -84,12 +84,12 @@ class ExposureResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; the stretches as a GeoJSON FeatureCollection in lon/lat."""
         return {
-            "length_m": self.length_m,
-            "watched_m": self.watched_m,
-            "watched_share": self.watched_share,
+            "length_m": round(self.length_m, 2),
+            "watched_m": round(self.watched_m, 2),
+            "watched_share": round(self.watched_share, 4),
             "speed_kmh": self.speed_kmh,
-            "seconds": self.seconds,
-            "seconds_in_view": self.seconds_in_view,
+            "seconds": round(self.seconds, 1),
+            "seconds_in_view": round(self.seconds_in_view, 1),
             "cameras": self.cameras,
             "camera_ids": list(self.camera_ids),
             "by_operator": self.by_operator,
@@ -159,12 +159,12 @@ def track_exposure(
             "seconds_in_view": round(metres / per_second, 1),
         }
     return ExposureResult(
-        length_m=round(length, 2),
-        watched_m=round(watched, 2),
-        watched_share=round(watched / length, 4) if length > 0 else 0.0,
+        length_m=length,
+        watched_m=watched,
+        watched_share=watched / length if length > 0 else 0.0,
         speed_kmh=speed_kmh,
-        seconds=round(length / per_second, 1),
-        seconds_in_view=round(watched / per_second, 1),
+        seconds=length / per_second,
+        seconds_in_view=watched / per_second,
         camera_ids=cameras,
         by_operator=grouped("operator"),
         by_surveillance=grouped("surveillance"),
