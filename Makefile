@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,dev,demo]'
+	@# Byte-compiled once, as a wheel install would be: a command then starts without
+	@# compiling camatlas's modules again (PYTHONDONTWRITEBYTECODE would make it do so each time).
+	$(PY) -m compileall -q src/camatlas
 	touch $(STAMP)
 
 demo: setup

@@ -22,6 +22,15 @@ Every measurement is the best of ``--repeat`` runs, as wall-clock and as CPU tim
 process (the CPU time is steadier on a shared machine). Results are printed as Markdown and
 JSON and written to ``bench/out/sight.md``.
 
+**The pipeline** (``pipeline`` case): ``camatlas.sight()`` on the Porto atlas with
+``--porto-cameras`` synthetic cameras, as a user runs it: read the cameras and buildings,
+compute the views, sum them up, write the two result layers. The share of its time spent
+on the summary (:func:`camatlas.views.summarize`) is measured in the same call, with and
+without the split of the area by DORI level (``area_by_level``). Then the wall time of
+whole ``camatlas sight`` processes from their start (``--no-graph``, and storing the
+walking street graph as it does by default), next to the start-up floor ``python -c
+"import camatlas"``.
+
 Usage: ``python bench/sight.py [--sizes 10000,100000] [--porto-cameras 2000]
 [--reference 400] [--repeat 2] [--data DIR]``
 """
@@ -270,6 +279,83 @@ def timed(work: Any, repeat: int) -> tuple[Any, tuple[float, float]]:
 # --- driver ---------------------------------------------------------------------------
 
 
+def pipeline_case(size: int, data: Path, repeat: int) -> dict[str, Any]:
+    """sight() with its summary's share, and cold ``camatlas sight`` processes."""
+    import compileall
+    import shutil
+    import statistics
+
+    import camatlas
+    import camatlas.pipelines.sight as sight_pipeline
+    from camatlas.records import Camera, Direction, SourceData
+
+    compileall.compile_dir(str(REPO / "src" / "camatlas"), quiet=1)  # as an installed package
+    summary_s = [0.0]
+    plain = sight_pipeline.summarize
+
+    def timed_summary(views: gpd.GeoDataFrame, **options: Any) -> dict[str, Any]:
+        t = time.perf_counter()
+        try:
+            return plain(views, **options)
+        finally:
+            summary_s[0] += time.perf_counter() - t
+
+    sight_pipeline.summarize = timed_summary  # type: ignore[assignment]
+    info: dict[str, Any] = {"case": "pipeline"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "porto.gpkg"
+        with camatlas.open_atlas(path) as atlas:
+            atlas.import_file(data / "porto.osm.pbf")
+            synthetic = porto_cameras(atlas.streets(), size, UTM, seed=1)
+            cams = [
+                Camera(id=row.id, lon=row.geometry.x, lat=row.geometry.y, source="synthetic",
+                       source_id=row.id, camera_type=None if row.camera_type == "unknown"
+                       else row.camera_type,
+                       directions=(Direction(float(row.directions)),) if row.directions else ())
+                for row in synthetic.itertuples()
+            ]  # fmt: skip
+            atlas.import_data(SourceData(path="synthetic", format="csv", source="synthetic",
+                                         cameras=cams), sha256="synthetic-sight")  # fmt: skip
+            info["cameras"] = len(atlas.cameras())
+            for by_level in (False, True):
+                best = (math.inf, 0.0)
+                for _ in range(repeat):
+                    summary_s[0] = 0.0
+                    t = time.perf_counter()
+                    camatlas.sight(atlas, area_by_level=by_level)
+                    took = time.perf_counter() - t
+                    best = min(best, (took, summary_s[0]))
+                key = "by_level" if by_level else "plain"
+                info[f"sight_{key}_s"], info[f"summary_{key}_s"] = best
+                info[f"summary_share_{key}"] = best[1] / best[0]
+        exe = Path(sys.executable).parent / "camatlas"
+        cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "camatlas"]
+
+        def wall(command: list[str]) -> float:
+            times = []
+            for _ in range(max(repeat, 3)):
+                copy = Path(tmp) / "copy.gpkg"
+                shutil.copy(path, copy)
+                t = time.perf_counter()
+                subprocess.run([*command, "-a", str(copy)], check=True, capture_output=True)
+                times.append(time.perf_counter() - t)
+            return statistics.median(times)
+
+        info["floor_s"] = statistics.median(
+            _wall_once([sys.executable, "-c", "import camatlas"]) for _ in range(5)
+        )
+        info["cli_sight_s"] = wall([*cli, "sight", "--no-graph"])
+        info["cli_sight_graph_s"] = wall([*cli, "sight"])
+    sight_pipeline.summarize = plain  # type: ignore[assignment]
+    return info
+
+
+def _wall_once(command: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
 def child(case: str, size: int, reference: int, data: Path, repeat: int) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, __file__, "--child", case, "--size", str(size),
@@ -322,6 +408,9 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "pipeline":
+        print(json.dumps(pipeline_case(args.size, args.data, args.repeat)))
+        return
     if args.child:
         print(json.dumps(run_case(args.child, args.size, args.reference, args.data, args.repeat)))
         return
@@ -354,9 +443,29 @@ def main() -> None:
             f"all geometries valid: {r['valid']}; "
             f"RSS before the computation {r['rss_before_mb']:,.0f} MiB."
         )
+    pipeline = None
+    if (args.data / "porto.osm.pbf").is_file():
+        pipeline = child("pipeline", args.porto_cameras, 0, args.data, args.repeat)
+        p = pipeline
+        lines += [
+            "",
+            f"The pipeline, Porto with {p['cameras']:,} cameras (best of {args.repeat}):",
+            "",
+            "| | sight() | of which the summary | share |",
+            "|---|---:|---:|---:|",
+            f"| area in view | {p['sight_plain_s']:.2f} s | {p['summary_plain_s']:.2f} s | "
+            f"{100 * p['summary_share_plain']:.0f}% |",
+            f"| area in view and by DORI level (`--area-by-level`) | {p['sight_by_level_s']:.2f} s "
+            f"| {p['summary_by_level_s']:.2f} s | {100 * p['summary_share_by_level']:.0f}% |",
+            "",
+            f'Cold processes (wall time from process start, median): `python -c "import '
+            f'camatlas"` {p["floor_s"]:.3f} s; `camatlas sight --no-graph` '
+            f"{p['cli_sight_s']:.2f} s; `camatlas sight` (also storing the walking street "
+            f"graph) {p['cli_sight_graph_s']:.2f} s.",
+        ]
     text = "\n".join(lines)
     print(text)
-    print(json.dumps(results, indent=1))
+    print(json.dumps([*results, pipeline], indent=1))
     out = REPO / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "sight.md").write_text(text + "\n", encoding="utf-8")

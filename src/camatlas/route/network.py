@@ -680,34 +680,35 @@ class StreetGraph:
                 direct = leg(-1, t - s, self._covered(e, s, t), e, s, t, False)
         return first, last, direct
 
-    def _pieces(self, item: _search.Found) -> list[tuple[int, float, float, bool]]:
-        """(edge, start_m, end_m, forward) travelled, in order."""
+    def _leg_pieces(self, item: _search.Found) -> tuple[list[Any], IntArray, BoolArray, list[Any]]:
+        """The route as: its partial pieces before, the edges travelled in full (and their
+        direction), its partial pieces after; a piece is (edge, start_m, end_m, forward)."""
         if item.direct is not None:
             leg = item.direct
-            return [(leg.edge, leg.start_m, leg.end_m, leg.forward)]
-        net = self.network
+            return [(leg.edge, leg.start_m, leg.end_m, leg.forward)], _NO_EDGES, _NO_FLAGS, []
         assert item.first is not None and item.last is not None
-        leg = item.first
-        pieces = [(leg.edge, leg.start_m, leg.end_m, leg.forward)]
         arcs = np.asarray(item.arcs, dtype=np.int64)
-        edges = net.edge[arcs].tolist()
-        pieces += zip(edges, [0.0] * len(edges), self._length[edges].tolist(),
-                      net.forward[arcs].tolist(), strict=True)  # fmt: skip
-        leg = item.last
-        pieces.append((leg.edge, leg.start_m, leg.end_m, leg.forward))
-        return [p for p in pieces if p[2] > p[1]] or pieces[:1]
+        before = [(g.edge, g.start_m, g.end_m, g.forward) for g in (item.first,)]
+        after = [(g.edge, g.start_m, g.end_m, g.forward) for g in (item.last,)]
+        before = [q for q in before if q[2] > q[1]]
+        after = [q for q in after if q[2] > q[1]]
+        edges, forward = self.network.edge[arcs], self.network.forward[arcs]
+        if not before and not after and not len(edges):
+            leg = item.first
+            before = [(leg.edge, leg.start_m, leg.end_m, leg.forward)]
+        return before, edges, forward, after
 
     def _geometry_of(self, item: _search.Found) -> shapely.LineString:
         """The route as a LineString in lon/lat (degrees rounded to 7 decimals, 1 cm)."""
-        chunks = []
-        starts, ends = self._coord_start[:-1], self._coord_start[1:]
-        for edge, a, b, forward in self._pieces(item):
-            lo, hi = int(starts[edge]), int(ends[edge])
-            if a > 0 or b < self._length[edge]:
-                chunk = _stretch(self._coords[lo:hi], self._coords_lonlat[lo:hi], a, b)
-            else:
-                chunk = self._coords_lonlat[lo:hi]
-            chunks.append(chunk if forward else chunk[::-1])
+        before, edges, forward, after = self._leg_pieces(item)
+        starts, ends = self._coord_start[edges], self._coord_start[edges + 1]
+        counts = ends - starts
+        step = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        first = np.where(forward, starts, ends - 1)
+        index = np.repeat(first, counts) + np.where(np.repeat(forward, counts), step, -step)
+        chunks = [self._piece_coords(q) for q in before]
+        chunks.append(self._coords_lonlat[index])
+        chunks += [self._piece_coords(q) for q in after]
         coords = np.concatenate(chunks)
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
@@ -716,24 +717,38 @@ class StreetGraph:
             coords = np.vstack([coords, coords])
         return shapely.LineString(np.round(coords, 7))
 
+    def _piece_coords(self, piece: tuple[int, float, float, bool]) -> np.ndarray[Any, Any]:
+        edge, a, b, forward = piece
+        lo, hi = int(self._coord_start[edge]), int(self._coord_start[edge + 1])
+        if a > 0 or b < self._length[edge]:
+            chunk = _stretch(self._coords[lo:hi], self._coords_lonlat[lo:hi], a, b)
+        else:
+            chunk = self._coords_lonlat[lo:hi]
+        return chunk if forward else chunk[::-1]
+
     def _cameras_of(self, item: _search.Found) -> tuple[str, ...]:
         arrays = self.arrays
-        codes = []
-        for edge, a, b, _ in self._pieces(item):
+        before, edges, _, after = self._leg_pieces(item)
+        starts, ends = arrays.camera_start[edges], arrays.camera_start[edges + 1]
+        counts = ends - starts
+        step = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        codes = [arrays.camera_code[np.repeat(starts, counts) + step]]
+        for edge, a, b, _ in (*before, *after):
             if a <= 0 and b >= self._length[edge]:
-                codes.append(
-                    arrays.camera_code[arrays.camera_start[edge] : arrays.camera_start[edge + 1]]
-                )
+                lo, hi = arrays.camera_start[edge], arrays.camera_start[edge + 1]
+                codes.append(arrays.camera_code[lo:hi])
                 continue
             lo, hi = self._piece_bounds[edge], self._piece_bounds[edge + 1]
             overlap = np.minimum(arrays.piece_end[lo:hi], b) - np.maximum(
                 arrays.piece_start[lo:hi], a
             )
             codes.append(arrays.piece_camera[lo:hi][overlap > 1e-9])
-        if not codes:
-            return ()
         found = np.unique(np.concatenate(codes)).tolist()
         return tuple(sorted(arrays.camera_names[c] for c in found))
+
+
+_NO_EDGES = np.zeros(0, dtype=np.int64)
+_NO_FLAGS = np.zeros(0, dtype=bool)
 
 
 def _stretch(

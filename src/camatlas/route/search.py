@@ -435,11 +435,12 @@ class Search:
         """From now on search only what a route of at most ``bound_m`` metres can reach.
 
         A node ``x`` on such a route has ``|o x| + |x t| <= bound_m`` (the straight
-        lines to the origin and the destination points): the network is cut to that
-        ellipse (when the nodes' coordinates are known and that leaves at most
-        :data:`NARROW_SHARE` of them) and searched with exact potentials (up to
-        :data:`POTENTIAL_MAX_NODES` nodes). Every route of at most ``bound_m`` metres
-        is still found, with the same cost.
+        lines to the origin and the destination points): when the nodes' coordinates
+        are known and that ellipse holds at most :data:`NARROW_SHARE` of them, the
+        network is cut to it and searched with exact potentials (up to
+        :data:`POTENTIAL_MAX_NODES` nodes); otherwise the search goes on as it was
+        (the two searches of the potentials would cost more than they save). Every
+        route of at most ``bound_m`` metres is still found, with the same cost.
         """
         if self.narrowed:
             return
@@ -459,7 +460,7 @@ class Search:
                              if keep[g.node]]  # fmt: skip
                 self.parent_arc = arcs if self.parent_arc is None else self.parent_arc[arcs]
                 self.net = sub
-        self._prepare(exact=self.net.n_nodes <= POTENTIAL_MAX_NODES)
+                self._prepare(exact=self.net.n_nodes <= POTENTIAL_MAX_NODES)
 
     def _prepare(self, *, exact: bool) -> None:
         """The bounds of the cost still to go, and the arrays every run fills."""
@@ -683,6 +684,7 @@ def pareto_routes(
     max_detour: float | None = None,
     max_runs: int = 24,
     first_limit: float = math.inf,
+    narrow: bool = True,
 ) -> list[Found]:
     """Supported Pareto routes between length and metres in view, shortest first.
 
@@ -699,7 +701,7 @@ def pareto_routes(
     such as twice the straight-line distance); when no route lies within it,
     the run is repeated without a bound. Once the least-watched route is known,
     no route still to find is longer, so the search is narrowed to what such a
-    route can reach (:meth:`Search.narrow`).
+    route can reach (:meth:`Search.narrow`; ``narrow=False`` searches on as it began).
     """
     shortest = search.run(LEAST_WEIGHT, first_limit)
     if shortest is None and math.isfinite(first_limit):
@@ -713,8 +715,9 @@ def pareto_routes(
         least = search.run(MOST_WEIGHT, bound * (1 + 1e-9))
         if least is not None and least.key() not in found:
             found[least.key()] = least
-            # Every route still to find is no longer than the least watched one.
-            search.narrow(least.length_m)
+            if narrow:
+                # Every route still to find is no longer than the least watched one.
+                search.narrow(least.length_m)
             pending = [(shortest, least)]
             while pending and search.runs < max_runs:
                 a, b = pending.pop()
