@@ -116,6 +116,8 @@ def _blob_names(path: Path) -> list[str]:
     import sqlite3
 
     with sqlite3.connect(path) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'camatlas_blobs'").fetchone():
+            return []
         return [r[0] for r in conn.execute("SELECT name FROM camatlas_blobs")]
 
 
@@ -272,3 +274,22 @@ def test_a_street_along_a_wall_is_as_watched_for_measure_route_and_exposure(
     inside = float(shapely.intersection(south, shapely.union_all(views.geometry.to_numpy())).length)
     assert by_measure == pytest.approx(inside, abs=0.05)
     atlas.close()
+
+
+def test_sight_stores_the_walking_graph_and_splits_the_area_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "city.gpkg"
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(small_city(), sha256="small-city")
+    plain = json.loads(run_camatlas("sight", "-a", str(path), "--no-graph", "--json").stdout)
+    assert plain["area_by_level_km2"] is None and plain["area_km2"] > 0
+    assert plain["graphs"] == [] and not _blob_names(path)
+    split = json.loads(run_camatlas("sight", "-a", str(path), "--area-by-level", "--json").stdout)
+    assert set(split["area_by_level_km2"]) == {"identification", "recognition", "observation",
+                                               "detection"}  # fmt: skip
+    assert sum(split["area_by_level_km2"].values()) == pytest.approx(split["area_km2"], rel=1e-6)
+    assert split["area_km2"] == pytest.approx(plain["area_km2"], rel=1e-9)
+    assert [g["profile"] for g in split["graphs"]] == ["walk"]
+    with camatlas.open_atlas(path) as atlas:
+        assert planner.build_graph(atlas).stored_at is not None
+    text = run_camatlas("sight", "-a", str(path)).stdout
+    assert "best identification" not in text and "Stored the walk street graph" in text

@@ -438,8 +438,9 @@ class Search:
         lines to the origin and the destination points): when the nodes' coordinates
         are known and that ellipse holds at most :data:`NARROW_SHARE` of them, the
         network is cut to it and searched with exact potentials (up to
-        :data:`POTENTIAL_MAX_NODES` nodes); otherwise the search goes on as it was
-        (the two searches of the potentials would cost more than they save). Every
+        :data:`POTENTIAL_MAX_NODES` nodes); otherwise scipy's search goes on as it
+        was (the two searches of the potentials would cost it more than they save),
+        and the pure-Python one takes the exact potentials on the whole network. Every
         route of at most ``bound_m`` metres is still found, with the same cost.
         """
         if self.narrowed:
@@ -461,6 +462,11 @@ class Search:
                 self.parent_arc = arcs if self.parent_arc is None else self.parent_arc[arcs]
                 self.net = sub
                 self._prepare(exact=self.net.n_nodes <= POTENTIAL_MAX_NODES)
+                return
+        if self.engine == "python" and not self.exact:
+            # In pure Python a run costs per node visited: the two backward searches of the
+            # potentials pay for themselves in the first run they save.
+            self._prepare(exact=self.net.n_nodes <= POTENTIAL_MAX_NODES)
 
     def _prepare(self, *, exact: bool) -> None:
         """The bounds of the cost still to go, and the arrays every run fills."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from camatlas.records import BBox, Link, ReportRow, SourceRecord
-    from camatlas.store.rows import Records
+    from camatlas.store.rows import AtlasVersion, Records
 
 __all__ = ["Store", "open_store"]
 
@@ -165,7 +165,7 @@ class Store(Protocol):
         """Every result layer: ``name, geometry_type, rows, parameters, created_at``."""
         ...
 
-    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
+    def version(self) -> AtlasVersion:
         """The imports (fid, sha256) and the result layers (name, created_at, rows): what
         changes whenever the atlas is written. Plain tuples, read without pandas."""
         ...

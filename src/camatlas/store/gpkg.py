@@ -34,7 +34,10 @@ from camatlas.geo import as_multipolygons, line_ends
 from camatlas.lazy import lazy_module
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.rows import (
+    VERSION_SQL,
+    AtlasVersion,
     Records,
+    atlas_version,
     check_layer,
     check_layer_columns,
     check_result_name,
@@ -754,15 +757,9 @@ class GeoPackageStore:
     def results(self) -> pd.DataFrame:
         return self.read_table("results").drop(columns="fid")
 
-    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
-        sources = self.conn.execute("SELECT fid, sha256 FROM sources ORDER BY fid").fetchall()
-        results = self.conn.execute(
-            "SELECT name, created_at, rows FROM results ORDER BY fid"
-        ).fetchall()
-        return (
-            tuple((int(f), str(h)) for f, h in sources),
-            tuple((str(n), str(c), int(r)) for n, c, r in results),
-        )
+    def version(self) -> AtlasVersion:
+        sources, results = (self.conn.execute(q).fetchall() for q in VERSION_SQL)
+        return atlas_version(sources, results)
 
     # -- stored data -------------------------------------------------------------
 

@@ -60,7 +60,10 @@ from camatlas.lazy import lazy_module
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
+    VERSION_SQL,
+    AtlasVersion,
     Records,
+    atlas_version,
     check_layer,
     check_layer_columns,
     check_result_name,
@@ -955,15 +958,9 @@ class PostGISStore:
         return self.read_table("results").drop(columns="fid")
 
     @_translated
-    def version(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]:
-        sources = self.conn.execute("SELECT fid, sha256 FROM sources ORDER BY fid").fetchall()
-        results = self.conn.execute(
-            "SELECT name, created_at, rows FROM results ORDER BY fid"
-        ).fetchall()
-        return (
-            tuple((int(f), str(h)) for f, h in sources),
-            tuple((str(n), str(c), int(r)) for n, c, r in results),
-        )
+    def version(self) -> AtlasVersion:
+        sources, results = (self.conn.execute(q).fetchall() for q in VERSION_SQL)
+        return atlas_version(sources, results)
 
     # -- stored data -------------------------------------------------------------
 

@@ -226,3 +226,21 @@ def result_rows(name: str, frame: pd.DataFrame) -> ResultRows:
     z = shapely.has_z(known)
     has_z = bool(len(z) and z.all()) if (z.all() or not z.any()) else None
     return ResultRows(columns, values, geometry, present, gtype, has_z, len(table))
+
+
+AtlasVersion = tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, int], ...]]
+"""The imports (fid, sha256) and result layers (name, created_at, rows) of an atlas."""
+
+VERSION_SQL = (
+    "SELECT fid, sha256 FROM sources ORDER BY fid",
+    "SELECT name, created_at, rows FROM results ORDER BY fid",
+)
+"""The two queries of :meth:`camatlas.store.Store.version`, the same in both backends."""
+
+
+def atlas_version(sources: Sequence[Any], results: Sequence[Any]) -> AtlasVersion:
+    """The rows of :data:`VERSION_SQL` as :meth:`camatlas.store.Store.version` returns them."""
+    return (
+        tuple((int(f), str(h)) for f, h in sources),
+        tuple((str(n), str(c), int(r)) for n, c, r in results),
+    )
