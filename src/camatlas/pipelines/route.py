@@ -13,10 +13,15 @@ route first needs it (:class:`AtlasGraph`); a route between two zones is refused
 the metres inside the views the atlas stores (``camatlas sight``) or, when it
 has none, inside views computed with the default
 :class:`~camatlas.assumptions.SightParameters`. Graphs and views are kept with
-the atlas object until the atlas changes.
+the atlas object until the atlas changes. :func:`store_graphs` (``camatlas
+graph``, and ``camatlas sight`` for walking) stores the graphs in the atlas, so
+that a new process reads them instead of building them, for as long as the
+imports and the stored views they were built from have not changed
+(:func:`graph_key`).
 
 Privacy: route queries and tracks are never logged and never written anywhere;
-this module writes no files and logs nothing.
+the only thing this module writes is the street graphs of :func:`store_graphs`
+(streets and views, nothing of any query), and it logs nothing.
 """
 
 from __future__ import annotations
