@@ -254,7 +254,11 @@ def test_a_street_along_a_wall_is_as_watched_for_measure_route_and_exposure(
     tmp_path: Path, seed: int
 ) -> None:
     atlas = wall_atlas(tmp_path / "wall.gpkg", seed)
-    measured = camatlas.measure(atlas, write=False).streets
+    result = camatlas.measure(atlas, write=False)
+    assert result.summary["views"].startswith("stored result layers views")
+    other = camatlas.measure(atlas, write=False, sight=camatlas.SightParameters(range_m=20))
+    assert other.summary["views"] == "computed with the measure's sight parameters"
+    measured = result.streets
     by_measure = float(measured.loc[measured["id"] == "osm:way/1", "watched_m"].sum())
     graph = planner.build_graph(atlas)
     edges = graph.graph(graph.zones[0]).edges

@@ -262,4 +262,4 @@ def measure(
         "street land."
     )
     say(f"Written to {shown(atlas)}: layers {', '.join(MEASURE_LAYERS)}.")
-    footer()
+    footer(s.get("views"))

@@ -231,6 +231,7 @@ class _Zone:
     area_start: FloatArray = field(default_factory=lambda: np.empty(0, np.float64))
     area_end: FloatArray = field(default_factory=lambda: np.empty(0, np.float64))
     area_of: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
+    views: str = ""  # where the point estimate's views came from
 
 
 def _zones(
@@ -307,7 +308,10 @@ def _zone_coverage(
         stored = _stored_views(atlas, zone, params)
     if stored is not None:
         views = stored
+        zone.views = shared_views(atlas).source
     elif len(zone.cameras):
+        if per_camera is None:
+            zone.views = "computed with the measure's sight parameters"
         views = views_in_zone(
             atlas,
             zone.cameras,
@@ -456,8 +460,9 @@ def measure(
         ``camera_records``, ``cameras_watching_streets``, ``area_km2`` (street land),
         ``cameras_per_km2``, ``cameras_per_street_km``, ``population`` and
         ``cameras_per_1000_residents`` (when the areas' population is known),
-        ``completeness`` and the estimated figures, ``assumptions``, ``note`` and
-        ``attribution``.
+        ``completeness`` and the estimated figures, ``assumptions``, ``views`` (where
+        the views came from: the stored ones of ``camatlas sight`` when it made them
+        with the same parameters, else computed), ``note`` and ``attribution``.
 
     Raises
     ------
@@ -523,6 +528,7 @@ def measure(
     summary.setdefault("cameras_per_1000_residents", None)
     summary["completeness"] = completeness_estimates(summary, options.completeness)
     summary["assumptions"] = assumptions_summary(base, params)
+    summary["views"] = "; ".join(dict.fromkeys(z.views for z in zones if z.views)) or None
     by_area = rank(by_area, options.rank_by)
     street_frame = _street_frame(streets, zones, coverages)
     blind = _blind_spots(streets, zones, coverages, options.min_blind_m)
