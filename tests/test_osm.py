@@ -497,6 +497,50 @@ def test_unreadable_xml_value_is_an_input_error(tmp_path: Path) -> None:
         read_osm(path)
 
 
+@pytest.mark.parametrize(
+    "value", ["48,1", "", "NaN", "+48.1", "1e3", "1e309", "1e-400", "95.5", "-90.0001", " 48.1"]
+)
+@pytest.mark.parametrize("where", ["camera", "way node"])
+def test_a_malformed_coordinate_names_the_line_node_and_value(
+    tmp_path: Path, value: str, where: str
+) -> None:
+    # libosmium refuses some of these without saying where, and reads 1e309 and 1e-400
+    # as 0: a camera would land on the equator.
+    camera = "<tag k='man_made' v='surveillance'/>" if where == "camera" else ""
+    path = tmp_path / "coords.osm"
+    path.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
+        " <node id='1' lat='48.1' lon='11.5'/>\n"
+        f" <node id='2' lon='11.6'\n       lat='{value}'>{camera}</node>\n"
+        " <way id='3'><nd ref='1'/><nd ref='2'/><tag k='highway' v='footway'/></way>\n"
+        "</osm>\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_osm(path)
+    assert caught.value.line == 5 and caught.value.element == "node/2"
+    assert caught.value.value == value and str(path) in str(caught.value)
+    assert "lat of a node" in str(caught.value)
+
+
+def test_plain_coordinates_at_the_limits_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "limits.osm"
+    path.write_text(
+        "<?xml version='1.0'?>\n<osm version='0.6'>\n"
+        " <node id='1' lat='-90.0' lon='180'><tag k='man_made' v='surveillance'/></node>\n"
+        " <node id='2' lat='90' lon='-180.0000000'><tag k='man_made' v='surveillance'/></node>\n"
+        " <bounds minlat='-90' maxlat='90' minlon='-180' maxlon='180'/>\n"
+        "</osm>\n",
+        encoding="utf-8",
+    )
+    data = read_osm(path)
+    assert sorted((c.lat, c.lon) for c in data.cameras) == [(-90.0, 180.0), (90.0, -180.0)]
+    # What libosmium itself refuses (here in the bounds) is an error naming the file too.
+    path.write_text(path.read_text().replace("maxlat='90'", "maxlat='1e5'"))
+    with pytest.raises(InputError, match=r"limits\.osm: .*1e5"):
+        read_osm(path)
+
+
 def test_empty_file_is_a_format_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.osm.pbf"
     path.write_bytes(b"")

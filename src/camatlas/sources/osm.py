@@ -82,6 +82,15 @@ _XML_ERROR = re.compile(r"XML parsing error at line (\d+), column (\d+): (.*)")
 _START_TAG = re.compile(rb"<(node|way|relation)\s([^>]*)>")
 _ACTION_DELETE = re.compile(rb"""\baction\s*=\s*["']delete["']""")
 _ID_ATTRIBUTE = re.compile(rb"""\bid\s*=\s*["'](-?\d+)["']""")
+_BAD_COORDINATE = re.compile(
+    rb"""<(node)\b[^>]*?\b(lat|lon)\s*=\s*(["'])(?!-?\d{1,3}(?:\.\d+)?\3)([^"']*)\3"""
+)
+"""A node's ``lat`` or ``lon`` that is not a plain decimal number (what the OSM API writes):
+libosmium refuses ``48,1``, ``NaN`` or ``1e3`` without saying where, and reads ``1e309`` and
+``1e-400`` as 0."""
+
+_READ_ERRORS = (RuntimeError, ValueError, OverflowError, osmium.InvalidLocationError)
+"""What libosmium's reader raises on a damaged or malformed file."""
 
 
 def read_osm(
@@ -167,9 +176,10 @@ class _OsmFile:
         self._threads = osmium.io.ThreadPool()
         self._progress = progress
         self._size = path.stat().st_size
-        self.deleted: frozenset[tuple[str, int]] = (
-            frozenset() if self.is_pbf else _josm_deleted(path)
-        )
+        self.deleted: frozenset[tuple[str, int]] = frozenset()
+        if not self.is_pbf:
+            _check_xml_coordinates(path)
+            self.deleted = _josm_deleted(path)
 
     def read(
         self, stage: str, entities: osmium.osm.osm_entity_bits, *filters: osmium.BaseFilter
@@ -190,7 +200,7 @@ class _OsmFile:
         try:
             reader = osmium.io.Reader(self._file, entities, thread_pool=self._threads)
             elements = osmium.OsmFileIterator(reader, *filters)  # reads the first buffer
-        except (RuntimeError, ValueError, OverflowError) as exc:
+        except _READ_ERRORS as exc:
             raise self._read_error(exc, "") from None
         try:
             while True:
@@ -198,7 +208,7 @@ class _OsmFile:
                     element = next(elements)
                 except StopIteration:
                     break
-                except (RuntimeError, ValueError, OverflowError) as exc:
+                except _READ_ERRORS as exc:
                     last = f"{_TYPE_NAMES.get(last_type, last_type)}/{last_id}" if count else ""
                     raise self._read_error(exc, last) from None
                 last_id = element.id
@@ -213,7 +223,7 @@ class _OsmFile:
                 yield element
         finally:
             # Any error of the reader was raised by next() already.
-            with suppress(RuntimeError, ValueError, OverflowError):
+            with suppress(*_READ_ERRORS):
                 reader.close()
         self._report(stage, self._size)
 
@@ -287,6 +297,46 @@ class _ReadPosition:
         except (OSError, ValueError, IndexError):
             return None
         return self._done
+
+
+def _check_xml_coordinates(path: Path) -> None:
+    """Refuse an OSM XML file with a node coordinate that is not a plain decimal number
+    within range, naming the line, the node and the value."""
+    if path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as text:
+        found = _BAD_COORDINATE.search(text)
+        problem = "is not a decimal number of degrees" if found else ""
+        if found is None:
+            found, problem = _out_of_range(text)
+        if found is None:
+            return
+        start = text.rfind(b"<node", 0, found.end())
+        tag = text[start : text.find(b">", start) + 1]
+        node = _ID_ATTRIBUTE.search(tag)
+        raise InputError(
+            f"the {found[2].decode()} of a node {problem}",
+            path=path,
+            line=text[: found.start(2)].count(b"\n") + 1,
+            element=f"node/{int(node[1])}" if node else "node",
+            value=found[4].decode("utf-8", "replace"),
+        )
+
+
+_NEAR_LIMIT = re.compile(
+    rb"""()\b(lat|lon)\s*=\s*(["'])(-?(?:9\d|1[89]\d|[2-9]\d\d)(?:\.\d+)?)\3"""
+)
+"""Coordinates of 90 degrees or more: the only ones that may be out of range (rare, so
+checked one by one)."""
+
+
+def _out_of_range(text: Any) -> tuple[re.Match[bytes] | None, str]:
+    """The first node latitude beyond 90 degrees or longitude beyond 180, if any."""
+    for found in _NEAR_LIMIT.finditer(text):
+        limit = 90.0 if found[2] == b"lat" else 180.0
+        if abs(float(found[4])) > limit:
+            return found, f"is beyond {limit:g} degrees"
+    return None, ""
 
 
 def _josm_deleted(path: Path) -> frozenset[tuple[str, int]]:
