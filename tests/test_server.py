@@ -4,6 +4,7 @@ atlas on PostgreSQL; the API itself is tested in process (test_web_api.py)."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import camatlas
 from camatlas.errors import AtlasError
 from camatlas.store import open_store
+from camatlas.web.security import loggable_target
 from camatlas.web.tiles import MVT_MEDIA_TYPE, decode_tile
 from tests.cli import run_camatlas
 from tests.factories import camera, source_data
@@ -78,15 +80,65 @@ def test_access_log_holds_no_route_coordinates_nor_client_addresses(
     )
     client.get("/api/cameras", params={"bbox": "-8.7,41.1,-8.5,41.2"})
     deadline = time.monotonic() + 30
-    while "/api/cameras?bbox" not in server.log() and time.monotonic() < deadline:
+    while "/api/cameras" not in server.log() and time.monotonic() < deadline:
         time.sleep(0.1)
     log = server.log()
     access = [line for line in log.splitlines() if '"GET ' in line or '"POST ' in line]
     assert any('"GET /api/route HTTP' in line for line in access)
     assert any('"POST /api/route HTTP' in line for line in access)
     assert "41.149" not in log and "8.610" not in log and "8.605" not in log
-    assert "/api/cameras?bbox=-8.7" in log  # other query strings are kept
+    assert '"GET /api/cameras HTTP' in log and "bbox=" not in log  # no query string at all
     assert not [line for line in access if "127.0.0.1" in line]
+
+
+NEAR_MISSES = [
+    "//api/route?origin=41.14917,-8.61031",
+    "/./api/route?origin=41.14917,-8.61031",
+    "/api/route%3Forigin=41.14917,-8.61031",
+    "/api/route%3forigin=41.14917,-8.61031",
+    "/API/route?origin=41.14917,-8.61031",
+    "/api/routes?origin=41.14917,-8.61031",
+    "/api/route#origin=41.14917,-8.61031",
+    "/api/exposure/?track=41.14917,-8.61031",
+]
+
+
+def test_no_spelling_of_a_route_request_leaves_its_coordinates_in_the_log(
+    server: Server,
+) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    targets = [*NEAR_MISSES, f"http://{host}:{port}/api/route?origin=41.14917,-8.61031"]
+    for target in targets:
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                         .encode())  # fmt: skip
+            answer = conn.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 "), answer[:100]
+    deadline = time.monotonic() + 30
+    while server.log().count("/api/ro") + server.log().count("/API/ro") < 7:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    log = server.log()
+    assert "41.149" not in log and "8.610" not in log, log[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/api/cameras?bbox=1,2,3,4", "/api/cameras"),
+        ("//api/route?origin=1,2", "//api/route"),
+        ("/api/route%3Forigin=1,2", "/api/route"),
+        ("/api/route%3forigin=1,2", "/api/route"),
+        ("/api/route%23x", "/api/route"),
+        ("http://example.org/api/route?origin=1,2", "/api/route"),
+        ("HTTPS://example.org:8000/./api/route?x", "/./api/route"),
+        ("http://example.org", "/"),
+        ("/tiles/cameras/1/2/3.pbf", "/tiles/cameras/1/2/3.pbf"),
+    ],
+)
+def test_the_access_log_keeps_only_a_path(target: str, kept: str) -> None:
+    assert loggable_target(target) == kept
 
 
 def test_serve_with_cors_basemap_and_a_changing_atlas(atlas_path: Path, tmp_path: Path) -> None:

@@ -6,20 +6,27 @@ access log that never holds where people go.
   referrer, a content security policy for pages, ``no-store`` for route answers) and
   turns any unexpected exception into a JSON 500 without a stack trace;
 - :class:`PrivateAccessLog` removes client addresses from uvicorn's access log, and
-  the query string of route and exposure requests (:data:`PRIVATE_PATHS`).
+  every query string (:func:`loggable_target`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from camatlas.web.settings import ServerSettings
 
-__all__ = ["PRIVATE_PATHS", "PrivateAccessLog", "RequestGuard", "content_security_policy"]
+__all__ = [
+    "PRIVATE_PATHS",
+    "PrivateAccessLog",
+    "RequestGuard",
+    "content_security_policy",
+    "loggable_target",
+]
 
 log = logging.getLogger("camatlas.web")
 
@@ -146,14 +153,29 @@ class RequestGuard:
 
 
 class PrivateAccessLog(logging.Filter):
-    """Access-log filter: no client addresses, and no query strings on :data:`PRIVATE_PATHS`."""
+    """Access-log filter: no client addresses, and no query strings, whatever the path.
+
+    A query string may hold where someone goes, and not only on :data:`PRIVATE_PATHS`: a
+    near miss such as ``//api/route?...``, ``/./api/route?...``, ``/api/route%3F...`` or an
+    absolute-form target answered 404 carries the same coordinates. So the log keeps only
+    a request's path, cut before the first ``?``, ``#`` or encoded ``%3F``.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
             _client, method, path, version, status = args
-            text = str(path)
-            if text.split("?", 1)[0].startswith(PRIVATE_PATHS):
-                text = text.split("?", 1)[0]
-            record.args = ("-", method, text, version, status)
+            record.args = ("-", method, loggable_target(str(path)), version, status)
         return True
+
+
+def loggable_target(target: str) -> str:
+    """What of a request target an access log may keep: its path, without any query."""
+    if _ABSOLUTE.match(target):
+        target = urlsplit(target).path or "/"
+    cut = _QUERY_START.search(target)
+    return target[: cut.start()] if cut else target
+
+
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_QUERY_START = re.compile(r"[?#]|%3f|%23", re.IGNORECASE)
