@@ -288,3 +288,22 @@ def test_rejected_rows_into_a_missing_folder_are_refused_before_the_import(
     )  # fmt: skip
     assert proc.returncode == 1 and "no such folder" in proc.stderr
     assert not (tmp_path / "a.gpkg").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "-inf", "1e9"])
+def test_a_link_distance_that_is_not_a_distance_is_refused(tmp_path: Path, value: str) -> None:
+    table = tmp_path / "cams.csv"
+    table.write_text("lat,lon\n41.15,-8.61\n", encoding="utf-8")
+    atlas = tmp_path / "city.gpkg"
+    proc = run_camatlas("import", str(table), "--atlas", str(atlas), "--link-distance", value,
+                        check=False)  # fmt: skip
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "link distance must be a number of metres" in proc.stderr
+    with camatlas.open_atlas(atlas) as opened:
+        assert len(opened.sources()) == 0 and len(opened.cameras()) == 0
+        with pytest.raises(camatlas.InputError, match="link distance"):
+            opened.import_data(small_city(), sha256="city", link_distance_m=float(value))
+        assert len(opened.sources()) == 0
+        # 0 turns linking off; it is a distance too.
+        opened.import_data(small_city(), sha256="city", link_distance_m=0.0)
+        assert len(opened.cameras()) == 3

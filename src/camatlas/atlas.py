@@ -37,7 +37,7 @@ import numpy as np
 from camatlas.errors import InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import lazy_module
-from camatlas.merge import find_links, physical_ids
+from camatlas.merge import check_link_distance, find_links, physical_ids
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
 from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
 from camatlas.stats import COLUMNS as STATS_COLUMNS
@@ -195,6 +195,7 @@ class Atlas:
             If any file cannot be read: nothing is written.
         """
         chosen = check_layers(layers)
+        link_distance_m = check_link_distance(link_distance_m)
         options: dict[str, Any] = {"layers": sorted(chosen), "link_distance_m": link_distance_m}
         if table_options is not None:
             options["table"] = asdict(table_options)
@@ -265,6 +266,7 @@ class Atlas:
         link_distance_m: float = DEFAULT_LINK_DISTANCE_M,
     ) -> ImportSummary:
         """Write records already read (e.g. from an Overpass response) in one transaction."""
+        link_distance_m = check_link_distance(link_distance_m)
         if self._store.has_source(sha256):
             return ImportSummary(data.path, data.format, data.source, "unchanged")
         counts = data.counts()

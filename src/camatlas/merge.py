@@ -10,12 +10,14 @@ order in which sources were imported.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
+from camatlas.errors import InputError
 from camatlas.geo import approx_xy_m, great_circle_m
 from camatlas.lazy import lazy_module
 from camatlas.records import Link
@@ -25,6 +27,26 @@ if TYPE_CHECKING:
     import pandas as pd
 else:
     pd = lazy_module("pandas")
+
+
+MAX_LINK_DISTANCE_M = 1000.0
+"""The largest link distance accepted: cameras farther apart are never the same one."""
+
+
+def check_link_distance(distance_m: float) -> float:
+    """The link distance in metres, refused unless it is a number from 0 (no linking) to
+    :data:`MAX_LINK_DISTANCE_M`."""
+    try:
+        value = float(distance_m)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 <= value <= MAX_LINK_DISTANCE_M:  # also refuses NaN
+        raise InputError(
+            f"the link distance must be a number of metres from 0 (no linking) to "
+            f"{MAX_LINK_DISTANCE_M:g}",
+            value=distance_m,
+        )
+    return value
 
 
 def find_links(
