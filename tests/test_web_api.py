@@ -384,6 +384,32 @@ def test_exposure_of_a_track_as_geojson_and_gpx(client: InProcessClient) -> None
     assert broken.status_code == 400 and "track" in broken.json()["error"]
 
 
+HOSTILE_TRACKS = {
+    "not UTF-8": b'{"type":"LineString","coordinates":[[1,2],[3,4]],"x":"\xff"}',
+    "UTF-16": '{"type":"LineString","coordinates":[[1,2],[3,4]]}'.encode("utf-16"),
+    "nested 5,000 deep": b"[" * 5000 + b"]" * 5000,
+    "nested Features": b'{"type":"Feature","geometry":' * 3000 + b"null" + b"}" * 3000,
+    "a 5,000-digit integer": b'{"type":"LineString","coordinates":[[' + b"9" * 5000
+    + b",41.15],[1,2]]}",
+    "1e400": b'{"type":"LineString","coordinates":[[1e400,41.15],[-8.6,41.15]]}',
+    "strings": b'{"type":"LineString","coordinates":[["a","b"],["c","d"]]}',
+    "booleans": b'{"type":"LineString","coordinates":[[true,false],[true,true]]}',
+    "ragged": b'{"type":"LineString","coordinates":[[-8.61],[-8.6,41.15]]}',
+    "an object": b'{"type":"LineString","coordinates":{"a":1}}',
+    "a number of parts": b'{"type":"MultiLineString","coordinates":[7,[[1,2],[3,4]]]}',
+    "binary": bytes(range(256)),
+    "null": b"null",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("body", HOSTILE_TRACKS.values(), ids=HOSTILE_TRACKS.keys())
+def test_a_hostile_track_is_a_400_with_a_reason(client: InProcessClient, body: bytes) -> None:
+    answer = client.post("/api/exposure", content=body,
+                         headers={"Content-Type": "application/geo+json"})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith("the track sent: ")
+
+
 # --- safety ---------------------------------------------------------------------------------
 
 

@@ -59,9 +59,10 @@ def parse_track(content: bytes | str, *, name: str = "track") -> shapely.MultiLi
     lines = [p for p in parts if len(p) >= 2]
     if not lines:
         raise InputError("no track with two or more points found", path=name)
-    for part in lines:
-        _check_coordinates(np.asarray(part, dtype=float), name)
-    return shapely.MultiLineString([np.asarray(p, dtype=float)[:, :2] for p in lines])
+    arrays = [np.asarray(part, dtype=float) for part in lines]
+    for coords in arrays:
+        _check_coordinates(coords, name)
+    return shapely.MultiLineString([coords[:, :2] for coords in arrays])
 
 
 def _check_coordinates(coords: npt.NDArray[np.float64], name: str | None) -> None:
@@ -122,29 +123,63 @@ def _geojson_lines(text: str, name: str) -> list[list[tuple[float, float]]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc}", path=name) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to be a track", path=name) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputError(f"not a track's JSON: {exc}", path=name) from None
     lines: list[list[tuple[float, float]]] = []
-
-    def visit(obj: Any) -> None:
+    # Walked with a stack, not recursively: the nesting is the sender's to choose.
+    todo: list[Any] = [data]
+    while todo:
+        obj = todo.pop()
         if not isinstance(obj, dict):
-            return
+            continue
         kind = obj.get("type")
         if kind == "FeatureCollection":
-            for feature in obj.get("features") or []:
-                visit(feature)
+            todo.extend(reversed(_listed(obj.get("features"))))
         elif kind == "Feature":
-            visit(obj.get("geometry"))
+            todo.append(obj.get("geometry"))
         elif kind == "GeometryCollection":
-            for geometry in obj.get("geometries") or []:
-                visit(geometry)
+            todo.extend(reversed(_listed(obj.get("geometries"))))
         elif kind == "LineString":
-            lines.append(obj.get("coordinates") or [])
+            lines.append(_positions(obj.get("coordinates"), name))
         elif kind == "MultiLineString":
-            lines.extend(obj.get("coordinates") or [])
-
-    visit(data)
+            lines.extend(_positions(part, name) for part in _listed(obj.get("coordinates")))
     if not lines:
         raise InputError("GeoJSON without a LineString or MultiLineString", path=name)
     return lines
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _positions(value: Any, name: str) -> list[tuple[float, float]]:
+    """A GeoJSON line's positions as (lon, lat) pairs of numbers; refused otherwise."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError("a line's coordinates must be a list of positions", path=name,
+                         value=type(value).__name__)  # fmt: skip
+    out = []
+    for k, position in enumerate(value):
+        numbers = (
+            isinstance(position, list)
+            and 2 <= len(position) <= 3
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in position)
+        )
+        if not numbers:
+            raise InputError(
+                f"position {k + 1} of a line is not [longitude, latitude] in numbers",
+                path=name,
+                value=str(position)[:80],
+            )
+        try:
+            out.append((float(position[0]), float(position[1])))
+        except OverflowError:
+            raise InputError(f"position {k + 1} of a line is out of range", path=name,
+                             value=str(position)[:80]) from None  # fmt: skip
+    return out
 
 
 def read_track(path: str | Path) -> shapely.MultiLineString:
