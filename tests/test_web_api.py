@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import math
 import random
 import re
@@ -466,7 +467,7 @@ def test_an_atlas_not_yet_served_answers_503(atlas_path: Path) -> None:
 
     async def ask() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             return await c.get("/api/config")
 
     response = asyncio.run(ask())
@@ -476,3 +477,56 @@ def test_an_atlas_not_yet_served_answers_503(atlas_path: Path) -> None:
 
 def test_every_spatial_result_layer_of_sight_and_measure_is_tiled() -> None:
     assert set(RESULT_LAYERS) == {*SIGHT_LAYERS, *MEASURE_LAYERS}
+
+
+# --- the open web: hosts and origins ------------------------------------------------------
+
+ROUTE_BODY = {"origin": [41.14917, -8.61031], "destination": [41.15377, -8.60577]}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "LOCALHOST:80", "[::1]:8000"])
+def test_this_machines_names_are_served(client: InProcessClient, host: str) -> None:
+    assert client.get("/api/config", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.2", "[::2]"])
+def test_another_host_is_refused_against_dns_rebinding(client: InProcessClient, host: str) -> None:
+    for path in ("/api/config", "/", "/tiles/cameras/14/7800/6100.pbf"):
+        answer = client.get(path, headers={"Host": host})
+        assert answer.status_code == 400, (path, answer.text)
+        assert "--allowed-host" in answer.json()["error"]
+
+
+def test_allowed_hosts_are_served(atlas_path: Path) -> None:
+    public = ServerSettings(atlas=str(atlas_path), host="0.0.0.0",
+                            allowed_hosts=("Atlas.Example.org",))  # fmt: skip
+    with InProcessClient(create_app(public)) as c:
+        assert c.get("/api/config", headers={"Host": "atlas.example.org"}).status_code == 200
+        assert c.get("/api/config", headers={"Host": "other.example"}).status_code == 400
+    listening = ServerSettings(atlas=str(atlas_path), host="192.0.2.7")
+    with InProcessClient(create_app(listening)) as c:
+        assert c.get("/api/config", headers={"Host": "192.0.2.7:8000"}).status_code == 200
+    anyone = ServerSettings(atlas=str(atlas_path), allowed_hosts=("*",))
+    with InProcessClient(create_app(anyone)) as c:
+        assert c.get("/api/config", headers={"Host": "whatever.example"}).status_code == 200
+
+
+def test_pages_of_other_sites_may_not_write(client: InProcessClient, atlas_path: Path) -> None:
+    for origin in ("https://evil.example", "http://127.0.0.1:9999", "null"):
+        for body in ({"json": ROUTE_BODY}, {"content": json.dumps(ROUTE_BODY)}):
+            answer = client.post("/api/route", headers={"Origin": origin}, **body)
+            assert answer.status_code == 403, (origin, answer.text)
+    # A text/plain POST (no CORS preflight) from another site is refused the same way.
+    plain = client.post("/api/exposure", content='{"type":"LineString"}',
+                        headers={"Origin": "https://evil.example",
+                                 "Content-Type": "text/plain"})  # fmt: skip
+    assert plain.status_code == 403
+    # The map itself (same origin) and reads from anywhere are answered.
+    same = client.post("/api/route", json=ROUTE_BODY, headers={"Origin": "http://127.0.0.1"})
+    assert same.status_code == 200, same.text
+    assert client.get("/api/config", headers={"Origin": "https://evil.example"}).status_code == 200
+    allowed = ServerSettings(atlas=str(atlas_path), cors_origins=("https://maps.example.org",))
+    with InProcessClient(create_app(allowed)) as c:
+        answer = c.post("/api/route", json=ROUTE_BODY,
+                        headers={"Origin": "https://maps.example.org"})  # fmt: skip
+        assert answer.status_code == 200, answer.text

@@ -170,7 +170,7 @@ class InProcessClient:
         self._lifespan = app.router.lifespan_context(app)
         self._run(self._lifespan.__aenter__())
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=120
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
         )
 
     def _run(self, coroutine: Any) -> Any:

@@ -40,6 +40,15 @@ def serve(
             "(e.g. https://example.org); repeatable. Default: no cross-origin calls."
         ),
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also answer requests for this host name or address (e.g. atlas.example.org "
+            "for a public server); repeatable; * answers to any. Default: this machine's "
+            "names and the --host address only, so pages of other sites cannot read the API "
+            "through DNS rebinding."
+        ),
+    ] = None,
 ) -> None:
     """Serve the web map and the HTTP API of an atlas (read-only) until Ctrl+C.
 
@@ -59,6 +68,7 @@ def serve(
         basemap=basemap,
         basemap_attribution=basemap_attribution,
         cors_origins=tuple(cors_origin or ()),
+        allowed_hosts=tuple(allowed_host or ()),
     )
 
     def listening(server: RunningServer) -> None:
@@ -73,7 +83,8 @@ def serve(
             err.print(
                 text(
                     f"warning: listening on {host}: anyone who can reach this machine "
-                    "can read the atlas."
+                    "can read the atlas (requests are answered for the host names "
+                    "--allowed-host gives, and this machine's own)."
                 ),
                 soft_wrap=True,
             )

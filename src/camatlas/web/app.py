@@ -42,7 +42,7 @@ from camatlas.vocab import PROVENANCE
 from camatlas.web.routers import atlas, cameras, layers, pages, routes, tiles
 from camatlas.web.security import RequestGuard, content_security_policy
 from camatlas.web.served import ServedAtlas
-from camatlas.web.settings import ServerSettings
+from camatlas.web.settings import ServerSettings, served_hosts
 
 __all__ = ["create_app"]
 
@@ -105,7 +105,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
             allow_headers=["Content-Type"],
         )
     app.add_middleware(
-        RequestGuard, max_bytes=settings.max_body_bytes, csp=content_security_policy(settings)
+        RequestGuard,
+        max_bytes=settings.max_body_bytes,
+        csp=content_security_policy(settings),
+        hosts=served_hosts(settings),
+        origins=settings.cors_origins,
     )
 
     @app.exception_handler(StarletteHTTPException)

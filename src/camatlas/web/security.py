@@ -1,8 +1,9 @@
 """What keeps the served atlas safe: the request guard, the content security policy, and an
 access log that never holds where people go.
 
-- :class:`RequestGuard` is the outermost layer of the app: it refuses request bodies
-  above the limit, adds the safety headers to every answer (no sniffing, no
+- :class:`RequestGuard` is the outermost layer of the app: it refuses requests naming
+  a host the server does not serve (DNS rebinding) and writes from pages of other
+  sites, request bodies above the limit, adds the safety headers to every answer (no sniffing, no
   referrer, a content security policy for pages, ``no-store`` for route answers) and
   turns any unexpected exception into a JSON 500 without a stack trace;
 - :class:`PrivateAccessLog` removes client addresses from uvicorn's access log, and
@@ -25,6 +26,7 @@ __all__ = [
     "PrivateAccessLog",
     "RequestGuard",
     "content_security_policy",
+    "host_name",
     "loggable_target",
 ]
 
@@ -71,19 +73,33 @@ class RequestGuard:
     place). Nothing reaches the server's own error log.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, csp: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        csp: str,
+        hosts: frozenset[str] | None = None,
+        origins: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.csp = csp.encode()
+        self.hosts = hosts
+        self.origins = frozenset(o.rstrip("/").lower() for o in origins)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._answer(send, 413, f"request body larger than {self.max_bytes} bytes")
-                return
+        headers = {name.lower(): value for name, value in scope.get("headers", [])}
+        refused = self._refused(str(scope.get("method", "GET")), headers)
+        if refused is not None:
+            await self._answer(send, *refused)
+            return
+        value = headers.get(b"content-length", b"")
+        if value.isdigit() and int(value) > self.max_bytes:
+            await self._answer(send, 413, f"request body larger than {self.max_bytes} bytes")
+            return
         seen = 0
         started = False
 
@@ -118,6 +134,26 @@ class RequestGuard:
                 log.error("%s on %s", type(exc).__name__, path, exc_info=exc)
             if not started:
                 await self._answer(send, 500, "internal error; the server log has the details")
+
+    def _refused(self, method: str, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+        """Why a request is refused before it reaches the app, if it is: a Host this
+        server does not serve (DNS rebinding), or a write from a page of another site."""
+        host = headers.get(b"host", b"").decode("latin-1")
+        name = host_name(host)
+        if self.hosts is not None and host and name not in self.hosts:
+            return (
+                400,
+                f"this server does not serve the host {name!r}; to serve it, start the "
+                f"server with --allowed-host {name}",
+            )
+        origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/").lower()
+        if method not in ("GET", "HEAD", "OPTIONS") and origin and origin != "null":
+            same = urlsplit(origin).netloc == host.lower()
+            if not same and origin not in self.origins:
+                return 403, f"requests from pages of {origin} may not write to this server"
+        if method not in ("GET", "HEAD", "OPTIONS") and origin == "null":
+            return 403, "requests from pages without an origin may not write to this server"
+        return None
 
     def _secure(
         self, headers: list[tuple[bytes, bytes]], private: bool
@@ -167,6 +203,14 @@ class PrivateAccessLog(logging.Filter):
             _client, method, path, version, status = args
             record.args = ("-", method, loggable_target(str(path)), version, status)
         return True
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port, lower case (``[::1]:8000`` -> ``::1``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def loggable_target(target: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ServerSettings"]
+__all__ = ["LOCAL_HOSTS", "ServerSettings", "served_hosts"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,11 @@ class ServerSettings:
         Attribution text of the raster base map.
     cors_origins
         Origins allowed to call the API from other sites; none by default.
+    allowed_hosts
+        Host names (or addresses) the server answers to besides this machine's own
+        (``127.0.0.1``, ``localhost``, ``::1``) and the address it listens on; ``*``
+        answers to any. A request naming another host is refused, so a web page on
+        another site cannot read the API through DNS rebinding.
     max_body_bytes
         Largest request body accepted, bytes.
     tile_cache_bytes
@@ -41,6 +46,21 @@ class ServerSettings:
     basemap: str | None = None
     basemap_attribution: str | None = None
     cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1_000_000
     tile_cache_bytes: int = 256 * 1024 * 1024
     read_threads: int = 4
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""The names of this machine, always served."""
+
+
+def served_hosts(settings: ServerSettings) -> frozenset[str] | None:
+    """The host names a server with ``settings`` answers to (lower case), None for any."""
+    if "*" in settings.allowed_hosts:
+        return None
+    names = {*LOCAL_HOSTS, *(h.lower().strip("[]") for h in settings.allowed_hosts)}
+    if settings.host not in ("0.0.0.0", "::", ""):
+        names.add(settings.host.lower().strip("[]"))
+    return frozenset(names)
