@@ -307,3 +307,29 @@ def test_line_ends_are_the_first_and_last_vertex_of_each_street(atlas_url: str) 
         assert (row.x0, row.y0) == line.coords[0] and (row.x1, row.y1) == line.coords[-1]
     with closing(open_store(atlas_url)) as store, pytest.raises(NotFoundError):
         store.line_ends("nothing")
+
+
+def test_a_write_waits_for_another_writer_then_fails_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "city.gpkg"
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(source_data("a", [camera("a", "1", 1.0, 1.0)]), sha256="a")
+    monkeypatch.setenv("CAMATLAS_LOCK_TIMEOUT", "1.5")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing
+    try:
+        with camatlas.open_atlas(path) as atlas, caplog.at_level("WARNING"):
+            with pytest.raises(AtlasError, match=r"another process has been writing .* 1\.5 s"):
+                atlas.import_data(source_data("b", [camera("b", "1", 2.0, 2.0)]), sha256="b")
+            assert "waiting up to 1.5 s" in caplog.text
+            assert len(atlas.sources()) == 1  # nothing of the refused import
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(source_data("b", [camera("b", "1", 2.0, 2.0)]), sha256="b")
+        assert len(atlas.sources()) == 2
+    monkeypatch.setenv("CAMATLAS_LOCK_TIMEOUT", "soon")
+    with pytest.raises(AtlasError, match="CAMATLAS_LOCK_TIMEOUT must be a number of seconds"):
+        camatlas.open_atlas(path)

@@ -18,6 +18,9 @@ rollback journal, so a process killed mid-import leaves the file as it was.
 from __future__ import annotations
 
 import json
+import logging
+import math
+import os
 import sqlite3
 import struct
 from collections.abc import Iterator, Sequence
@@ -220,6 +223,29 @@ def _rtree_sql(table: str, column: str = "geom") -> list[str]:
     ]
 
 
+log = logging.getLogger("camatlas.store")
+
+LOCK_TIMEOUT_VARIABLE = "CAMATLAS_LOCK_TIMEOUT"
+"""Environment variable: seconds to wait for another process's write to end (default 60)."""
+
+_FIRST_WAIT_S = 1.0
+"""A write waits this long for the lock before it says that it is waiting."""
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for the write lock: :data:`LOCK_TIMEOUT_VARIABLE`, else 60."""
+    text = os.environ.get(LOCK_TIMEOUT_VARIABLE, "")
+    try:
+        value = float(text) if text else 60.0
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 86_400.0:
+        raise AtlasError(
+            f"{LOCK_TIMEOUT_VARIABLE} must be a number of seconds from 0 to 86400",
+        )
+    return value
+
+
 _BLOBS_SQL = (
     "CREATE TABLE IF NOT EXISTS camatlas_blobs (name TEXT PRIMARY KEY NOT NULL, "
     "created_at TEXT NOT NULL, parameters TEXT NOT NULL, data BLOB NOT NULL)"
@@ -302,7 +328,7 @@ class GeoPackageStore:
         if not self.path.parent.exists():
             raise AtlasError(f"{self.path}: the folder {self.path.parent} does not exist")
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
         except sqlite3.Error as exc:
             raise AtlasError(f"{self.path}: cannot open: {exc}") from exc
         _register_functions(self.conn)
@@ -416,7 +442,7 @@ class GeoPackageStore:
             raise AtlasError(f"{self.path}: the atlas is open read-only")
         if self._in_transaction or self._in_snapshot:
             raise AtlasError(f"{self.path}: nested transactions are not supported")
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin_writing()
         self._in_transaction = True
         try:
             yield
@@ -428,6 +454,32 @@ class GeoPackageStore:
             self.conn.execute("COMMIT")
         finally:
             self._in_transaction = False
+
+    def _begin_writing(self) -> None:
+        """Take the atlas's write lock; while another process holds it, say so and wait
+        up to :func:`lock_timeout` seconds, then fail with a message, not a traceback."""
+        limit = lock_timeout()
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(min(limit, _FIRST_WAIT_S) * 1000)}")
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise AtlasError(f"{self.path}: cannot write: {exc}") from exc
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(limit * 1000)}")
+        log.warning(
+            "%s: another process is writing to the atlas; waiting up to %g s for it (%s)",
+            self.path, limit, LOCK_TIMEOUT_VARIABLE,
+        )  # fmt: skip
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise AtlasError(
+                f"{self.path}: another process has been writing to the atlas for more than "
+                f"{limit:g} s; try again when it has finished (set {LOCK_TIMEOUT_VARIABLE} "
+                "to wait longer)"
+            ) from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
