@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +18,7 @@ import camatlas
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.store import open_store
 from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
+from tests.cli import environment
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import atlas_sql
 
@@ -333,3 +336,28 @@ def test_a_write_waits_for_another_writer_then_fails_with_a_message(
     monkeypatch.setenv("CAMATLAS_LOCK_TIMEOUT", "soon")
     with pytest.raises(AtlasError, match="CAMATLAS_LOCK_TIMEOUT must be a number of seconds"):
         camatlas.open_atlas(path)
+
+
+def test_imports_started_together_into_a_new_atlas_all_land(tmp_path: Path) -> None:
+    # Each process finds no atlas and creates it; the tables are made under the write
+    # lock, so the others find them made instead of failing on them.
+    path = tmp_path / "new.gpkg"
+    files = []
+    for k in range(8):
+        table = tmp_path / f"cams{k}.csv"
+        table.write_text(f"lat,lon\n{41 + k / 100},-8.6\n", encoding="utf-8")
+        files.append(table)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "camatlas", "import", str(f), "--atlas", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment(),
+        )
+        for f in files
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (_, stderr) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, stderr.decode()
+    with camatlas.open_atlas(path) as atlas:
+        assert len(atlas.sources()) == 8 and len(atlas.cameras()) == 8

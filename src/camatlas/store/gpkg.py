@@ -374,63 +374,74 @@ class GeoPackageStore:
             )
 
     def _create(self) -> None:
+        """Make the tables of a new atlas, under the write lock: of processes creating the
+        same atlas at once, the first makes them and the others find them made."""
         with self.transaction():
-            for statement in _schema_sql():
-                self.conn.execute(statement)
-            self.conn.executemany(
-                "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        "Undefined cartesian SRS",
-                        -1,
-                        "NONE",
-                        -1,
-                        "undefined",
-                        "undefined cartesian coordinate reference system",
-                    ),
-                    (
-                        "Undefined geographic SRS",
-                        0,
-                        "NONE",
-                        0,
-                        "undefined",
-                        "undefined geographic coordinate reference system",
-                    ),
-                    (
-                        "WGS 84 geodetic",
-                        WGS84,
-                        "EPSG",
-                        WGS84,
-                        _WGS84_WKT,
-                        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
-                    ),
-                ],
-            )
-            for layer in LAYERS:
-                self.conn.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-                    "srs_id) VALUES (?, 'features', ?, ?, ?)",
-                    (layer, layer, LAYER_DESCRIPTIONS[layer], WGS84),
-                )
-                self.conn.execute(
-                    "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
-                    (layer, GEOMETRY_TYPES[layer], WGS84),
-                )
-                self.conn.execute(
-                    "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
-                    "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-                    (layer,),
-                )
-            for table in (*TABLE_COLUMNS, "camatlas_schema"):
-                self.conn.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
-                    "VALUES (?, 'attributes', ?, ?)",
-                    (table, table, LAYER_DESCRIPTIONS[table]),
-                )
+            made = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'camatlas_schema'"
+            ).fetchone()
+            if made is None:
+                self._create_tables()
+        if made is not None:
+            self._check_existing()
+
+    def _create_tables(self) -> None:
+        for statement in _schema_sql():
+            self.conn.execute(statement)
+        self.conn.executemany(
+            "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "Undefined cartesian SRS",
+                    -1,
+                    "NONE",
+                    -1,
+                    "undefined",
+                    "undefined cartesian coordinate reference system",
+                ),
+                (
+                    "Undefined geographic SRS",
+                    0,
+                    "NONE",
+                    0,
+                    "undefined",
+                    "undefined geographic coordinate reference system",
+                ),
+                (
+                    "WGS 84 geodetic",
+                    WGS84,
+                    "EPSG",
+                    WGS84,
+                    _WGS84_WKT,
+                    "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+                ),
+            ],
+        )
+        for layer in LAYERS:
             self.conn.execute(
-                "INSERT INTO camatlas_schema (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                "srs_id) VALUES (?, 'features', ?, ?, ?)",
+                (layer, layer, LAYER_DESCRIPTIONS[layer], WGS84),
             )
+            self.conn.execute(
+                "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+                (layer, GEOMETRY_TYPES[layer], WGS84),
+            )
+            self.conn.execute(
+                "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+                "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+                (layer,),
+            )
+        for table in (*TABLE_COLUMNS, "camatlas_schema"):
+            self.conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                "VALUES (?, 'attributes', ?, ?)",
+                (table, table, LAYER_DESCRIPTIONS[table]),
+            )
+        self.conn.execute(
+            "INSERT INTO camatlas_schema (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
 
     def close(self) -> None:
         self.conn.close()
