@@ -245,10 +245,13 @@ def test_export_into_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Pa
     atlas = tmp_path / "a.gpkg"
     run_camatlas("import", write_csv(tmp_path / "r.csv", 3), "--atlas", atlas)
     before = atlas.read_bytes()
+    (tmp_path / "link.gpkg").symlink_to(atlas)
     cases = {
         tmp_path / "missing" / "cams.geojson": "no such folder",
         tmp_path: "is a folder",
-        atlas: "is the atlas itself",
+        atlas: "would overwrite",
+        tmp_path / "link.gpkg": "would overwrite",
+        tmp_path / "a.gpkg-journal": "would overwrite",
     }
     for output, words in cases.items():
         proc = run_camatlas(
@@ -265,7 +268,29 @@ def test_export_into_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Pa
         "export", "--atlas", atlas, "--layer", "nothing", "--output", kept, check=False
     )
     assert proc.returncode == 1 and kept.read_text() == "{}"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "kept.geojson", "r.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.gpkg", "kept.geojson", "link.gpkg", "r.csv",
+    ]  # fmt: skip
+
+
+def test_rejected_rows_never_overwrite_an_input_or_the_atlas(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run_camatlas("import", write_csv(tmp_path / "good.csv", 3), "--atlas", atlas)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lat,lon\n41.15,-8.61\n41.16,-8.6x\n", encoding="utf-8")
+    before, text = atlas.read_bytes(), bad.read_text()
+    (tmp_path / "link.csv").symlink_to(bad)
+    for target in (atlas, bad, tmp_path / "link.csv", tmp_path / "a.gpkg-wal", tmp_path):
+        proc = run_camatlas("import", bad, "--atlas", atlas, "--skip-bad-rows",
+                            "--rejected", target, check=False)  # fmt: skip
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "would overwrite" in proc.stderr or "is a folder" in proc.stderr
+        assert atlas.read_bytes() == before and bad.read_text() == text
+    with camatlas.open_atlas(atlas) as opened:
+        assert len(opened.sources()) == 1  # the refused imports wrote nothing
+    done = run_camatlas("import", bad, "--atlas", atlas, "--skip-bad-rows",
+                        "--rejected", tmp_path / "rejected.csv")  # fmt: skip
+    assert "41.16,-8.6x" not in done.stderr and (tmp_path / "rejected.csv").exists()
 
 
 def test_a_file_that_cannot_be_read_or_written_is_a_message_not_a_traceback(

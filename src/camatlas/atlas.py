@@ -38,6 +38,7 @@ from camatlas.errors import InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import lazy_module
 from camatlas.merge import check_link_distance, find_links, physical_ids
+from camatlas.paths import check_output
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
 from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
 from camatlas.stats import COLUMNS as STATS_COLUMNS
@@ -534,10 +535,7 @@ class Atlas:
         out = Path(path)
         if not out.parent.is_dir():
             raise InputError("no such folder to export into", path=out.parent)
-        if out.is_dir():
-            raise InputError("is a folder: give the path of a file to export into", path=out)
-        if out.exists() and Path(self.url).exists() and out.samefile(self.url):
-            raise InputError("is the atlas itself: export into another file", path=out)
+        check_output(out, [self.url], "the export")
         with self.snapshot():
             results = list(self._store.results()["name"])
             if format == "gpkg":

@@ -27,6 +27,7 @@ from camatlas.cli.render import (
     text,
 )
 from camatlas.coords import parse_bbox
+from camatlas.paths import check_output
 from camatlas.store.pgurl import is_postgres_url, parse_postgres_url
 from camatlas.vocab import DATA_ATTRIBUTION, DEFAULT_LINK_DISTANCE_M, EXPORT_FORMATS, LAYERS
 
@@ -96,6 +97,8 @@ def import_(
         chosen = opt.layers(layers)
         if rejected is not None and not rejected.parent.is_dir():
             raise fail(f"{rejected.parent}: no such folder for the rejected rows (--rejected)")
+        rejected_default = beside_atlas(atlas, "-rejected.csv")
+        check_output(rejected or rejected_default, [*files, atlas], "--rejected")
         with camatlas.open_atlas(atlas) as at, progress() as bar:
             summaries = at.import_files(
                 files,
@@ -109,7 +112,7 @@ def import_(
         rejected_rows = [(Path(s.path).name, r) for s in summaries for r in s.rejected]
         rejected_path = None
         if skip_bad_rows and rejected_rows:
-            rejected_path = rejected or beside_atlas(atlas, "-rejected.csv")
+            rejected_path = rejected or rejected_default
             _write_rejected(rejected_path, rejected_rows)
     if as_json:
         print_json(
