@@ -572,3 +572,45 @@ def test_row_ids_number_the_rows_instead_of_a_repeated_id_column(tmp_path: Path)
     ]
     with pytest.raises(InputError, match="not both"):
         read_table(path, TableOptions(row_ids=True, id="id"))
+
+
+HOSTILE_JSON = {
+    "nested 5,000 deep": ("records.json", "[" * 5000 + "]" * 5000, "nested too deeply"),
+    "a 5,000-digit number": (
+        "records.json", '[{"lat": ' + "9" * 5000 + ', "lon": 1}]', "thousands of digits",
+    ),
+    "half a surrogate pair": (
+        "records.json", '[{"lat": 1, "lon": 2,\n "name": "\\ud800"}]', "line 2: a string escape",
+    ),
+    "a low surrogate alone in GeoJSON": (
+        "cams.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"name": "\\uDC00"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}',
+        "half a surrogate pair",
+    ),
+    "Overpass JSON nested deep": (
+        "answer.json", '{"version": 0.6, "elements": ' + "[" * 5000 + "]" * 5000 + "}",
+        "nested too deeply",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", HOSTILE_JSON.values(), ids=HOSTILE_JSON.keys())
+def test_hostile_json_is_an_input_error_naming_the_file(
+    tmp_path: Path, case: tuple[str, str, str]
+) -> None:
+    from camatlas.sources import read_file
+
+    name, text, words = case
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=words) as caught:
+        read_file(path)
+    assert str(path) in str(caught.value)
+
+
+def test_an_escaped_backslash_before_u_d800_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "records.json"
+    path.write_text('[{"lat": 41.15, "lon": -8.61, "name": "C:\\\\ud800"}]', encoding="utf-8")
+    data = read_table(path)
+    assert data.cameras[0].name == "C:\\ud800"

@@ -1,9 +1,13 @@
-"""What an input file is: its format told from its content, and its default source name."""
+"""What an input file is: its format told from its content, and its default source name;
+and reading a JSON input, with one set of errors for every reader."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from camatlas.errors import FormatError, InputError
 from camatlas.vocab import LAYERS
@@ -80,3 +84,55 @@ def check_layers(layers: Collection[str]) -> tuple[str, ...]:
             f"unknown layer(s) {', '.join(map(repr, unknown))}; use some of {', '.join(LAYERS)}"
         )
     return names
+
+
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+"""A ``\\uD800``-style escape that is half of a pair: text that is not Unicode, which
+nothing can store or print."""
+
+
+def load_json(raw: bytes | str, path: str | Path) -> Any:
+    """The JSON document in ``raw`` (UTF-8, with or without a byte order mark).
+
+    Raises
+    ------
+    InputError
+        Naming ``path`` (and the line where it can): text that is not UTF-8, not JSON,
+        nested too deeply, an integer too long to read, or a string escape that is half a
+        surrogate pair.
+    """
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=path) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        what = "a number with thousands of digits" if "digits" in str(exc) else str(exc)
+        raise InputError(f"JSON that cannot be read: {what}", path=path) from None
+    lone = _LONE_SURROGATE.search(text) if "\\u" in text else None
+    # A match may be text (a backslash written as two, then "ud800"): the strings decide.
+    if lone is not None and not _unicode(document):
+        raise InputError(
+            "a string escape that is half a surrogate pair, not a character",
+            path=path,
+            line=text.count("\n", 0, lone.start()) + 1,
+            value=lone.group(),
+        )
+    return document
+
+
+def _unicode(document: Any) -> bool:
+    """Whether every string of a JSON document is Unicode (no half surrogate pair)."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -53,7 +53,7 @@ from camatlas.coords import check_bbox
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import check_layers, detect_format
+from camatlas.sources.formats import check_layers, detect_format, load_json
 from camatlas.sources.multipolygon import area_from_members
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 from camatlas.vocab import LAYERS
@@ -116,12 +116,7 @@ def read_overpass(path: str | Path) -> SourceData:
     fmt = detect_format(path)
     if fmt != "overpass-json":
         raise FormatError(f"this is {fmt}, not Overpass API JSON", path=path)
-    try:
-        document = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    document = load_json(Path(path).read_bytes(), path)
     if not isinstance(document, dict) or not isinstance(document.get("elements"), list):
         raise FormatError("Overpass JSON needs an object with a list of elements", path=path)
     remark = document.get("remark")

@@ -68,7 +68,7 @@ import shapely.wkt
 from camatlas.errors import FormatError, InputError
 from camatlas.lazy import lazy_module
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import detect_format, source_name_for
+from camatlas.sources.formats import detect_format, load_json, source_name_for
 from camatlas.tags import camera_from_tags
 from camatlas.vocab import FIELDS, REGISTRY_KINDS
 
@@ -296,12 +296,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_json(path: Path, fmt: str, options: TableOptions) -> SourceData:
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    document = load_json(path.read_bytes(), path)
     if fmt == "geojson":
         return _read_geojson(path, document, options)
     if not isinstance(document, list):

@@ -14,7 +14,6 @@ Privacy: tracks are read in memory, never logged and never written anywhere.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
+from camatlas.sources.formats import load_json
 
 __all__ = ["parse_track", "read_track", "track_lines"]
 
@@ -119,14 +119,7 @@ def _gpx_lines(text: str, name: str) -> list[list[tuple[float, float]]]:
 
 
 def _geojson_lines(text: str, name: str) -> list[list[tuple[float, float]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc}", path=name) from None
-    except RecursionError:
-        raise InputError("JSON nested too deeply to be a track", path=name) from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise InputError(f"not a track's JSON: {exc}", path=name) from None
+    data = load_json(text, name)
     lines: list[list[tuple[float, float]]] = []
     # Walked with a stack, not recursively: the nesting is the sender's to choose.
     todo: list[Any] = [data]
