@@ -614,3 +614,30 @@ def test_an_escaped_backslash_before_u_d800_is_text(tmp_path: Path) -> None:
     path.write_text('[{"lat": 41.15, "lon": -8.61, "name": "C:\\\\ud800"}]', encoding="utf-8")
     data = read_table(path)
     assert data.cameras[0].name == "C:\\ud800"
+
+
+BAD_GEOMETRIES = {
+    "true": '{"type": "LineString", "coordinates": [[true, false], [1, 2]]}',
+    "a string": '{"type": "Polygon", "coordinates": [[["a", 1], [2, 2], [3, 3], ["a", 1]]]}',
+    "not a list": '{"type": "GeometryCollection", "geometries": 5}',
+    "a number among geometries": '{"type": "GeometryCollection", "geometries": [5]}',
+    "deep collections": '{"type": "GeometryCollection", "geometries": ['
+    + '{"type": "GeometryCollection", "geometries": [' * 400 + "]}" * 400 + "]}",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("geometry", BAD_GEOMETRIES.values(), ids=BAD_GEOMETRIES.keys())
+def test_a_malformed_geometry_is_a_bad_row_not_a_traceback(tmp_path: Path, geometry: str) -> None:
+    path = tmp_path / "cams.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": 5}, "features": ['
+        f'{{"type": "Feature", "properties": {{}}, "geometry": {geometry}}},'
+        '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", '
+        '"coordinates": [-8.61, 41.15]}}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"feature 1: the feature's geometry"):
+        read_table(path)
+    kept = read_table(path, TableOptions(skip_bad_rows=True))
+    assert [(c.lon, c.lat) for c in kept.cameras] == [(-8.61, 41.15)]
+    assert [r.where for r in kept.rejected] == ["feature 1"]

@@ -328,7 +328,8 @@ def _read_geojson(path: Path, document: Any, options: TableOptions) -> SourceDat
     crs = options.crs
     if crs is None and isinstance(document.get("crs"), dict):
         # Pre-RFC 7946 GeoJSON names its CRS, e.g. "urn:ogc:def:crs:EPSG::27700".
-        named = document["crs"].get("properties", {}).get("name")
+        named = document["crs"].get("properties")
+        named = named.get("name") if isinstance(named, dict) else None
         crs = named if isinstance(named, str) else None
     properties = [(f.get("properties") or {}) if isinstance(f, dict) else {} for f in features]
     reader = _TableReader(path, "geojson", options, _keys(properties), crs=crs, geometry=True)
@@ -739,11 +740,36 @@ def _geometry_point(geometry: object) -> tuple[float, float]:
             _coordinate(coordinates[0], "geometry x"),
             _coordinate(coordinates[1], "geometry y"),
         )
+    bad = _not_numbers(geometry)
+    if bad is not None:
+        raise _BadRow(f"the feature's geometry has {bad}", _raw_text(geometry))
     try:
         shape = shapely.geometry.shape(geometry)
-    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, IndexError) as exc:
+    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, IndexError,
+            AttributeError, RecursionError) as exc:  # fmt: skip
         raise _BadRow(f"the feature's geometry is invalid ({exc})", _raw_text(geometry)) from None
     return _centre(shape, "the feature's geometry", _raw_text(geometry))
+
+
+def _not_numbers(geometry: dict[str, Any]) -> str | None:
+    """What stands where a GeoJSON geometry's coordinates need numbers (``true``, a string,
+    an object), or None; GeometryCollections are walked without recursion."""
+    todo: list[Any] = [geometry]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "GeometryCollection":
+                parts = item.get("geometries")
+                if not isinstance(parts, list):
+                    return "a GeometryCollection without a list of geometries"
+                todo.extend(parts)
+            else:
+                todo.append(item.get("coordinates", []))
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, int | float):
+            return f"{json.dumps(item, default=str)[:40]} where a number belongs"
+    return None
 
 
 def _centre(geometry: Any, what: str, raw: str) -> tuple[float, float]:
