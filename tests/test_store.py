@@ -18,7 +18,7 @@ import camatlas
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.store import open_store
 from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
-from tests.cli import environment
+from tests.cli import environment, run_camatlas
 from tests.factories import DEG_PER_M_LAT, camera, osm_data, source_data
 from tests.postgis import atlas_sql
 
@@ -361,3 +361,26 @@ def test_imports_started_together_into_a_new_atlas_all_land(tmp_path: Path) -> N
         assert proc.returncode == 0, stderr.decode()
     with camatlas.open_atlas(path) as atlas:
         assert len(atlas.sources()) == 8 and len(atlas.cameras()) == 8
+
+
+def test_a_damaged_atlas_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "city.gpkg"
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(osm_data(), sha256="osm")
+        camatlas.sight(atlas)
+    size = path.stat().st_size
+    page = int.from_bytes(path.read_bytes()[16:18], "big")  # SQLite's page size
+    with path.open("r+b") as fh:  # every page but the first overwritten, as a bad disk does
+        fh.seek(page)
+        fh.write(b"\xff" * (size - page))
+    proc = run_camatlas("route", "--atlas", path, "--from", "41.149,-8.612",
+                        "--to", "41.150,-8.610", check=False)  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{path}: the atlas file is damaged" in proc.stderr
+    with (
+        pytest.raises(AtlasError, match="the atlas file is damaged"),
+        camatlas.open_atlas(path) as atlas,
+    ):
+        for layer in ("cameras", "streets", "buildings", "views", "view_zones"):
+            (atlas.layer(layer) if layer in ("cameras", "streets", "buildings")
+             else atlas.result(layer))  # fmt: skip

@@ -162,6 +162,73 @@ def _blob_envelope(blob: bytes | None) -> tuple[float, float, float, float] | No
     return x0, x1, y0, y1
 
 
+def _damaged(exc: sqlite3.DatabaseError, path: Path) -> Exception:
+    """SQLite's word that the file is damaged, as an :class:`AtlasError` naming it; any
+    other error (a lock, a constraint) as it was."""
+    if type(exc) is sqlite3.DatabaseError:  # "database disk image is malformed", ...
+        return AtlasError(
+            f"{path}: the atlas file is damaged ({exc}); restore it from a copy, or import "
+            "its sources again into a new atlas"
+        )
+    return exc
+
+
+class _Cursor:
+    """A cursor whose reads report a damaged file as :func:`_damaged` says."""
+
+    def __init__(self, cursor: sqlite3.Cursor, path: Path) -> None:
+        self._cursor, self._path = cursor, path
+
+    def fetchone(self) -> Any:
+        try:
+            return self._cursor.fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self._path) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return self._cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self._path) from exc
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._cursor
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self._path) from exc
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+
+class _Connection:
+    """The atlas's SQLite connection: every statement that finds the file damaged says so
+    as an :class:`AtlasError` (one place for all of the store's SQL), not a traceback."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.raw, self._path = conn, path
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Cursor:
+        try:
+            return _Cursor(self.raw.execute(sql, parameters), self._path)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self._path) from exc
+
+    def executemany(self, sql: str, parameters: Any) -> _Cursor:
+        try:
+            return _Cursor(self.raw.executemany(sql, parameters), self._path)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self._path) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def _register_functions(conn: sqlite3.Connection) -> None:
     def envelope_part(index: int) -> Any:
         def part(blob: bytes | None) -> float | None:
@@ -328,10 +395,11 @@ class GeoPackageStore:
         if not self.path.parent.exists():
             raise AtlasError(f"{self.path}: the folder {self.path.parent} does not exist")
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
+            raw = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
         except sqlite3.Error as exc:
             raise AtlasError(f"{self.path}: cannot open: {exc}") from exc
-        _register_functions(self.conn)
+        _register_functions(raw)
+        self.conn = _Connection(raw, self.path)
         self._in_transaction = False
         self._in_snapshot = False
         if exists:
