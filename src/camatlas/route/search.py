@@ -392,17 +392,19 @@ class Search:
     costs is A*: a search bounded by a cost ``c`` visits only the nodes ``x``
     with ``d(x) + h(x) <= c``. Two bounds are used:
 
-    - **exact potentials** on networks of up to :data:`POTENTIAL_MAX_NODES`
-      nodes: two searches backwards from the destination give every node's
-      shortest length ``L(x)`` and least watched metres ``X(x)`` still to go,
-      and a run of weight ``w`` uses ``h = L + w X``, a lower bound of
-      ``length + w watched`` that is tight where the shortest and the least
-      watched ways agree, so each run visits little more than its route;
-    - the **straight line** to the goal otherwise (never longer than a street).
+    - the **straight line** to the goal (never longer than a street), from the
+      start;
+    - **exact potentials** (``exact=True``, or after :meth:`narrow`): two searches
+      backwards from the destination give every node's shortest length ``L(x)``
+      and least watched metres ``X(x)`` still to go, and a run of weight ``w``
+      uses ``h = L + w X``, a lower bound of ``length + w watched`` that is tight
+      where the shortest and the least watched ways agree, so a run settles a
+      few hundred nodes instead of thousands (measured on Porto: 370 against
+      2,350 at the median).
 
     Runs use scipy's compiled Dijkstra or a pure-Python one
     (:attr:`Network.engine`); both give routes of the same cost. ``engine`` and
-    ``exact`` choose instead of the network's size.
+    ``exact`` choose instead of the defaults.
     """
 
     def __init__(
