@@ -384,3 +384,31 @@ def test_a_damaged_atlas_file_is_an_error_naming_it(tmp_path: Path) -> None:
         for layer in ("cameras", "streets", "buildings", "views", "view_zones"):
             (atlas.layer(layer) if layer in ("cameras", "streets", "buildings")
              else atlas.result(layer))  # fmt: skip
+
+
+DENSE_CLUSTER = """
+import resource, sys
+cap = 2 * 1024**3
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+import pandas as pd
+from camatlas.merge import find_links
+n = 6000
+one = pd.DataFrame({"id": [f"a:{k}" for k in range(n)], "lon": 11.5, "lat": 48.1,
+                    "kind": "camera", "source": "a"})
+other = pd.DataFrame({"id": ["b:1", "b:2"], "lon": [11.5, 11.6], "lat": [48.1, 48.1],
+                      "kind": ["camera", "camera"], "source": ["b", "b"]})
+links = find_links(one, pd.concat([one, other], ignore_index=True))
+print(len(links), links[0].camera_a, links[0].camera_b, links[0].distance_m)
+"""
+
+
+def test_linking_a_dense_cluster_needs_memory_linear_in_cameras() -> None:
+    # 6,000 cameras of one source at one point: 36 million nearby pairs, all of one
+    # source. Under a 2 GiB address-space cap the pair search must still finish.
+    proc = subprocess.run([sys.executable, "-c", DENSE_CLUSTER], capture_output=True,
+                          text=True, env=environment(), timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    count, a, b, metres = proc.stdout.split()
+    # Each of the 6,000 links to the other source's camera at the same spot, none to the
+    # one 7 km away, none between cameras of one source.
+    assert (int(count), a, b, float(metres)) == (6000, "a:0", "b:1", 0.0)

@@ -59,36 +59,41 @@ def find_links(
     """
     if distance_m <= 0 or new.empty or candidates.empty:
         return []
-
     # A local equirectangular frame finds candidate pairs; the slack of 1% covers its
     # error at these distances before the exact check.
-    def project(frame: pd.DataFrame) -> np.ndarray:
-        x, y = approx_xy_m(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
-        return np.asarray(shapely.points(x, y))
-
-    tree = shapely.STRtree(project(candidates))
-    i_new, i_cand = tree.query(project(new), predicate="dwithin", distance=distance_m * 1.01)
-    if len(i_new) == 0:
-        return []
-    a = new.iloc[i_new].reset_index(drop=True)
-    b = candidates.iloc[i_cand].reset_index(drop=True)
-    dist = great_circle_m(
-        a["lon"].to_numpy(float),
-        a["lat"].to_numpy(float),
-        b["lon"].to_numpy(float),
-        b["lat"].to_numpy(float),
-    )
-    kind_a, kind_b = a["kind"].to_numpy(), b["kind"].to_numpy()
-    keep = (
-        (dist <= distance_m)
-        & (a["source"].to_numpy() != b["source"].to_numpy())
-        & ((kind_a == kind_b) | (kind_a == "other") | (kind_b == "other"))
-    )
+    lon_a, lat_a = new["lon"].to_numpy(float), new["lat"].to_numpy(float)
+    lon_b, lat_b = candidates["lon"].to_numpy(float), candidates["lat"].to_numpy(float)
+    x, y = approx_xy_m(np.concatenate([lon_a, lon_b]), np.concatenate([lat_a, lat_b]))
+    points = np.asarray(shapely.points(x, y))
+    points_a, points_b = points[: len(new)], points[len(new) :]
+    codes, _ = pd.factorize(pd.concat([new["source"], candidates["source"]], ignore_index=True))
+    source_a, source_b = codes[: len(new)], codes[len(new) :]
+    kind_a, kind_b = new["kind"].to_numpy(dtype=object), candidates["kind"].to_numpy(dtype=object)
+    ids_a, ids_b = new["id"].to_numpy(dtype=object), candidates["id"].to_numpy(dtype=object)
+    tree = shapely.STRtree(points_b)
     pairs: dict[tuple[str, str], float] = {}
-    for ida, idb, d in zip(a["id"][keep], b["id"][keep], dist[keep], strict=True):
-        key = (ida, idb) if ida < idb else (idb, ida)
-        pairs[key] = float(d)
+    # In chunks of new cameras, dropping pairs of one source before anything else: memory
+    # stays bounded by the chunk times the densest cluster, however many cameras share a
+    # spot (thousands at one point made every pair at once).
+    for lo in range(0, len(new), LINK_CHUNK):
+        i_a, i_b = tree.query(points_a[lo : lo + LINK_CHUNK], predicate="dwithin",
+                              distance=distance_m * 1.01)  # fmt: skip
+        i_a = i_a + lo
+        other = source_a[i_a] != source_b[i_b]
+        i_a, i_b = i_a[other], i_b[other]
+        if len(i_a) == 0:
+            continue
+        dist = great_circle_m(lon_a[i_a], lat_a[i_a], lon_b[i_b], lat_b[i_b])
+        ka, kb = kind_a[i_a], kind_b[i_b]
+        keep = (dist <= distance_m) & ((ka == kb) | (ka == "other") | (kb == "other"))
+        for ida, idb, d in zip(ids_a[i_a[keep]], ids_b[i_b[keep]], dist[keep], strict=True):
+            key = (ida, idb) if ida < idb else (idb, ida)
+            pairs[key] = float(d)
     return [Link(x, y, round(d, 3)) for (x, y), d in sorted(pairs.items())]
+
+
+LINK_CHUNK = 512
+"""New cameras whose nearby pairs are found at once (bounds the pair search's memory)."""
 
 
 def physical_ids(links: Iterable[tuple[str, str]]) -> dict[str, str]:
