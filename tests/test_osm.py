@@ -659,3 +659,23 @@ def test_real_pbf_cameras_only_matches_all_layers(shared_data: Path) -> None:
     assert len(everything) == 23
     assert sum(c.id.startswith("osm:way/") for c in everything) == 1
     assert read_osm(path, layers=("cameras",)).cameras == everything
+
+
+@pytest.mark.parametrize("refs", [(1, 1), (1, 1, 1), (1, 2)])
+def test_a_way_repeating_one_place_is_no_street(tmp_path: Path, refs: tuple[int, ...]) -> None:
+    # Node 2 stands where node 1 does: the way is of one place, of no length.
+    path = tmp_path / "flat.osm"
+    nds = "".join(f"<nd ref='{r}'/>" for r in refs)
+    path.write_text(
+        "<?xml version='1.0'?>\n<osm version='0.6'>\n"
+        " <node id='1' lat='48.1' lon='11.5'/>\n <node id='2' lat='48.1' lon='11.5'/>\n"
+        " <node id='3' lat='48.1' lon='11.6'/>\n"
+        f" <way id='7'>{nds}<tag k='highway' v='footway'/></way>\n"
+        " <way id='8'><nd ref='1'/><nd ref='3'/><tag k='highway' v='footway'/></way>\n"
+        "</osm>\n",
+        encoding="utf-8",
+    )
+    data = read_osm(path, layers=("streets",))
+    assert [s.id for s in data.streets] == ["osm:way/8"]
+    (rejected,) = [r for r in data.rejected if r.where == "way/7"]
+    assert "at one place" in rejected.reason

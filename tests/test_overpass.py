@@ -577,3 +577,14 @@ def test_admin_boundaries_become_areas_with_population(tmp_path: Path) -> None:
     assert 'relation["boundary"="administrative"]' in build_query(
         bbox=(7.4, 43.7, 7.5, 43.8), layers=("areas",)
     )
+
+
+def test_a_way_of_one_place_is_no_street(tmp_path: Path) -> None:
+    path = tmp_path / "answer.json"
+    way = {"type": "way", "id": 7, "tags": {"highway": "footway"}, "nodes": [1, 1],
+           "geometry": [{"lat": 48.1, "lon": 11.5}, {"lat": 48.1, "lon": 11.5}]}  # fmt: skip
+    path.write_text(json.dumps({"version": 0.6, "elements": [way]}), encoding="utf-8")
+    data = read_overpass(path)
+    assert data.streets == []
+    assert [r.where for r in data.rejected] == ["way/7"]
+    assert "at one place" in data.rejected[0].reason

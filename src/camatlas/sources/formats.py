@@ -12,6 +12,9 @@ from typing import Any
 from camatlas.errors import FormatError, InputError
 from camatlas.vocab import LAYERS
 
+ONE_PLACE_STREET = "a street whose points all lie at one place (a way repeating one node)"
+"""Why a way of one place is not imported as a street, in both OSM readers."""
+
 Progress = Callable[[str, int, int], None]
 """A callback told (stage, done, total) while a reader works; total is 0 when unknown."""
 

@@ -53,8 +53,8 @@ from shapely.geometry.base import BaseGeometry
 from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
+from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, detect_format
 from camatlas.sources.formats import Progress as ProgressCallback
-from camatlas.sources.formats import check_layers, detect_format
 from camatlas.sources.multipolygon import area_from_members
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 
@@ -712,9 +712,18 @@ class _OsmImport:
         )
         node_ids = nodes.refs[take]
         bounds = np.searchsorted(group, ok_rows, side="right")
+        flat = shapely.length(lines) == 0  # every node at one place: no street to walk
         start = 0
-        for row, end, line in zip(ok_rows.tolist(), bounds.tolist(), lines, strict=True):
+        for row, end, line, point in zip(ok_rows.tolist(), bounds.tolist(), lines, flat.tolist(),
+                                         strict=True):  # fmt: skip
             tags = self.ways.tags[row] or {}
+            if point:
+                where = f"way/{self.ways.ids[row]}"
+                self.data.rejected.append(
+                    Rejected(where, tags.get("highway", ""), ONE_PLACE_STREET)
+                )
+                start = end
+                continue
             self.data.streets.append(
                 street_from_tags(
                     f"way/{self.ways.ids[row]}", tags, line, tuple(node_ids[start:end].tolist())

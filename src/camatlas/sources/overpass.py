@@ -53,7 +53,7 @@ from camatlas.coords import check_bbox
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import check_layers, detect_format, load_json
+from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, detect_format, load_json
 from camatlas.sources.multipolygon import area_from_members
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 from camatlas.vocab import LAYERS
@@ -210,9 +210,11 @@ class _Elements:
         if len(points) < 2:
             self.reject(ref, tags["highway"], "street with fewer than 2 points (use out geom)")
             return
-        self.data.streets.append(
-            street_from_tags(ref, tags, LineString(points), _node_ids(element.get("nodes")))
-        )
+        line = LineString(points)
+        if line.length == 0:
+            self.reject(ref, tags["highway"], ONE_PLACE_STREET)
+            return
+        self.data.streets.append(street_from_tags(ref, tags, line, _node_ids(element.get("nodes"))))
 
     def building(self, ref: str, element: Mapping[str, Any], tags: dict[str, str]) -> None:
         try:
