@@ -641,3 +641,23 @@ def test_a_malformed_geometry_is_a_bad_row_not_a_traceback(tmp_path: Path, geome
     kept = read_table(path, TableOptions(skip_bad_rows=True))
     assert [(c.lon, c.lat) for c in kept.cameras] == [(-8.61, 41.15)]
     assert [r.where for r in kept.rejected] == ["feature 1"]
+
+
+def test_a_given_format_wins_over_the_content(tmp_path: Path) -> None:
+    from camatlas.sources import read_file
+
+    # A CSV whose first header begins with "[": the content looks like JSON.
+    path = tmp_path / "cams.csv"
+    path.write_text("[ref],lat,lon\nA1,41.15,-8.61\nA2,41.16,-8.60\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid JSON"):
+        read_file(path)
+    data = read_file(path, format="csv")
+    assert data.format == "csv" and [c.lat for c in data.cameras] == [41.15, 41.16]
+    # A format that does not fit the content is that reader's error, naming the file.
+    with pytest.raises(InputError, match=r"cams\.csv.*OSM XML"):
+        read_file(path, format="osm-xml")
+    with pytest.raises(FormatError, match="unknown format 'csv2'"):
+        read_file(path, format="csv2")
+    with pytest.raises(FormatError, match="the file is empty"):
+        (tmp_path / "empty.csv").write_text("  \n")
+        read_file(tmp_path / "empty.csv", format="csv")

@@ -40,7 +40,7 @@ from camatlas.lazy import lazy_module
 from camatlas.merge import check_link_distance, find_links, physical_ids
 from camatlas.paths import check_output
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
-from camatlas.sources import Progress, TableOptions, check_layers, detect_format, read_file
+from camatlas.sources import Progress, TableOptions, check_layers, file_format, read_file
 from camatlas.stats import COLUMNS as STATS_COLUMNS
 from camatlas.stats import AtlasStats, camera_stats
 from camatlas.store import Store, open_store
@@ -220,7 +220,8 @@ class Atlas:
         summaries = []
         for path, sha, data, seconds in todo:
             if data is None:
-                summaries.append(ImportSummary(str(path), detect_format(path), "", "unchanged"))
+                kind = file_format(path, format)
+                summaries.append(ImportSummary(str(path), kind, "", "unchanged"))
                 continue
             started = time.perf_counter()
             summary = self.import_data(

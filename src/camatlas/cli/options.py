@@ -33,7 +33,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 FormatOption = Annotated[
     str | None,
     typer.Option(
-        "--format", "-f", help=f"Input format ({', '.join(FORMATS)}); detected when omitted."
+        "--format",
+        "-f",
+        help=f"Input format ({', '.join(FORMATS)}); detected from the content when omitted. "
+        "A given format wins over the content.",
     ),
 ]
 LayersOption = Annotated[str, typer.Option(help="Layers to read from OSM inputs, comma-separated.")]

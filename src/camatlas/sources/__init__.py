@@ -21,9 +21,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from camatlas.errors import FormatError
 from camatlas.records import SourceData
-from camatlas.sources.formats import Progress, check_layers, detect_format, source_name_for
+from camatlas.sources.formats import (
+    Progress,
+    check_layers,
+    detect_format,
+    file_format,
+    source_name_for,
+)
 from camatlas.sources.table import TableOptions
 from camatlas.vocab import FORMATS, LAYERS
 
@@ -33,6 +38,7 @@ __all__ = [
     "TableOptions",
     "check_layers",
     "detect_format",
+    "file_format",
     "read_file",
     "source_name_for",
 ]
@@ -55,7 +61,9 @@ def read_file(
         JSON list of camera records.
     format
         One of :data:`camatlas.vocab.FORMATS`; detected from the content
-        when omitted. A file whose content contradicts ``format`` is refused.
+        when omitted. A given format wins over the content (for files the
+        detection misjudges): the file is read as that format, and what does not
+        fit it is an error of that reader.
     layers
         Which of ``cameras``, ``streets``, ``buildings``, ``areas`` to read (OSM inputs).
     table_options
@@ -67,19 +75,12 @@ def read_file(
     ------
     FormatError
         If the file is missing or in no format camatlas reads, or ``format`` is
-        unknown or contradicts the content.
+        unknown.
     InputError
         If the file cannot be read (the message names the file, line or element,
         and the value), or a layer is unknown.
     """
-    detected = detect_format(path)
-    if format is not None:
-        if format not in FORMATS:
-            raise FormatError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
-        if format != detected:
-            raise FormatError(
-                f"given as {format}, but the content looks like {detected}", path=path
-            )
+    chosen = file_format(path, format)
     wanted = check_layers(layers)
     # The readers load when a file of theirs is read: opening an atlas (the web server,
     # a registry import) never loads pyosmium.
@@ -87,8 +88,8 @@ def read_file(
     from camatlas.sources.overpass import read_overpass
     from camatlas.sources.table import read_table
 
-    if detected in ("osm-pbf", "osm-xml"):
-        return read_osm(path, layers=wanted, progress=progress)
-    if detected == "overpass-json":
-        return read_overpass(path).keep_layers(wanted)
-    return read_table(path, table_options)
+    if chosen in ("osm-pbf", "osm-xml"):
+        return read_osm(path, layers=wanted, progress=progress, format=chosen)
+    if chosen == "overpass-json":
+        return read_overpass(path, format=chosen).keep_layers(wanted)
+    return read_table(path, table_options, format=chosen)

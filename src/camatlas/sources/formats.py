@@ -10,13 +10,48 @@ from pathlib import Path
 from typing import Any
 
 from camatlas.errors import FormatError, InputError
-from camatlas.vocab import LAYERS
+from camatlas.vocab import FORMATS, LAYERS
 
 ONE_PLACE_STREET = "a street whose points all lie at one place (a way repeating one node)"
 """Why a way of one place is not imported as a street, in both OSM readers."""
 
 Progress = Callable[[str, int, int], None]
 """A callback told (stage, done, total) while a reader works; total is 0 when unknown."""
+
+
+def file_format(path: str | Path, given: str | None = None) -> str:
+    """The format to read ``path`` in: ``given`` (one of :data:`~camatlas.vocab.FORMATS`,
+    as ``--format`` says), else told from the content (:func:`detect_format`).
+
+    A given format wins over the content, for files the sniffing misjudges; the reader of
+    that format then says what in the file does not fit it.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing or empty, ``given`` is not a format, or (without one) the
+        content is in no format camatlas reads.
+    """
+    if given is None:
+        return detect_format(path)
+    if given not in FORMATS:
+        raise FormatError(f"unknown format {given!r}; use one of {', '.join(FORMATS)}")
+    _head(Path(path))
+    return given
+
+
+def _head(p: Path) -> bytes:
+    """The first 4 KiB of a file that exists and is not empty."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4096)
+    except FileNotFoundError:
+        raise FormatError("no such file", path=p) from None
+    except IsADirectoryError:
+        raise FormatError("is a directory, not a file", path=p) from None
+    if not head.strip():
+        raise FormatError("the file is empty", path=p)
+    return head
 
 
 def detect_format(path: str | Path) -> str:
@@ -28,15 +63,7 @@ def detect_format(path: str | Path) -> str:
         If the file is empty or in no format camatlas reads.
     """
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(4096)
-    except FileNotFoundError:
-        raise FormatError("no such file", path=p) from None
-    except IsADirectoryError:
-        raise FormatError("is a directory, not a file", path=p) from None
-    if not head.strip():
-        raise FormatError("the file is empty", path=p)
+    head = _head(p)
     if len(head) >= 13 and head[4:6] == b"\x0a\x09" and head[6:15] == b"OSMHeader":
         return "osm-pbf"
     if head[:2] in (b"\x1f\x8b", b"BZ"):

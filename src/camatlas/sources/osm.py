@@ -53,7 +53,7 @@ from shapely.geometry.base import BaseGeometry
 from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, detect_format
+from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, file_format
 from camatlas.sources.formats import Progress as ProgressCallback
 from camatlas.sources.multipolygon import area_from_members
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
@@ -98,6 +98,7 @@ def read_osm(
     *,
     layers: Collection[str] = DEFAULT_LAYERS,
     progress: ProgressCallback | None = None,
+    format: str | None = None,
 ) -> SourceData:
     """Read surveillance cameras, streets, buildings and areas from an OSM PBF or XML file.
 
@@ -149,7 +150,7 @@ def read_osm(
     """
     wanted = frozenset(check_layers(layers))
     file_path = Path(path)
-    fmt = detect_format(file_path)
+    fmt = file_format(file_path, format)
     if fmt not in ("osm-pbf", "osm-xml"):
         raise FormatError(
             f"not an OpenStreetMap file: the content looks like {fmt}; "

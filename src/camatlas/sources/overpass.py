@@ -53,7 +53,7 @@ from camatlas.coords import check_bbox
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, detect_format, load_json
+from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, file_format, load_json
 from camatlas.sources.multipolygon import area_from_members
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 from camatlas.vocab import LAYERS
@@ -88,7 +88,7 @@ USER_AGENT = f"camatlas/{_version()}"
 # --- reading -----------------------------------------------------------------------------------
 
 
-def read_overpass(path: str | Path) -> SourceData:
+def read_overpass(path: str | Path, *, format: str | None = None) -> SourceData:
     """Read an Overpass API JSON file (``[out:json]``) into cameras, streets and buildings.
 
     Parameters
@@ -113,7 +113,7 @@ def read_overpass(path: str | Path) -> SourceData:
         If the file is not valid JSON, or the server reported a runtime
         error (such as a timeout) in its ``remark``, so the data is incomplete.
     """
-    fmt = detect_format(path)
+    fmt = file_format(path, format)
     if fmt != "overpass-json":
         raise FormatError(f"this is {fmt}, not Overpass API JSON", path=path)
     document = load_json(Path(path).read_bytes(), path)

@@ -68,7 +68,7 @@ import shapely.wkt
 from camatlas.errors import FormatError, InputError
 from camatlas.lazy import lazy_module
 from camatlas.records import Rejected, SourceData
-from camatlas.sources.formats import detect_format, load_json, source_name_for
+from camatlas.sources.formats import file_format, load_json, source_name_for
 from camatlas.tags import camera_from_tags
 from camatlas.vocab import FIELDS, REGISTRY_KINDS
 
@@ -169,7 +169,9 @@ class TableOptions:
     row_ids: bool = False
 
 
-def read_table(path: str | Path, options: TableOptions | None = None) -> SourceData:
+def read_table(
+    path: str | Path, options: TableOptions | None = None, *, format: str | None = None
+) -> SourceData:
     """Read a camera registry: CSV, GeoJSON, or a JSON list of records.
 
     Parameters
@@ -195,7 +197,7 @@ def read_table(path: str | Path, options: TableOptions | None = None) -> SourceD
         The message names the file, the line or record, the column and the value.
     """
     options = options or TableOptions()
-    fmt = detect_format(path)
+    fmt = file_format(path, format)
     if fmt not in TABLE_FORMATS:
         hint = {
             "osm-pbf": "read OSM files with the OSM reader",
