@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import mapping
-from shapely.ops import substring
 
-from camatlas.coverage import coverage_of_lines, watched_intervals
+from camatlas.coverage import Segments, coverage_of_lines, stretches, watched_intervals
 from camatlas.geo import WGS84, merge_intervals
 from camatlas.lazy import lazy_module
 from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
@@ -201,29 +201,27 @@ def _stretches(
         in_view["end_m"].to_numpy(dtype=float),
     )
     bands = pieces[pieces["level"].isin(DORI_LEVELS)]
+    # Every piece in view lies in one merged stretch, and so does every DORI band (a
+    # band is part of its view): each is found by a search on (line, start), not by
+    # filtering all pieces for each stretch (which made long tracks quadratic).
+    camera_of = _by_stretch(group, starts, in_view, in_view["camera"].astype(str).to_numpy())
+    rank = {level: k for k, level in enumerate(DORI_LEVELS)}
+    level_codes = bands["level"].map(rank).to_numpy(dtype=np.int64)
+    best_of = _by_stretch(group, starts, bands, level_codes)
     to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
-    geometries, rows = [], []
-    for line, start, end in zip(group.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        same = in_view[
-            (in_view["line"] == line)
-            & (in_view["end_m"] > start + 1e-9)
-            & (in_view["start_m"] < end - 1e-9)
-        ]
-        band = bands[
-            (bands["line"] == line)
-            & (bands["end_m"] > start + 1e-9)
-            & (bands["start_m"] < end - 1e-9)
-        ]
-        levels = [lv for lv in DORI_LEVELS if lv in set(band["level"])]
-        part = substring(lines.iloc[line], start, end)
-        coords = shapely.get_coordinates(part)
-        lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
-        geometry = (
-            shapely.LineString(np.round(np.column_stack([lon, lat]), 7))
-            if len(coords) >= 2
-            else shapely.Point(round(lon[0], 7), round(lat[0], 7))
-        )
-        geometries.append(geometry)
+    # All stretches at once from the lines' segments (a long track has thousands).
+    metric = stretches(Segments(lines), group, starts, ends)
+    coords, which = shapely.get_coordinates(metric, return_index=True)
+    lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
+    geometries = np.asarray(
+        shapely.linestrings(np.round(np.column_stack([lon, lat]), 7), indices=which),
+        dtype=object,
+    )
+    rows = []
+    for k, (line, start, end) in enumerate(
+        zip(group.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ):
+        levels = best_of.get(k)
         rows.append(
             {
                 "part": line,
@@ -231,9 +229,35 @@ def _stretches(
                 "end_m": round(end, 2),
                 "length_m": round(end - start, 2),
                 "seconds": round((end - start) / per_second, 1),
-                "cameras": sorted(set(same["camera"].astype(str))),
-                "best_level": levels[0] if levels else "detection",
+                "cameras": sorted(set(camera_of.get(k, ()))),
+                "best_level": DORI_LEVELS[min(levels)] if levels else "detection",
             }
         )
     columns = ["part", "start_m", "end_m", "length_m", "seconds", "cameras", "best_level"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometries, crs=WGS84)
+
+
+def _by_stretch(
+    group: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.float64],
+    pieces: pd.DataFrame,
+    values: npt.NDArray[Any],
+) -> dict[int, list[Any]]:
+    """``values`` of ``pieces`` (``line, start_m, end_m``) gathered by the merged stretch
+    (``group``, ``starts``: sorted by line, then start) each piece lies in."""
+    if len(pieces) == 0 or len(group) == 0:
+        return {}
+    line = pieces["line"].to_numpy(dtype=np.int64)
+    middle = (pieces["start_m"].to_numpy(dtype=float) + pieces["end_m"].to_numpy(dtype=float)) / 2
+    # The last stretch of the piece's line starting at or before its middle.
+    at = np.searchsorted(group, line, side="right") - 1
+    first = np.searchsorted(group, line, side="left")
+    out: dict[int, list[Any]] = {}
+    for piece, (lo, hi, mid) in enumerate(zip(first.tolist(), at.tolist(), middle.tolist(),
+                                              strict=True)):  # fmt: skip
+        if hi < lo:
+            continue
+        k = lo + int(np.searchsorted(starts[lo : hi + 1], mid, side="right")) - 1
+        if k >= lo:
+            out.setdefault(k, []).append(values[piece])
+    return out
