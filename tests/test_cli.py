@@ -332,3 +332,25 @@ def test_a_link_distance_that_is_not_a_distance_is_refused(tmp_path: Path, value
         # 0 turns linking off; it is a distance too.
         opened.import_data(small_city(), sha256="city", link_distance_m=0.0)
         assert len(opened.cameras()) == 3
+
+
+def test_control_characters_in_values_never_reach_the_terminal(tmp_path: Path) -> None:
+    # Tag values are written by strangers: clear screen, colours, a window title, a bell.
+    hostile = "\x1b[2J\x1b]0;pwned\x07\x1b[31mred\x9b1m"
+    table = tmp_path / "cams.csv"
+    table.write_text(
+        f'lat,lon,operator,name,camera:type\n41.15,-8.61,"{hostile}","{hostile}","{hostile}"\n',
+        encoding="utf-8",
+    )
+    atlas = tmp_path / "a.gpkg"
+    outputs = [
+        run_camatlas("validate", table),
+        run_camatlas("import", table, "--atlas", atlas),
+        run_camatlas("stats", "--atlas", atlas),
+        run_camatlas("stats", "--atlas", atlas, "--json"),
+        run_camatlas("measure", "--atlas", atlas),
+    ]
+    for proc in outputs:
+        for text in (proc.stdout, proc.stderr):
+            assert not any(c in text for c in "\x1b\x07\x9b"), text
+    assert "\\x1b" in outputs[2].stdout or "\\u001b" in outputs[3].stdout  # shown, escaped

@@ -75,11 +75,16 @@ def footer(views: str | None = None) -> None:
 
 
 def print_json(data: Any) -> None:
-    """Print ``data`` as JSON, indented (control characters in strings are escaped, so
-    nothing reaches the terminal raw). Written as it is, not highlighted: a route's JSON
-    is large, and highlighting it took longer than finding the route."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Print ``data`` as JSON, indented, every control character in its strings escaped
+    (``\\u001b``; JSON escapes only those below U+0020 itself, and a terminal obeys U+009B
+    too), so nothing reaches the terminal raw. Written as it is, not highlighted: a
+    route's JSON is large, and highlighting it took longer than finding the route."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
+
+
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
