@@ -89,7 +89,7 @@ def find_links(
         for ida, idb, d in zip(ids_a[i_a[keep]], ids_b[i_b[keep]], dist[keep], strict=True):
             key = (ida, idb) if ida < idb else (idb, ida)
             pairs[key] = float(d)
-    return [Link(x, y, round(d, 3)) for (x, y), d in sorted(pairs.items())]
+    return [Link(a, b, round(d, 3)) for (a, b), d in sorted(pairs.items())]
 
 
 LINK_CHUNK = 512
