@@ -412,3 +412,31 @@ def test_linking_a_dense_cluster_needs_memory_linear_in_cameras() -> None:
     # Each of the 6,000 links to the other source's camera at the same spot, none to the
     # one 7 km away, none between cameras of one source.
     assert (int(count), a, b, float(metres)) == (6000, "a:0", "b:1", 0.0)
+
+
+def test_a_failed_write_of_several_files_says_which_landed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = []
+    for k in range(3):
+        table = tmp_path / f"cams{k}.csv"
+        table.write_text(f"lat,lon\n{41 + k / 100},-8.6\n", encoding="utf-8")
+        files.append(table)
+    with camatlas.open_atlas(tmp_path / "a.gpkg") as atlas:
+        real = atlas.import_data
+        calls = []
+
+        def failing_second(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            if len(calls) == 2:  # the disk fills up while the second file is written
+                raise AtlasError(f"{atlas.url}: cannot write: database or disk is full")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(atlas, "import_data", failing_second)
+        with pytest.raises(AtlasError) as caught:
+            atlas.import_files(files)
+        message = str(caught.value)
+        assert "disk is full" in message
+        assert f"imported before the error: {files[0]}" in message
+        assert f"not imported: {files[1]}, {files[2]}" in message
+        assert len(atlas.sources()) == 1

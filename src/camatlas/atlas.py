@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from camatlas.errors import InputError, NotFoundError
+from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import lazy_module
 from camatlas.merge import check_link_distance, find_links, physical_ids
@@ -224,9 +224,19 @@ class Atlas:
                 summaries.append(ImportSummary(str(path), kind, "", "unchanged"))
                 continue
             started = time.perf_counter()
-            summary = self.import_data(
-                data, sha256=sha, options=options, link_distance_m=link_distance_m
-            )
+            try:
+                summary = self.import_data(
+                    data, sha256=sha, options=options, link_distance_m=link_distance_m
+                )
+            except (CamatlasError, OSError) as exc:
+                landed = [s.path for s in summaries if s.status != "unchanged"]
+                if not landed:
+                    raise
+                raise AtlasError(
+                    f"{exc}; imported before the error: {', '.join(landed)}; not imported: "
+                    f"{', '.join(str(p) for p, *_ in todo[len(summaries) :])} (run the command "
+                    "again: files already imported are skipped)"
+                ) from exc
             summary.seconds = seconds + time.perf_counter() - started
             summaries.append(summary)
         return summaries
