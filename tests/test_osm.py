@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import shapely
@@ -148,7 +148,7 @@ def test_camera_relation_without_members_in_the_file_is_rejected(tmp_path: Path)
 
 def test_problems_of_the_cameras_are_collected(tmp_path: Path) -> None:
     d = OsmData()
-    d.node(1, 0.0, 0.0, {"man_made": "surveillance", "camera:direction": "sideways"})
+    d.node(1, 0.0, 1.0, {"man_made": "surveillance", "camera:direction": "sideways"})
     data = read_osm(write_xml(tmp_path / "p.osm", d))
     (camera,) = data.cameras
     assert camera.directions == ()
@@ -369,8 +369,8 @@ def test_streets_layer_only(town_file: Path) -> None:
 
 def test_cameras_on_nodes_only_take_one_pass(tmp_path: Path) -> None:
     d = OsmData()
-    d.node(1, 0.0, 0.0, {"man_made": "surveillance"})
-    d.node(2, 0.001, 0.0)
+    d.node(1, 0.0, 1.0, {"man_made": "surveillance"})
+    d.node(2, 0.001, 1.0)
     d.way(5, [1, 2], {"highway": "service"})
     path = write_pbf(tmp_path / "cams.osm.pbf", d)
     calls: list[tuple[str, int, int]] = []
@@ -679,3 +679,22 @@ def test_a_way_repeating_one_place_is_no_street(tmp_path: Path, refs: tuple[int,
     assert [s.id for s in data.streets] == ["osm:way/8"]
     (rejected,) = [r for r in data.rejected if r.where == "way/7"]
     assert "at one place" in rejected.reason
+
+
+@pytest.mark.parametrize("writer", [write_xml, write_pbf], ids=["xml", "pbf"])
+def test_a_camera_at_zero_zero_is_refused_as_a_placeholder(tmp_path: Path, writer: Any) -> None:
+    # A PBF whose coordinates overflow or scale to nothing puts every node at (0, 0): a
+    # camera there is a broken coordinate, refused as the registry readers refuse it.
+    data = OsmData()
+    cam = {"man_made": "surveillance"}
+    data.node(1, 0.0, 0.0, cam)
+    data.node(2, 0.0001, 0.0, cam)  # a real place on the equator is kept
+    data.node(3, 0.0, 0.0)
+    data.node(4, 0.0, 0.0)
+    data.way(5, [3, 4], cam)  # a camera mapped as a way at (0, 0)
+    path = writer(tmp_path / ("nulls.osm" if writer is write_xml else "nulls.osm.pbf"), data)
+    found = read_osm(path, layers=("cameras",))
+    assert [c.source_id for c in found.cameras] == ["node/2"]
+    refused = {r.where: r.reason for r in found.rejected}
+    assert set(refused) == {"node/1", "way/5"}
+    assert all("null island" in reason for reason in refused.values())

@@ -129,3 +129,13 @@ def parse_bbox(text: str, label: str = "bbox") -> BBox:
             "expected four numbers WEST,SOUTH,EAST,NORTH in degrees", element=label, value=text
         )
     return check_bbox(numbers, label)
+
+
+NULL_ISLAND = 'both coordinates are 0 ("null island"): a placeholder, not a location'
+"""Why a position of exactly (0, 0) is refused: what a missing or broken coordinate
+becomes (a blank cell, a crafted file), never where a camera stands."""
+
+
+def is_null_island(lon: float, lat: float) -> bool:
+    """Whether a position is exactly (0, 0): :data:`NULL_ISLAND`."""
+    return lon == 0.0 and lat == 0.0

@@ -50,6 +50,7 @@ import osmium.osm
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from camatlas.coords import NULL_ISLAND, is_null_island
 from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
@@ -870,6 +871,9 @@ class _OsmImport:
     def _add_camera(
         self, where: str, lon: float, lat: float, tags: dict[str, str], timestamp: str | None
     ) -> None:
+        if is_null_island(lon, lat):  # e.g. a PBF whose coordinates overflow or scale to 0
+            self.data.rejected.append(Rejected(where, "0, 0", NULL_ISLAND))
+            return
         camera, problems = camera_from_tags(
             source="osm", source_id=where, lon=lon, lat=lat, tags=tags, timestamp=timestamp
         )

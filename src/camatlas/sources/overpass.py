@@ -49,7 +49,7 @@ import numpy.typing as npt
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.coords import check_bbox
+from camatlas.coords import NULL_ISLAND, check_bbox, is_null_island
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
@@ -188,6 +188,9 @@ class _Elements:
             lon, lat = _position(element)
         except ValueError as exc:
             self.reject(ref, "", f"camera without usable coordinates: {exc}")
+            return
+        if is_null_island(lon, lat):
+            self.reject(ref, "0, 0", NULL_ISLAND)
             return
         timestamp = element.get("timestamp")
         camera, problems = camera_from_tags(

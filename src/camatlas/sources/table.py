@@ -65,6 +65,7 @@ import shapely.errors
 import shapely.geometry
 import shapely.wkt
 
+from camatlas.coords import NULL_ISLAND, is_null_island
 from camatlas.errors import FormatError, InputError
 from camatlas.lazy import lazy_module
 from camatlas.records import Rejected, SourceData
@@ -634,11 +635,8 @@ class _TableReader:
     def _to_wgs84(
         self, x: float, y: float, columns: tuple[str, str], raw: tuple[str, str]
     ) -> tuple[float, float]:
-        if x == 0.0 and y == 0.0:
-            raise _BadRow(
-                'both coordinates are 0 ("null island"): a placeholder, not a location',
-                f"{raw[0]}, {raw[1]}" if raw[0] != raw[1] else raw[0],
-            )
+        if is_null_island(x, y):
+            raise _BadRow(NULL_ISLAND, f"{raw[0]}, {raw[1]}" if raw[0] != raw[1] else raw[0])
         if self._transform is None:
             hint = (
                 "; if these are projected coordinates, give their CRS (crs=, e.g. EPSG:27700)"
