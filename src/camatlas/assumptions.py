@@ -22,23 +22,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from camatlas.errors import InputError
 from camatlas.geo import BoolArray, FloatArray, ObjectArray
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.records import Direction
 from camatlas.tags import directions_from_text
 from camatlas.vocab import DEFAULT_RESOLUTION_PX, DORI_LEVELS, DORI_PX_PER_M
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 __all__ = [
     "ARC_STEP_DEG",

@@ -30,13 +30,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.merge import check_link_distance, find_links, physical_ids
 from camatlas.paths import check_output
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
@@ -52,13 +52,6 @@ from camatlas.vocab import (
     EXPORT_FORMATS,
     LAYERS,
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 T = TypeVar("T")
 

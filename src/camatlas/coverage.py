@@ -29,7 +29,7 @@ the same functions, so a line's watched metres are counted one way everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,15 +38,8 @@ from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
 from camatlas.geo import FloatArray, IntArray, axis_offsets, merge_intervals
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.vocab import AREA_BUFFER_M, DORI_LEVELS, VIEW_LEVEL
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 __all__ = [
     "COVERAGE_COLUMNS",

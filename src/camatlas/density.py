@@ -14,7 +14,7 @@ This module is an engine: frames in, frames out; no atlas.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,17 +23,8 @@ import shapely
 from camatlas.assumptions import SightParameters
 from camatlas.errors import InputError
 from camatlas.geo import FloatArray, IntArray
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, h3, pd
 from camatlas.vocab import COUNTED_HIGHWAYS
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import h3
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    h3 = lazy_module("h3")
-    pd = lazy_module("pandas")
 
 __all__ = [
     "assumptions_summary",

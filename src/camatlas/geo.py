@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,13 +37,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import InputError
-from camatlas.lazy import lazy_module
+from camatlas.lazy import pyproj
 from camatlas.records import BBox
-
-if TYPE_CHECKING:
-    import pyproj
-else:
-    pyproj = lazy_module("pyproj")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

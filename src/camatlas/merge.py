@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from camatlas.errors import InputError
 from camatlas.geo import approx_xy_m, great_circle_m
-from camatlas.lazy import lazy_module
+from camatlas.lazy import pd
 from camatlas.records import Link
 from camatlas.vocab import DEFAULT_LINK_DISTANCE_M
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
-
 
 MAX_LINK_DISTANCE_M = 1000.0
 """The largest link distance accepted: cameras farther apart are never the same one."""

@@ -14,15 +14,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from camatlas.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
-
+from camatlas.lazy import pd
 
 __all__ = ["BREAKDOWNS", "UNKNOWN", "AtlasStats", "camera_stats", "value_counts"]
 

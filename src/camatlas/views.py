@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -56,22 +56,9 @@ from camatlas.assumptions import (
 )
 from camatlas.errors import InputError
 from camatlas.geo import BoolArray, FloatArray, IntArray, ObjectArray, local_crs, repair_polygons
-from camatlas.lazy import lazy_module
+from camatlas.lazy import csgraph, gpd, pd, pyproj, sp
 from camatlas.records import Direction
 from camatlas.vocab import DORI_LEVELS, LEVELS, VIEW_LEVEL
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-    import scipy.sparse as sp
-    import scipy.sparse.csgraph as csgraph
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
-    sp = lazy_module("scipy.sparse")
-    csgraph = lazy_module("scipy.sparse.csgraph")
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (stage, done, total) while views are computed."""

@@ -22,16 +22,11 @@ a zone border.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from camatlas.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
+from camatlas.lazy import pd
 
 
 def json_ready(value: Any) -> Any:

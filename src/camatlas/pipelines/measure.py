@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +61,7 @@ from camatlas.geo import (
     interval_gaps,
     overlap_lengths,
 )
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd, pyproj
 from camatlas.pipelines import json_ready
 from camatlas.pipelines.sight import buildings_near, shared_views, view_reach_m, views_in_zone
 from camatlas.sources.polygons import read_polygons
@@ -75,15 +75,6 @@ from camatlas.vocab import (
     KNOWN_CAMERAS_ONLY,
     RANK_BY,
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
 
 __all__ = ["MeasureParameters", "MeasureResult", "measure"]
 

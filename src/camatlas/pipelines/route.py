@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -43,7 +43,7 @@ from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
 from camatlas.errors import AtlasError, FormatError, InputError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd, pyproj
 from camatlas.pipelines.sight import ViewsFor, atlas_views
 from camatlas.route.exposure import ExposureResult, track_exposure
 from camatlas.route.network import (
@@ -63,15 +63,6 @@ from camatlas.vocab import (
     DEFAULT_SPEED_KMH,
     SIGHT_LAYERS,
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
 
 __all__ = [
     "AtlasGraph",

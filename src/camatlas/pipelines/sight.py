@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -25,18 +25,9 @@ import shapely
 from camatlas.assumptions import SightParameters, camera_parameters
 from camatlas.atlas import Atlas
 from camatlas.geo import WGS84, as_multipolygons, expand_bbox
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd, pyproj
 from camatlas.views import combine, compute_views, summarize
 from camatlas.vocab import SIGHT_LAYERS, VIEW_LEVEL
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
 
 __all__ = [
     "MOVED_INSIDE_M",

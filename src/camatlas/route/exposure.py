@@ -10,7 +10,7 @@ This module is an engine: lines and views in, an :class:`ExposureResult` out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,17 +19,8 @@ from shapely.geometry import mapping
 
 from camatlas.coverage import Segments, coverage_of_lines, stretches, watched_intervals
 from camatlas.geo import WGS84, merge_intervals
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd, pyproj
 from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
 
 __all__ = ["ExposureResult", "track_exposure"]
 

@@ -36,7 +36,7 @@ import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -46,19 +46,10 @@ from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
 from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd, pyproj
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
 from camatlas.vocab import DEFAULT_MAX_SNAP_M, PROFILES
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyproj
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyproj = lazy_module("pyproj")
 
 __all__ = [
     "FIRST_SEARCH_MARGIN_M",

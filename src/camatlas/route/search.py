@@ -23,20 +23,13 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from camatlas.geo import BoolArray, FloatArray, IntArray
-from camatlas.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import scipy.sparse as sp
-    import scipy.sparse.csgraph as csgraph
-else:
-    sp = lazy_module("scipy.sparse")
-    csgraph = lazy_module("scipy.sparse.csgraph")
+from camatlas.lazy import csgraph, sp
 
 __all__ = [
     "LEAST_WEIGHT",

@@ -8,23 +8,13 @@ table joined by :func:`read_population`, gives their residents.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pyogrio import errors as gdal_errors
 
 from camatlas.errors import InputError
 from camatlas.geo import repair_polygons
-from camatlas.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    import pyogrio
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
-    pyogrio = lazy_module("pyogrio")
+from camatlas.lazy import gpd, pd, pyogrio
 
 __all__ = ["read_polygons", "read_population"]
 

@@ -59,7 +59,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import shapely.errors
 import shapely.geometry
@@ -67,16 +67,11 @@ import shapely.wkt
 
 from camatlas.coords import NULL_ISLAND, is_null_island
 from camatlas.errors import FormatError, InputError
-from camatlas.lazy import lazy_module
+from camatlas.lazy import pyproj
 from camatlas.records import Rejected, SourceData
 from camatlas.sources.formats import file_format, load_json, source_name_for
 from camatlas.tags import camera_from_tags
 from camatlas.vocab import FIELDS, REGISTRY_KINDS
-
-if TYPE_CHECKING:
-    import pyproj
-else:
-    pyproj = lazy_module("pyproj")
 
 __all__ = ["TableOptions", "read_table"]
 

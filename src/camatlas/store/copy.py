@@ -18,21 +18,16 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from camatlas.errors import AtlasError
-from camatlas.lazy import lazy_module
+from camatlas.lazy import pd
 from camatlas.records import Link, ReportRow, SourceRecord
 from camatlas.store import Store, open_store
 from camatlas.store.pgurl import is_postgres_url, parse_postgres_url, redact_url
 from camatlas.store.schema import LAYERS, TABLE_COLUMNS
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    pd = lazy_module("pandas")
 
 _PANDAS_KINDS: dict[str, Any] = {"integer": "Int64", "boolean": "boolean", "real": "float64"}
 """Pandas dtypes that make ``write_result`` declare a column as it was declared."""

@@ -26,7 +26,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from camatlas.errors import AtlasError, NotFoundError
 from camatlas.geo import as_multipolygons, line_ends
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.rows import (
     VERSION_SQL,
@@ -75,13 +75,6 @@ _WGS84_WKT = (
     'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],'
     'AUTHORITY["EPSG","4326"]]'
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 
 # --- geometry blobs -----------------------------------------------------------

@@ -46,7 +46,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import psycopg
@@ -56,7 +56,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from camatlas.errors import AtlasError, NotFoundError
 from camatlas.geo import as_multipolygons, line_ends
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.records import BBox, Link, ReportRow, SourceRecord
 from camatlas.store.pgurl import parse_postgres_url, scrub
 from camatlas.store.rows import (
@@ -81,13 +81,6 @@ from camatlas.store.schema import (
     SCHEMA_VERSION,
     TABLE_COLUMNS,
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 WGS84 = 4326
 APPLICATION_NAME = "camatlas"

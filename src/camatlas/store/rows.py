@@ -11,22 +11,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
 
 from camatlas.errors import InputError, NotFoundError
-from camatlas.lazy import lazy_module
+from camatlas.lazy import gpd, pd
 from camatlas.records import Area, Building, Camera, Street, directions_to_text
 from camatlas.store.schema import LAYER_COLUMNS, LAYERS, RESERVED_NAMES, TABLE_COLUMNS
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-else:
-    gpd = lazy_module("geopandas")
-    pd = lazy_module("pandas")
 
 GEOMETRY_TYPE_NAMES = {
     0: "POINT",
