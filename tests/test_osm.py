@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -12,8 +13,10 @@ import shapely
 
 from camatlas.errors import FormatError, InputError
 from camatlas.records import Direction, SourceData
+from camatlas.sources import pbf
 from camatlas.sources.osm import read_osm
 from tests.osmfiles import OsmData, write_pbf, write_xml
+from tests.pbfcraft import CraftedBlock, write_crafted_pbf
 
 # --- writing small OSM files ----------------------------------------------------------------
 
@@ -457,9 +460,104 @@ def test_truncated_pbf_names_the_file_and_the_last_element(tmp_path: Path) -> No
         read_osm(cut, layers=("cameras",))
     message = str(caught.value)
     assert str(cut) in message
-    assert "after node/" in message
-    assert "truncated" in message
     assert caught.value.path == str(cut)
+    # The refusal names the block the cut falls in and the byte it starts at.
+    found = re.search(r"damaged in block (\d+) \(from byte (\d+)\): the file ends inside", message)
+    assert found, message
+    starts = {b.offset: b for b in pbf.blocks(whole)}
+    block = starts[int(found[2])]
+    assert block.number == int(found[1])
+    assert block.offset < len(content) // 2 < block.offset + 4 + len(block.blob) + 64
+
+
+CAMERA_TAGS = {b"man_made": b"surveillance"}
+
+
+def test_a_crafted_pbf_reads_as_its_encoding_says(tmp_path: Path) -> None:
+    # The hand-made encoder and libosmium agree on a valid file that uses a
+    # granularity and offsets other than the defaults, so the refusals below
+    # are about the values, not the encoder.
+    block = CraftedBlock(granularity=1000, lat_offset=48_000_000_000, lon_offset=11_000_000_000)
+    block.node(1, 100_000, 500_000, CAMERA_TAGS)  # 48.1, 11.5
+    block.node(2, 100_100, 500_100)
+    block.node(3, 100_200, 500_100)
+    block.way(4, [2, 3], {b"highway": b"footway"})
+    path = write_crafted_pbf(tmp_path / "valid.osm.pbf", block)
+    data = read_osm(path, layers=("cameras", "streets"))
+    ((camera),) = data.cameras
+    assert (camera.lon, camera.lat) == pytest.approx((11.5, 48.1), abs=1e-9)
+    assert [s.id for s in data.streets] == ["osm:way/4"]
+
+
+@pytest.mark.parametrize(
+    ("make", "bad_node", "reason"),
+    [
+        # 481 degrees: libosmium narrows it to 32 bits, a real-looking 85.5
+        (lambda b: b.node(1, 4_810_000_000, 115_000_000, CAMERA_TAGS), 1, "latitude 481 "),
+        (lambda b: b.node(1, 481_000_000, 2**62, CAMERA_TAGS), 1, "longitude "),
+        # a street through a node that overflows: the street is not imported somewhere else
+        (lambda b: (b.node(2, 2**40, 1), b.node(3, 1, 1)), 2, "latitude "),
+    ],
+    ids=["wraps-into-range", "overflows-int64", "way-node"],
+)
+def test_a_pbf_coordinate_off_the_globe_is_refused_naming_node_and_block(
+    tmp_path: Path, make: Any, bad_node: int, reason: str
+) -> None:
+    block = CraftedBlock()
+    block.node(9, 481_000_000, 115_000_000, CAMERA_TAGS)
+    make(block)
+    block.way(4, [2, 3], {b"highway": b"footway"})
+    path = write_crafted_pbf(tmp_path / "crafted.osm.pbf", block)
+    for layers in (("cameras",), ("streets",)):
+        with pytest.raises(InputError) as caught:
+            read_osm(path, layers=layers)
+        assert caught.value.element == f"node/{bad_node}"
+        assert reason in str(caught.value)
+        assert "block 2, which starts at byte" in str(caught.value)
+
+
+def test_a_pbf_block_with_granularity_zero_is_refused(tmp_path: Path) -> None:
+    block = CraftedBlock(granularity=0)
+    block.node(5, 481_000_000, 115_000_000, CAMERA_TAGS)
+    path = write_crafted_pbf(tmp_path / "flat.osm.pbf", block)
+    with pytest.raises(InputError, match="granularity of 0") as caught:
+        read_osm(path, layers=("cameras",))
+    assert caught.value.element == "node/5"
+
+
+@pytest.mark.parametrize("where", ["key", "value", "way-value"])
+def test_a_pbf_tag_that_is_not_utf8_is_refused_naming_the_element(
+    tmp_path: Path, where: str
+) -> None:
+    block = CraftedBlock()
+    tags = dict(CAMERA_TAGS)
+    if where == "key":
+        tags[b"na\xc3me"] = b"x"
+    elif where == "value":
+        tags[b"name"] = b"caf\xe9"
+    block.node(1, 481_000_000, 115_000_000, tags)
+    block.node(2, 481_000_100, 115_000_000)
+    way_tags = {b"highway": b"footway", b"name": b"\xff" if where == "way-value" else b"ok"}
+    block.way(7, [1, 2], way_tags)
+    path = write_crafted_pbf(tmp_path / "latin1.osm.pbf", block)
+    with pytest.raises(InputError, match="not UTF-8") as caught:
+        read_osm(path, layers=("cameras", "streets"))
+    assert caught.value.element == ("way/7" if where == "way-value" else "node/1")
+    assert caught.value.path == str(path)
+
+
+def test_a_byte_flipped_pbf_names_the_damaged_block(tmp_path: Path) -> None:
+    d = OsmData()
+    for node_id in range(1, 20_001):
+        d.node(node_id, (node_id % 100) * 1e-4, (node_id // 100) * 1e-4, {"man_made": "x"})
+    whole = write_pbf(tmp_path / "whole.osm.pbf", d)
+    third = list(pbf.blocks(whole))[2]
+    content = bytearray(whole.read_bytes())
+    content[third.offset + 40] ^= 0xFF  # inside the compressed data of block 3
+    flipped = tmp_path / "flipped.osm.pbf"
+    flipped.write_bytes(bytes(content))
+    with pytest.raises(InputError, match=rf"block 3 \(from byte {third.offset}\)"):
+        read_osm(flipped, layers=("cameras",))
 
 
 def test_truncated_pbf_fails_in_every_layer_combination(tmp_path: Path) -> None:

@@ -661,3 +661,57 @@ def test_a_given_format_wins_over_the_content(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="the file is empty"):
         (tmp_path / "empty.csv").write_text("  \n")
         read_file(tmp_path / "empty.csv", format="csv")
+
+
+def _registry(rows: int, last: str, *, newline: bool) -> str:
+    lines = ["id,name,lat,lon"]
+    lines += [f"{n},cam {n},53.4{n:05d},-2.2{n:05d}" for n in range(1, rows)]
+    return "\n".join([*lines, last]) + ("\n" if newline else "")
+
+
+@pytest.mark.parametrize(
+    ("last", "why"),
+    [
+        ("99,cam 99,53.412345,-2.3", "'lon' value '-2.3' has 1 decimals"),
+        ("99,cam 99,53.41", "it has 3 of the header's 4 fields"),
+    ],
+    ids=["inside-the-number", "inside-a-field"],
+)
+def test_a_csv_cut_inside_its_last_row_is_refused(tmp_path: Path, last: str, why: str) -> None:
+    path = write(tmp_path, "cut.csv", _registry(30, last, newline=False))
+    with pytest.raises(InputError, match="looks cut short") as caught:
+        read_table(path)
+    assert why in str(caught.value)
+    assert caught.value.line == 31
+    # skipping bad rows keeps the whole ones, and says which row was left out
+    data = read_table(path, TableOptions(skip_bad_rows=True))
+    assert len(data.cameras) == 29
+    assert [r.where for r in data.rejected] == ["line 31"]
+
+
+@pytest.mark.parametrize(
+    ("text"),
+    [
+        _registry(30, "99,cam 99,53.412345,-2.3", newline=True),  # ends with a line break
+        _registry(30, "99,cam 99,53.412345,-2.312345", newline=False),  # whole, no break
+        "id,lat,lon,name\n1,53.412345,-2.212345,a\n2,53.4,-2.2,b",  # the last field is text
+        "id,lat,lon\n1,53.5,-2.2\n2,53.4,-2.3",  # as precise as every other row
+    ],
+    ids=["terminated", "whole", "text-last", "same-precision"],
+)
+def test_a_last_row_that_is_whole_is_kept(tmp_path: Path, text: str) -> None:
+    data = read_table(write(tmp_path, "ok.csv", text))
+    assert data.rejected == []
+    assert len(data.cameras) == len(text.strip().splitlines()) - 1
+
+
+@pytest.mark.realdata
+def test_a_registry_with_rounded_values_is_not_judged_cut(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    # Trafford's longitude column mixes 1, 5 and 6 decimals; a last row cut to 3 is
+    # caught against most rows, and the whole file without its final break is kept.
+    text = (shared_data / "trafford_cctv.csv").read_text(encoding="utf-8").rstrip("\n")
+    assert len(read_table(write(tmp_path, "whole.csv", text)).cameras) == 98
+    with pytest.raises(InputError, match="3 decimals where 96 of the 97 other rows"):
+        read_table(write(tmp_path, "cut.csv", text[:-3]))

@@ -33,7 +33,7 @@ import array
 import mmap
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +54,7 @@ from camatlas.coords import NULL_ISLAND, is_null_island
 from camatlas.errors import FormatError, InputError
 from camatlas.geo import BoolArray, FloatArray, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
+from camatlas.sources import pbf
 from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, file_format
 from camatlas.sources.formats import Progress as ProgressCallback
 from camatlas.sources.multipolygon import area_from_members
@@ -160,7 +161,19 @@ def read_osm(
         )
     data = SourceData(path=str(path), format=fmt, source="osm")
     if wanted:
-        _OsmImport(_OsmFile(file_path, fmt, progress), wanted, data).run()
+        osm = _OsmFile(file_path, fmt, progress)
+        try:
+            _OsmImport(osm, wanted, data).run()
+        except UnicodeDecodeError as exc:
+            # OSM text is UTF-8 by definition; libosmium hands over the raw bytes
+            # and pyosmium fails decoding them when a tag, role or name is read.
+            raise InputError(
+                f"text that is not UTF-8 ({exc.reason} at byte {exc.start}); the file is "
+                "damaged or was not written by an OSM tool",
+                path=file_path,
+                element=osm.current() or None,
+                value=bytes(exc.object[exc.start : exc.start + 16]),
+            ) from None
     return data
 
 
@@ -179,7 +192,11 @@ class _OsmFile:
         self._progress = progress
         self._size = path.stat().st_size
         self.deleted: frozenset[tuple[str, int]] = frozenset()
-        if not self.is_pbf:
+        self.current: Callable[[], str] = str
+        """The element handed out last, as ``node/123`` (the one being taken), or ``""``."""
+        if self.is_pbf:
+            _check_pbf_coordinates(path)
+        else:
             _check_xml_coordinates(path)
             self.deleted = _josm_deleted(path)
 
@@ -199,6 +216,11 @@ class _OsmFile:
         # one-type passes (the long ones) the type is known and only the id is kept.
         known_type = _SINGLE_TYPES.get(entities, "")
         last_type, last_id, count = known_type, 0, 0
+
+        def current() -> str:
+            return f"{_TYPE_NAMES.get(last_type, last_type)}/{last_id}" if count else ""
+
+        self.current = current
         try:
             reader = osmium.io.Reader(self._file, entities, thread_pool=self._threads)
             elements = osmium.OsmFileIterator(reader, *filters)  # reads the first buffer
@@ -211,8 +233,7 @@ class _OsmFile:
                 except StopIteration:
                     break
                 except _READ_ERRORS as exc:
-                    last = f"{_TYPE_NAMES.get(last_type, last_type)}/{last_id}" if count else ""
-                    raise self._read_error(exc, last) from None
+                    raise self._read_error(exc, current()) from None
                 last_id = element.id
                 if not known_type:
                     last_type = element.type_str()
@@ -243,7 +264,10 @@ class _OsmFile:
                 line=int(match[1]),
             )
         kind = "OSM PBF" if self.is_pbf else "OSM XML"
-        hint = "; the file may be truncated or damaged" if self.is_pbf else ""
+        hint = ""
+        if self.is_pbf:
+            damage = pbf.diagnose(self.path)
+            hint = f"; damaged in {damage.describe()}" if damage else "; the file may be damaged"
         return InputError(
             f"cannot read the {kind} file: {text}{hint}",
             path=self.path,
@@ -299,6 +323,23 @@ class _ReadPosition:
         except (OSError, ValueError, IndexError):
             return None
         return self._done
+
+
+def _check_pbf_coordinates(path: Path) -> None:
+    """Refuse a PBF file whose blocks encode a node outside the globe (:mod:`.pbf`)."""
+    try:
+        bad = pbf.check_coordinates(path)
+    except pbf.PbfDamage as damage:
+        raise InputError(
+            f"cannot read the OSM PBF file: damaged in {damage.describe()}", path=path
+        ) from None
+    if bad is not None:
+        raise InputError(
+            f"{bad.describe()}; the file is damaged or crafted (read as it is, the node "
+            "would land at a wrong place)",
+            path=path,
+            element=f"node/{bad.node_id}",
+        )
 
 
 def _check_xml_coordinates(path: Path) -> None:

@@ -56,8 +56,10 @@ import io
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -106,6 +108,12 @@ SNIFF_BYTES = 65536
 
 DELIMITERS = ",;\t|"
 """Delimiters a CSV file may use when none is given."""
+
+CUT_ROWS = 10
+"""Rows from which a last row may be judged cut against most, not all, others."""
+
+CUT_SHARE = 0.9
+"""Share of the other rows with more decimals that makes a last row look cut."""
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
@@ -241,22 +249,95 @@ def _read_csv(path: Path, options: TableOptions) -> SourceData:
         seen.add(name)
     reader = _TableReader(path, "csv", options, [name for name in names if name])
     width = len(names)
-    for line, cells in rows:
-        reader.row_number += 1
-        where = _Where(line=line, element=None)
-        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-            reader.bad(
-                f"the row has {len(cells)} fields but the header has {width}; "
-                f"a value probably holds an unquoted {delimiter!r}",
-                delimiter.join(cells),
-                where,
-            )
-            continue
-        values = {name: cell for name, cell in zip(names, cells, strict=False) if name}
-        reader.add(values, where)
+    digits = _Digits(width)
+    unterminated = not text.endswith(("\n", "\r"))
+    pending: tuple[int, list[str]] | None = None
+    # Each row is taken when the next one is read, so that the last one is known:
+    # in a file without a final line break it may have been cut short.
+    for line, cells in chain(rows, [(0, [])]):
+        if pending is not None:
+            last = not cells
+            first_line, first_cells = pending
+            reader.row_number += 1
+            where = _Where(line=first_line, element=None)
+            if len(first_cells) > width and any(cell.strip() for cell in first_cells[width:]):
+                reader.bad(
+                    f"the row has {len(first_cells)} fields but the header has {width}; "
+                    f"a value probably holds an unquoted {delimiter!r}",
+                    delimiter.join(first_cells),
+                    where,
+                )
+            elif last and unterminated and (cut := digits.cut_short(first_cells, names)):
+                reader.bad(
+                    f"the file ends inside this row without a line break, and {cut}: the "
+                    "file looks cut short (if the row is whole, end the file with a line break)",
+                    delimiter.join(first_cells),
+                    where,
+                )
+            else:
+                digits.add(first_cells)
+                values = {
+                    name: cell for name, cell in zip(names, first_cells, strict=False) if name
+                }
+                reader.add(values, where)
+        pending = (line, cells)
     if reader.row_number == 0:
         raise InputError("the table has a header but no data rows", path=path)
     return reader.finish()
+
+
+CUT_ROWS = 10
+"""Rows from which a last row may be judged cut against most, not all, others."""
+
+CUT_SHARE = 0.9
+"""Share of the other rows with more decimals that makes a last row look cut."""
+
+_FRACTION = re.compile(r"\s*[-+]?\d*\.(\d+)\s*")
+
+
+class _Digits:
+    """How many decimals each column's numbers have, to spot a last row cut inside a number.
+
+    A number cut short has fewer decimals than the column's usual: the last
+    row is suspect when every other row of its column has more, or, from
+    :data:`CUT_ROWS` rows on, a share of at least :data:`CUT_SHARE` of them
+    (registries mix a few rounded values into 6-decimal columns).
+    """
+
+    def __init__(self, width: int) -> None:
+        self.decimals: list[Counter[int]] = [Counter() for _ in range(width)]
+        self.other = [False] * width  # a value that is not a decimal number
+        self.rows = 0
+
+    def add(self, cells: list[str]) -> None:
+        self.rows += 1
+        for column, cell in enumerate(cells[: len(self.decimals)]):
+            found = _FRACTION.fullmatch(cell)
+            if found is None:
+                self.other[column] = True
+            else:
+                self.decimals[column][len(found[1])] += 1
+
+    def cut_short(self, cells: list[str], names: list[str]) -> str:
+        """Why the last row looks cut, or ``""``: fewer fields than the header, or its last
+        value a number with fewer decimals than the column's usual."""
+        if self.rows == 0:
+            return ""
+        if len(cells) < len(self.decimals):
+            return f"it has {len(cells)} of the header's {len(self.decimals)} fields"
+        column = len(cells) - 1  # a cut ends the row: only its last field can be shortened
+        found = _FRACTION.fullmatch(cells[column])
+        if column >= len(self.decimals) or self.other[column] or found is None:
+            return ""
+        counts = self.decimals[column]
+        seen = sum(counts.values())
+        more = sum(n for decimals, n in counts.items() if decimals > len(found[1]))
+        if not seen or (more < seen and (seen < CUT_ROWS or more < CUT_SHARE * seen)):
+            return ""
+        return (
+            f"its {names[column] or 'last'!r} value {cells[column].strip()!r} has "
+            f"{len(found[1])} decimals where {more} of the {seen} other rows have more"
+        )
 
 
 def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
