@@ -3,6 +3,8 @@ atlas on PostgreSQL; the API itself is tested in process (test_web_api.py)."""
 
 from __future__ import annotations
 
+import json
+import random
 import shutil
 import socket
 import time
@@ -29,6 +31,7 @@ from tests.webserver import (
     feature_ids,
     grid_node,
     hand_made_views,
+    latlon,
     make_web_atlas,
     running_server,
     sha256,
@@ -218,3 +221,58 @@ def test_serve_a_postgis_atlas_read_only(postgres: PostgresCluster, tmp_path: Pa
             store.conn.execute("DELETE FROM cameras")  # type: ignore[attr-defined]
     finally:
         store.close()
+
+
+def test_a_long_exposure_neither_delays_routes_nor_outlives_its_client(tmp_path: Path) -> None:
+    # 225 views over one block: a 5,000-point track winding through them is seconds of
+    # work (half a million segment-view pairs), a route on the street grid milliseconds.
+    path = tmp_path / "dense.gpkg"
+    lon0, lat0 = grid_node(1, 1)
+    dense = [
+        camera("osm", f"node/{5000 + k}", lon0 + (k % 15) * 1e-4, lat0 + (k // 15) * 1e-4)
+        for k in range(225)
+    ]
+    with camatlas.open_atlas(path) as atlas:
+        atlas.import_data(web_data(), sha256="web-test-data")
+        atlas.import_data(source_data("osm", dense, path="dense.osm"), sha256="dense")
+        hand_made_views(atlas)
+    rng = random.Random(7)
+    points = [[lon0 + rng.uniform(0, 14e-4), lat0 + rng.uniform(0, 14e-4)] for _ in range(5000)]
+    track = json.dumps({"type": "LineString", "coordinates": points}).encode()
+    route = {"origin": latlon(grid_node(0, 0)), "destination": latlon(grid_node(3, 3))}
+
+    with (
+        running_server(path, tmp_path / "log.txt") as server,
+        httpx.Client(base_url=server.url, timeout=120) as client,
+    ):
+        assert client.post("/api/route", json=route).status_code == 200  # the graph is built
+        host, port = server.url.removeprefix("http://").split(":")
+
+        def send_track() -> socket.socket:
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(
+                f"POST /api/exposure HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+                f"\r\nContent-Length: {len(track)}\r\n\r\n".encode()
+                + track
+            )
+            return sock
+
+        # Client A sends the track and waits; client B sends it too, queued behind A's,
+        # and leaves at once: B's work must never start.
+        first = send_track()
+        time.sleep(0.3)
+        send_track().close()
+        # A route asked meanwhile is answered while A's track is still being measured ...
+        assert client.post("/api/route", json=route).status_code == 200
+        # ... which the server shows: A leaving now stops its work part-way. Had the route
+        # waited behind the exposure, A's work would be finished and nothing left to stop.
+        first.close()
+        deadline = time.monotonic() + 60
+        stopped = ("dropped before it started", "stopped part-way")
+        while not all(s in server.log() for s in stopped) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.get("/api/health").status_code == 200
+        log = server.log()
+
+    assert all(s in log for s in stopped), log
+    assert "Traceback" not in log

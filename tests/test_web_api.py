@@ -38,6 +38,7 @@ from tests.webserver import (
     InProcessClient,
     feature_ids,
     grid_node,
+    latlon,
     make_web_atlas,
     sha256,
     slippy_tile,
@@ -316,10 +317,6 @@ def test_stats_results_and_measure(client: InProcessClient) -> None:
 # --- routes and exposure ----------------------------------------------------------------------
 
 
-def latlon(point: tuple[float, float]) -> list[float]:
-    return [point[1], point[0]]
-
-
 def test_least_watched_route_alternatives(client: InProcessClient) -> None:
     body = {"origin": latlon(grid_node(1, 0)), "destination": latlon(grid_node(1, 2))}
     answer = client.post("/api/route", json=body)
@@ -438,6 +435,26 @@ def test_cross_origin_calls_are_refused_by_default(client: InProcessClient) -> N
         headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_exposure_work_is_bounded_by_what_the_track_meets_not_its_size(atlas_path: Path) -> None:
+    # Two tracks of the same 400 points: one winds around camera 1 (each segment meets its
+    # view), one runs where no view is. The bound refuses the first only.
+    (cx, cy), (far_x, far_y) = grid_node(1, 1), grid_node(3, 3)
+
+    def zigzag(x: float, y: float) -> dict[str, object]:
+        points = [[x + (k % 2) * 1e-4, y + (k % 3) * 1e-4] for k in range(400)]
+        return {"type": "LineString", "coordinates": points}
+
+    bounded = ServerSettings(atlas=str(atlas_path), max_exposure_pairs=300)
+    with InProcessClient(create_app(bounded)) as c:
+        near = c.post("/api/exposure", json=zigzag(cx, cy))
+        assert near.status_code == 400, near.text
+        assert "passes near camera views 399 times" in near.json()["error"]
+        assert "more than the 300" in near.json()["error"]
+        assert c.post("/api/exposure", json=zigzag(far_x + 5e-4, far_y + 5e-4)).status_code == 200
+    with InProcessClient(create_app(ServerSettings(atlas=str(atlas_path)))) as c:
+        assert c.post("/api/exposure", json=zigzag(cx, cy)).status_code == 200
 
 
 def test_serving_never_changed_the_atlas(

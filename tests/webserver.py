@@ -40,6 +40,11 @@ def grid_node(i: int, j: int) -> tuple[float, float]:
     return (GRID_WEST + i * GRID_STEP, GRID_SOUTH + j * GRID_STEP)
 
 
+def latlon(point: tuple[float, float]) -> list[float]:
+    """A (lon, lat) point as the API's ``[lat, lon]``."""
+    return [point[1], point[0]]
+
+
 def web_data() -> SourceData:
     """Cameras (one with a hostile name, a tight group of 40), a street grid, a building and
     an area."""

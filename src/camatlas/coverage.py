@@ -47,6 +47,7 @@ __all__ = [
     "LineCoverage",
     "Segments",
     "area_intervals",
+    "candidate_pairs",
     "coverage_of_lines",
     "line_coverage",
     "street_land",
@@ -313,6 +314,7 @@ class LineCoverage:
     ) -> None:
         self.segments = segments
         self.pieces = pieces
+        self.level = level
         self.camera = camera
         codes = {name: k for k, name in enumerate(DORI_LEVELS)}
         level_code = (
@@ -355,6 +357,49 @@ class LineCoverage:
         out["cameras"] = _cameras_per_line(pair_line, names, n)
         out["camera_count"] = np.bincount(pair_line, minlength=n).astype(np.int64)
         return out
+
+    def intervals(self, index: pd.Index) -> pd.DataFrame:
+        """The rows of :func:`watched_intervals`, lines named by ``index``."""
+        pieces, level, camera = self.pieces, self.level, self.camera
+        columns = ["line", "start_m", "end_m", "level", "camera"]
+        if len(pieces.line) == 0:
+            return pd.DataFrame(
+                {c: pd.Series(dtype=float if c.endswith("_m") else object) for c in columns}
+            )
+        key = pd.MultiIndex.from_arrays(
+            [pieces.line, level[pieces.view], camera[pieces.view].astype(str)]
+        )
+        group_code, groups = pd.factorize(key, sort=True)
+        g, s, e = merge_intervals(group_code, pieces.start, pieces.end, gap=TOLERANCE_M)
+        keys = groups[g]
+        return pd.DataFrame(
+            {
+                "line": index.to_numpy()[keys.get_level_values(0).to_numpy()],
+                "start_m": s,
+                "end_m": e,
+                "level": keys.get_level_values(1).to_numpy(),
+                "camera": keys.get_level_values(2).to_numpy(),
+            }
+        )
+
+
+def candidate_pairs(segments: Segments, views: gpd.GeoDataFrame) -> int:
+    """How many (segment, view) pairs have boxes that meet: the pairs clipping examines.
+
+    The work of :func:`coverage_of_lines` grows with this count, not with the
+    number of lines or points: a short track winding through many views costs
+    more than a long one through none. Counted in chunks of :data:`SEGMENT_CHUNK`.
+    """
+    geoms = np.asarray(views.geometry.array, dtype=object) if len(views) else np.empty(0, object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(segments) == 0 or len(geoms) == 0:
+        return 0
+    tree = shapely.STRtree(geoms)
+    total = 0
+    for lo in range(0, len(segments), SEGMENT_CHUNK):
+        sl = slice(lo, min(lo + SEGMENT_CHUNK, len(segments)))
+        total += int(tree.query(segments.geometries(sl)).shape[1])
+    return total
 
 
 def _check_crs(lines: gpd.GeoSeries, views: gpd.GeoDataFrame) -> None:
@@ -555,27 +600,8 @@ def watched_intervals(
         ``camera`` (``physical_id``). Pieces of one camera, level and line that touch
         are merged; rows are sorted by line position, level, camera and start.
     """
-    _, pieces, level, camera = _pieces_of(lines, views, progress)
-    columns = ["line", "start_m", "end_m", "level", "camera"]
-    if len(pieces.line) == 0:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=float if c.endswith("_m") else object) for c in columns}
-        )
-    key = pd.MultiIndex.from_arrays(
-        [pieces.line, level[pieces.view], camera[pieces.view].astype(str)]
-    )
-    group_code, groups = pd.factorize(key, sort=True)
-    g, s, e = merge_intervals(group_code, pieces.start, pieces.end, gap=TOLERANCE_M)
-    keys = groups[g]
-    return pd.DataFrame(
-        {
-            "line": lines.index.to_numpy()[keys.get_level_values(0).to_numpy()],
-            "start_m": s,
-            "end_m": e,
-            "level": keys.get_level_values(1).to_numpy(),
-            "camera": keys.get_level_values(2).to_numpy(),
-        }
-    )
+    segments, pieces, level, camera = _pieces_of(lines, views, progress)
+    return LineCoverage(segments, pieces, level, camera).intervals(lines.index)
 
 
 def _locate(segments: Segments, line: IntArray, at: FloatArray, side: str) -> IntArray:

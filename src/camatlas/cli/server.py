@@ -49,6 +49,15 @@ def serve(
             "through DNS rebinding."
         ),
     ] = None,
+    max_exposure_pairs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Refuse an exposure request whose track meets camera views more often than "
+            "this (track segment by view): the bound on one request's work, about 8 s of "
+            "one core at the default.",
+        ),
+    ] = _DEFAULTS.max_exposure_pairs,
 ) -> None:
     """Serve the web map and the HTTP API of an atlas (read-only) until Ctrl+C.
 
@@ -69,6 +78,7 @@ def serve(
         basemap_attribution=basemap_attribution,
         cors_origins=tuple(cors_origin or ()),
         allowed_hosts=tuple(allowed_host or ()),
+        max_exposure_pairs=max_exposure_pairs,
     )
 
     def listening(server: RunningServer) -> None:

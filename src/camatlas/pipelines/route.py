@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from camatlas.assumptions import SightParameters
 from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
+from camatlas.coverage import Progress
 from camatlas.errors import AtlasError, FormatError, InputError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
 from camatlas.lazy import gpd, pd, pyproj
@@ -569,6 +570,8 @@ def exposure(
     *,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     views: gpd.GeoDataFrame | None = None,
+    max_pairs: int | None = None,
+    progress: Progress | None = None,
 ) -> ExposureResult:
     """How watched a route or GPS track is (see :class:`~camatlas.route.exposure.ExposureResult`).
 
@@ -583,6 +586,13 @@ def exposure(
         Travel speed that turns metres into seconds (default 5 km/h, walking).
     views
         Views in a metric CRS to use instead of the atlas's.
+    max_pairs
+        Refuse (:class:`~camatlas.errors.InputError`) a track whose segments
+        meet more views than this, before measuring it: a bound on the work
+        of one request (see :func:`camatlas.coverage.candidate_pairs`).
+    progress
+        Called with (stage, done, total) between the steps of the measure; an
+        exception it raises stops the work.
     """
     if not (speed_kmh > 0 and np.isfinite(speed_kmh)):
         raise InputError("the speed must be a positive number of km/h", value=speed_kmh)
@@ -596,4 +606,11 @@ def exposure(
     else:
         source = "given views"
     lines = gpd.GeoSeries(parts, crs=WGS84).to_crs(views.crs).reset_index(drop=True)
-    return track_exposure(lines, views, speed_kmh=speed_kmh, views_source=source)
+    return track_exposure(
+        lines,
+        views,
+        speed_kmh=speed_kmh,
+        views_source=source,
+        max_pairs=max_pairs,
+        progress=progress,
+    )

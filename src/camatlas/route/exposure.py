@@ -17,7 +17,8 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import mapping
 
-from camatlas.coverage import Segments, coverage_of_lines, stretches, watched_intervals
+from camatlas.coverage import Progress, Segments, candidate_pairs, line_coverage, stretches
+from camatlas.errors import InputError
 from camatlas.geo import WGS84, merge_intervals
 from camatlas.lazy import gpd, pd, pyproj
 from camatlas.vocab import DEFAULT_SPEED_KMH, DORI_LEVELS
@@ -107,16 +108,33 @@ def track_exposure(
     *,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     views_source: str = "given views",
+    max_pairs: int | None = None,
+    progress: Progress | None = None,
 ) -> ExposureResult:
     """How watched lines are, measured against views in their metric CRS.
 
     ``lines`` are the parts of one track (metres, in the CRS of ``views``);
-    ``views_source`` says where the views came from.
+    ``views_source`` says where the views came from. ``max_pairs`` bounds the
+    work: a track whose segments meet more views than that
+    (:func:`camatlas.coverage.candidate_pairs`) is refused before any is clipped.
+    ``progress`` is called with (stage, done, total) between the steps.
     """
     lines = lines.reset_index(drop=True)
     per_second = speed_kmh / 3.6
-    coverage = coverage_of_lines(lines, views)
-    pieces = watched_intervals(lines, views)
+    segments = Segments(lines)
+    if max_pairs is not None:
+        pairs = candidate_pairs(segments, views)
+        if pairs > max_pairs:
+            raise InputError(
+                f"the track passes near camera views {pairs:,} times (segment by segment), "
+                f"more than the {max_pairs:,} one request may measure; split it into parts",
+                value=pairs,
+            )
+    measured = line_coverage(segments, views, progress)
+    coverage = measured.frame(lines.index)
+    pieces = measured.intervals(lines.index)
+    if progress is not None:
+        progress("stretches", 0, 1)
     info = _camera_info(views)
     length = float(coverage["length_m"].sum())
     watched = float(coverage["watched_m"].sum())
@@ -160,7 +178,7 @@ def track_exposure(
         by_operator=grouped("operator"),
         by_surveillance=grouped("surveillance"),
         by_level=by_level,
-        stretches=_stretches(lines, pieces, per_second, views.crs),
+        stretches=_stretches(segments, pieces, per_second, views.crs),
         views=views_source,
     )
 
@@ -182,7 +200,7 @@ def _camera_info(views: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _stretches(
-    lines: gpd.GeoSeries, pieces: pd.DataFrame, per_second: float, crs: pyproj.CRS
+    segments: Segments, pieces: pd.DataFrame, per_second: float, crs: pyproj.CRS
 ) -> gpd.GeoDataFrame:
     """The watched stretches in lon/lat, with what watches them."""
     in_view = pieces[pieces["level"] == "view"]
@@ -201,7 +219,7 @@ def _stretches(
     best_of = _by_stretch(group, starts, bands, level_codes)
     to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
     # All stretches at once from the lines' segments (a long track has thousands).
-    metric = stretches(Segments(lines), group, starts, ends)
+    metric = stretches(segments, group, starts, ends)
     coords, which = shapely.get_coordinates(metric, return_index=True)
     lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
     geometries = np.asarray(

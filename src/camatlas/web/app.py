@@ -41,7 +41,7 @@ from camatlas.errors import AtlasError, CamatlasError, NotFoundError
 from camatlas.vocab import PROVENANCE
 from camatlas.web.routers import atlas, cameras, layers, pages, routes, tiles
 from camatlas.web.security import RequestGuard, content_security_policy
-from camatlas.web.served import ServedAtlas
+from camatlas.web.served import ClientLeft, ServedAtlas
 from camatlas.web.settings import ServerSettings, served_hosts
 
 __all__ = ["create_app"]
@@ -130,7 +130,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         # Not found: 404; the atlas itself unusable (not started, broken): 503; bad input: 400.
         if isinstance(exc, NotFoundError):
             return _error(404, str(exc))
-        return _error(503 if isinstance(exc, AtlasError) else 400, str(exc))
+        unavailable = isinstance(exc, AtlasError | ClientLeft)
+        return _error(503 if unavailable else 400, str(exc))
 
     static = Path(str(resources.files("camatlas.web") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

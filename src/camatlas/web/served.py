@@ -14,11 +14,11 @@ import pandas as pd
 from fastapi import Request
 
 from camatlas.atlas import Atlas, open_atlas
-from camatlas.errors import AtlasError
+from camatlas.errors import AtlasError, CamatlasError
 from camatlas.web.settings import ServerSettings
 from camatlas.web.tiles import CameraIndex, TileCache
 
-__all__ = ["REFRESH_SECONDS", "ServedAtlas", "served_atlas"]
+__all__ = ["LANES", "REFRESH_SECONDS", "ClientLeft", "ServedAtlas", "served_atlas"]
 
 log = logging.getLogger("camatlas.web")
 
@@ -27,14 +27,29 @@ T = TypeVar("T")
 REFRESH_SECONDS = 2.0
 """How often the server looks whether the atlas changed (a new import or result)."""
 
+DISCONNECT_POLL_SECONDS = 0.1
+"""How often a waiting analysis looks whether its client is still there."""
+
+LANES = ("route", "exposure")
+"""The analysis lanes: each runs its work one at a time, beside the others."""
+
+
+class ClientLeft(CamatlasError):
+    """The client of an analysis went away; the work was dropped or stopped."""
+
+    def __init__(self) -> None:
+        super().__init__("the client left; the analysis was stopped")
+
 
 class ServedAtlas:
     """The atlas behind the app: one read-only connection per worker thread, the camera
     index, the tile cache, and a watch for changes of the atlas.
 
-    Tiles and data are read on ``read_threads`` threads; route and exposure
-    requests run one at a time on a thread of their own, so that the street
-    graph they build is kept between requests.
+    Tiles and data are read on ``read_threads`` threads. Analyses run one at a
+    time in their lane, each lane a thread of its own: route queries (whose
+    street graph is kept between requests) and track exposures (long work), so
+    that a route never waits behind an exposure. An analysis whose client has
+    left is dropped from the queue, or stopped at its next step.
     """
 
     def __init__(self, settings: ServerSettings) -> None:
@@ -42,7 +57,9 @@ class ServedAtlas:
         self.cache = TileCache(settings.tile_cache_bytes)
         self._local = threading.local()
         self._reads = ThreadPoolExecutor(settings.read_threads, thread_name_prefix="camatlas-read")
-        self._analysis = ThreadPoolExecutor(1, thread_name_prefix="camatlas-analysis")
+        self._lanes = {
+            lane: ThreadPoolExecutor(1, thread_name_prefix=f"camatlas-{lane}") for lane in LANES
+        }
         self._lock = threading.Lock()
         self.generation = 0
         self._version: tuple[Any, ...] | None = None
@@ -64,14 +81,50 @@ class ServedAtlas:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reads, lambda: fn(self.atlas(), *args))
 
-    async def analyse(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(atlas, *args)`` on the analysis thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._analysis, lambda: fn(self.atlas(), *args))
+    async def analyse(
+        self,
+        fn: Callable[[Atlas, Callable[[], None]], T],
+        *,
+        lane: str = "route",
+        request: Request | None = None,
+    ) -> T:
+        """Run ``fn(atlas, check)`` in ``lane`` (one of :data:`LANES`), one at a time.
+
+        With ``request``, the client is watched while the work waits and runs:
+        once it has left, queued work never starts and running work stops at
+        its next ``check()`` (which raises :class:`ClientLeft`); the answer is
+        then a 503 nobody reads.
+        """
+        left = threading.Event()
+
+        def check() -> None:
+            if left.is_set():
+                log.info("an analysis stopped part-way: its client left")
+                raise ClientLeft()
+
+        def run() -> T:
+            return fn(self.atlas(), check)
+
+        task = self._lanes[lane].submit(run)
+        work = asyncio.wrap_future(task)
+        if request is None:
+            return await work
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=DISCONNECT_POLL_SECONDS)
+            if done:
+                return work.result()
+            if await request.is_disconnected():
+                left.set()
+                if task.cancel():
+                    log.info("an analysis was dropped before it started: its client left")
+                # Whatever the work ends with, nobody waits for it any more.
+                work.add_done_callback(lambda f: f.cancelled() or f.exception())
+                raise ClientLeft()
 
     def close(self) -> None:
         self._reads.shutdown(wait=False, cancel_futures=True)
-        self._analysis.shutdown(wait=False, cancel_futures=True)
+        for lane in self._lanes.values():
+            lane.shutdown(wait=False, cancel_futures=True)
 
     # changes
 

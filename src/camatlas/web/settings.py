@@ -38,6 +38,11 @@ class ServerSettings:
         Memory for cached tiles, bytes.
     read_threads
         Threads reading the atlas for tiles and data.
+    max_exposure_pairs
+        Most (track segment, camera view) pairs one exposure request may
+        measure (:func:`camatlas.coverage.candidate_pairs`): the bound on its
+        work. The default, two million, is about eight seconds of one core; a
+        20,000-point track winding through a group of 34 cameras meets 290,000.
     """
 
     atlas: str
@@ -50,6 +55,7 @@ class ServerSettings:
     max_body_bytes: int = 1_000_000
     tile_cache_bytes: int = 256 * 1024 * 1024
     read_threads: int = 4
+    max_exposure_pairs: int = 2_000_000
 
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import shapely
@@ -27,7 +28,7 @@ async def _route(served: ServedAtlas, request: RouteRequest) -> dict[str, Any]:
     origin = check_lat_lon(*request.origin, "origin")
     destination = check_lat_lon(*request.destination, "destination")
 
-    def plan(atlas: Atlas) -> list[dict[str, Any]]:
+    def plan(atlas: Atlas, check: Callable[[], None]) -> list[dict[str, Any]]:
         result = camatlas.least_watched(
             atlas, origin, destination, profile=request.profile, max_detour=request.max_detour
         )
@@ -98,8 +99,16 @@ async def exposure(
     points = int(shapely.get_num_coordinates(track))
     if points > MAX_TRACK_POINTS:
         raise InputError(f"a track may have at most {MAX_TRACK_POINTS} points", value=points)
-    result: dict[str, Any] = await served.analyse(
-        lambda atlas: camatlas.exposure(atlas, track, speed_kmh=speed_kmh).to_dict()
-    )
+
+    def measure(atlas: Atlas, check: Callable[[], None]) -> dict[str, Any]:
+        return camatlas.exposure(
+            atlas,
+            track,
+            speed_kmh=speed_kmh,
+            max_pairs=served.settings.max_exposure_pairs,
+            progress=lambda *_: check(),
+        ).to_dict()
+
+    result = await served.analyse(measure, lane="exposure", request=request)
     result["note"] = f"{PROVENANCE} {NOT_LOGGED}"
     return result
