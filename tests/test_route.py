@@ -769,6 +769,50 @@ GPX = """<?xml version="1.0" encoding="UTF-8"?>
 </gpx>"""
 
 
+LINE = {"type": "LineString", "coordinates": [[-8.61, 41.15], [-8.60, 41.15]]}
+
+
+@pytest.mark.parametrize(
+    ("document", "why", "lenient"),
+    [
+        ({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": None}, {"type": "Feature", "geometry": LINE}]},
+         "feature 1: expected a LineString", 1),
+        ({"type": "GeometryCollection", "geometries": [LINE]}, "the track: expected a", 1),
+        ({"type": "LineString", "coordinates": [[-8.61, 41.15]]}, "two or more positions", 0),
+        ({"type": "MultiLineString", "coordinates": []}, "one or more lines", 0),
+        ({"type": "FeatureCollection", "features": []}, "one or more features", 0),
+        ({"type": "FeatureCollection", "features": [LINE]}, "feature 1 is not a GeoJSON", 1),
+    ],
+)  # fmt: skip
+def test_a_strict_track_is_exactly_its_schema(
+    document: dict[str, Any], why: str, lenient: int
+) -> None:
+    # The web API reads tracks strictly, as its OpenAPI schema describes them; files are
+    # read leniently (other geometries passed over) where a line is there to be found.
+    text = json.dumps(document)
+    with pytest.raises(InputError, match=why):
+        tracks.parse_track(text, strict=True)
+    if lenient:
+        assert len(tracks.parse_track(text).geoms) == lenient
+    else:
+        with pytest.raises(InputError):
+            tracks.parse_track(text)
+    feature = {"type": "Feature", "geometry": LINE}
+    for accepted in (LINE, feature, {"type": "FeatureCollection", "features": [feature]}):
+        assert len(tracks.parse_track(json.dumps(accepted), strict=True).geoms) == 1
+
+
+@pytest.mark.parametrize("speed", [0.0, 1e-300, 0.09, 301.0, math.nan, math.inf])
+def test_an_exposure_speed_out_of_its_range_is_refused(speed: float) -> None:
+    # a speed of 5e-324 km/h once made the seconds infinite, which JSON cannot hold
+    line = shapely.LineString([(-8.61, 41.15), (-8.60, 41.15)])
+    views = gpd.GeoDataFrame({"physical_id": ["a"]}, geometry=[shapely.Point(0, 0).buffer(1)],
+                             crs=32629)  # fmt: skip
+    with pytest.raises(InputError, match=r"between 0\.1 and 300 km/h"):
+        planner.exposure(None, line, speed_kmh=speed, views=views)  # type: ignore[arg-type]
+
+
 def test_gpx_and_geojson_tracks_are_parsed(tmp_path: Path) -> None:
     lines = tracks.parse_track(GPX.encode())
     assert [len(part.coords) for part in lines.geoms] == [2, 3, 2]

@@ -52,6 +52,18 @@ def check_lat_lon(lat: Any, lon: Any, label: str) -> tuple[float, float]:
     return lat_f, lon_f
 
 
+_LAT = r"[-+]?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+_LON = r"[-+]?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?)"
+
+LAT_LON_PATTERN = rf"^ *{_LAT} *, *{_LON} *$"
+"""``LAT,LON`` as a regular expression (also valid in JSON Schema): two plain decimals
+in range, which :func:`parse_lat_lon` accepts."""
+
+BBOX_PATTERN = rf"^ *{_LON} *, *{_LAT} *, *{_LON} *, *{_LAT} *$"
+"""``WEST,SOUTH,EAST,NORTH`` as a regular expression: four plain decimals in range.
+:func:`parse_bbox` also asks for west < east and south < north, which no pattern says."""
+
+
 def parse_lat_lon(text: str, label: str) -> tuple[float, float]:
     """``"LAT,LON"`` in degrees as a checked pair of floats; InputError naming ``label``."""
     try:

@@ -84,7 +84,8 @@ class FormatError(InputError):
 
 
 class NotFoundError(InputError):
-    """A layer, result layer or camera that was named is not in the atlas.
+    """A layer, result layer or camera that was named is not in the atlas, or no route
+    of the atlas's streets joins the points asked for (none near, none connecting).
 
     The web app answers it with HTTP 404; everywhere else it is an
     :class:`InputError` like any other bad argument.

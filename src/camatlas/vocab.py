@@ -220,6 +220,12 @@ DEFAULT_MAX_SNAP_M = 250.0
 DEFAULT_SPEED_KMH = 5.0
 """Speed that turns metres in view into seconds: 5 km/h, a common walking average."""
 
+MIN_SPEED_KMH = 0.1
+"""Slowest speed an exposure is measured at (km/h): slower, seconds have no meaning."""
+
+MAX_SPEED_KMH = 300.0
+"""Fastest speed an exposure is measured at (km/h), a high-speed train."""
+
 # --- what every figure says about itself -----------------------------------------------
 
 OSM_ATTRIBUTION = "(c) OpenStreetMap contributors, ODbL 1.0"

@@ -42,7 +42,7 @@ from camatlas.assumptions import SightParameters
 from camatlas.atlas import Atlas
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import Progress
-from camatlas.errors import AtlasError, FormatError, InputError
+from camatlas.errors import AtlasError, FormatError, InputError, NotFoundError
 from camatlas.geo import WGS84, bbox_distance_m, expand_bbox
 from camatlas.lazy import gpd, pd, pyproj
 from camatlas.pipelines.sight import ViewsFor, atlas_views
@@ -62,6 +62,8 @@ from camatlas.vocab import (
     DEFAULT_MAX_SNAP_M,
     DEFAULT_PROFILE,
     DEFAULT_SPEED_KMH,
+    MAX_SPEED_KMH,
+    MIN_SPEED_KMH,
     SIGHT_LAYERS,
 )
 
@@ -309,7 +311,7 @@ class AtlasGraph:
         """
         lat, lon = check_lat_lon(lat, lon, label)
         if not self._rows:
-            raise InputError(
+            raise NotFoundError(
                 f"the atlas has no streets usable by the {self.profile!r} profile; import an "
                 "OSM extract with streets first",
                 element=label,
@@ -352,7 +354,7 @@ class AtlasGraph:
         zone, start = self.snap(*origin, label="origin", max_snap_m=max_snap_m)
         other, end = self.snap(*destination, label="destination", max_snap_m=max_snap_m)
         if zone != other:
-            raise InputError(
+            raise NotFoundError(
                 f"the origin and the destination are in different UTM zones (EPSG:{zone} and "
                 f"EPSG:{other}) whose street networks do not connect; routes across UTM zones "
                 "(about 6 degrees of longitude) are not supported"
@@ -594,8 +596,11 @@ def exposure(
         Called with (stage, done, total) between the steps of the measure; an
         exception it raises stops the work.
     """
-    if not (speed_kmh > 0 and np.isfinite(speed_kmh)):
-        raise InputError("the speed must be a positive number of km/h", value=speed_kmh)
+    if not MIN_SPEED_KMH <= speed_kmh <= MAX_SPEED_KMH:  # also refuses NaN
+        raise InputError(
+            f"the speed must be between {MIN_SPEED_KMH:g} and {MAX_SPEED_KMH:g} km/h",
+            value=speed_kmh,
+        )
     parts = track_lines(track)
     if views is None:
         # A track is measured in the zone of the place its middle is in, with the views near it.

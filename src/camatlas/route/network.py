@@ -44,7 +44,7 @@ from shapely.geometry import mapping
 
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
-from camatlas.errors import FormatError, InputError
+from camatlas.errors import FormatError, InputError, NotFoundError
 from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
 from camatlas.lazy import gpd, pd, pyproj
 from camatlas.route import search as _search
@@ -511,7 +511,7 @@ class StreetGraph:
         """
         lat, lon = check_lat_lon(lat, lon, label)
         if len(self.arrays) == 0:
-            raise InputError(
+            raise NotFoundError(
                 f"the atlas has no streets usable by the {self.profile!r} profile; import an "
                 "OSM extract with streets first",
                 element=label,
@@ -523,7 +523,7 @@ class StreetGraph:
         found, distance = self._tree.query_nearest(point, return_distance=True)
         edge, dist = int(found[0]), float(distance[0])
         if dist > max_snap_m:
-            raise InputError(
+            raise NotFoundError(
                 self._too_far(point, dist, max_snap_m),
                 element=label,
                 value=(round(lat, 6), round(lon, 6)),
@@ -595,7 +595,7 @@ class StreetGraph:
         """
         apart = int(self.edge_component[start.edge]) != int(self.edge_component[end.edge])
         if apart and self.profile == "walk":
-            raise InputError(self._apart(start, end))
+            raise NotFoundError(self._apart(start, end))
         first, last, direct = self._legs(start, end)
         search = self.network.search(
             first, last, direct, origin_xy=(start.x, start.y), goal_xy=(end.x, end.y)
@@ -606,9 +606,9 @@ class StreetGraph:
             search, max_detour=max_detour, max_runs=max_runs, first_limit=guess
         )
         if not found and apart:
-            raise InputError(self._apart(start, end))
+            raise NotFoundError(self._apart(start, end))
         if not found:
-            raise InputError(
+            raise NotFoundError(
                 f"no {self.profile} route joins the origin and the destination "
                 "(one-way streets or missing links in the street data)"
             )

@@ -26,15 +26,108 @@ from shapely.geometry.base import BaseGeometry
 from camatlas.errors import InputError
 from camatlas.sources.formats import load_json
 
-__all__ = ["parse_track", "read_track", "track_lines"]
+__all__ = ["TRACK_GEOJSON_SCHEMA", "TRACK_GPX_SCHEMA", "parse_track", "read_track", "track_lines"]
+
+_POSITION = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 3,
+    "prefixItems": [
+        {"type": "number", "minimum": -180, "maximum": 180},
+        {"type": "number", "minimum": -90, "maximum": 90},
+    ],
+    "items": {"type": "number"},
+}
+_LINE = {"type": "array", "minItems": 2, "items": _POSITION}
+_LINES: list[dict[str, Any]] = [
+    {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "LineString"}, "coordinates": _LINE},
+    },
+    {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"const": "MultiLineString"},
+            "coordinates": {"type": "array", "minItems": 1, "items": _LINE},
+        },
+    },
+]
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry"],
+    "properties": {"type": {"const": "Feature"}, "geometry": {"oneOf": _LINES}},
+}
+TRACK_GEOJSON_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        *_LINES,
+        _FEATURE,
+        {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "minItems": 1, "items": _FEATURE},
+            },
+        },
+    ]
+}
+"""The GeoJSON :func:`parse_track` accepts with ``strict=True``, as a JSON Schema: a
+LineString or MultiLineString, bare, in a Feature, or in a FeatureCollection of such
+Features; each line of two or more ``[longitude, latitude(, elevation)]`` positions."""
 
 
-def parse_track(content: bytes | str, *, name: str = "track") -> shapely.MultiLineString:
+def _attribute(low: float, high: float) -> dict[str, Any]:
+    return {"type": "number", "minimum": low, "maximum": high, "xml": {"attribute": True}}
+
+
+TRACK_GPX_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "xml": {"name": "gpx"},
+    "required": ["trk"],
+    "properties": {
+        "trk": {
+            "type": "object",
+            "required": ["trkseg"],
+            "properties": {
+                "trkseg": {
+                    "type": "object",
+                    "required": ["trkpt"],
+                    "properties": {
+                        "trkpt": {
+                            "type": "array",
+                            "minItems": 2,
+                            "items": {
+                                "type": "object",
+                                "required": ["lat", "lon"],
+                                "properties": {
+                                    "lat": _attribute(-90, 90),
+                                    "lon": _attribute(-180, 180),
+                                },
+                            },
+                        }
+                    },
+                }
+            },
+        }
+    },
+}
+"""A GPX track :func:`parse_track` reads, as an OpenAPI schema of XML: ``<gpx>``, a
+``<trk>`` and a ``<trkseg>`` of two or more ``<trkpt lat=".." lon=".."/>`` (GPX 1.1
+also allows routes, ``<rte>`` of ``<rtept>``, and several tracks and segments)."""
+
+
+def parse_track(
+    content: bytes | str, *, name: str = "track", strict: bool = False
+) -> shapely.MultiLineString:
     """A GPX file's tracks and routes, or a GeoJSON's lines, as lon/lat lines.
 
     GPX: every ``trkseg`` and every ``rte`` with two or more points becomes one
     line. GeoJSON: LineString and MultiLineString geometries, bare or in
-    Features and FeatureCollections.
+    Features and FeatureCollections (anywhere in the document; lines of fewer
+    than two points and other geometries are passed over). With ``strict``
+    (the web API), GeoJSON must be exactly :data:`TRACK_GEOJSON_SCHEMA`.
 
     Raises
     ------
@@ -53,7 +146,7 @@ def parse_track(content: bytes | str, *, name: str = "track") -> shapely.MultiLi
     if head == "<":
         parts = _gpx_lines(text, name)
     elif head in ("{", "["):
-        parts = _geojson_lines(text, name)
+        parts = _strict_lines(load_json(text, name), name) if strict else _geojson_lines(text, name)
     else:
         raise InputError("a track must be a GPX file or a GeoJSON LineString", path=name)
     lines = [p for p in parts if len(p) >= 2]
@@ -141,6 +234,45 @@ def _geojson_lines(text: str, name: str) -> list[list[tuple[float, float]]]:
     if not lines:
         raise InputError("GeoJSON without a LineString or MultiLineString", path=name)
     return lines
+
+
+def _strict_lines(data: Any, name: str) -> list[list[tuple[float, float]]]:
+    """The lines of GeoJSON that is exactly :data:`TRACK_GEOJSON_SCHEMA`; refused otherwise."""
+
+    def line(coordinates: Any, where: str) -> list[tuple[float, float]]:
+        if not isinstance(coordinates, list) or len(coordinates) < 2:
+            raise InputError(f"{where}: a line is a list of two or more positions", path=name)
+        return _positions(coordinates, name)
+
+    def geometry(obj: Any, where: str) -> list[list[tuple[float, float]]]:
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == "LineString":
+            return [line(obj.get("coordinates"), where)]
+        if kind == "MultiLineString":
+            parts = obj.get("coordinates")
+            if not isinstance(parts, list) or not parts:
+                raise InputError(f"{where}: a MultiLineString holds one or more lines", path=name)
+            return [line(part, f"{where}, line {k + 1}") for k, part in enumerate(parts)]
+        raise InputError(
+            f"{where}: expected a LineString or a MultiLineString",
+            path=name,
+            value=str(kind)[:40] if kind is not None else type(obj).__name__,
+        )
+
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "Feature":
+        return geometry(data.get("geometry"), "the feature's geometry")
+    if kind == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list) or not features:
+            raise InputError("a FeatureCollection holds one or more features", path=name)
+        lines = []
+        for k, feature in enumerate(features):
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise InputError(f"feature {k + 1} is not a GeoJSON Feature", path=name)
+            lines.extend(geometry(feature.get("geometry"), f"feature {k + 1}"))
+        return lines
+    return geometry(data, "the track")
 
 
 def _listed(value: Any) -> list[Any]:

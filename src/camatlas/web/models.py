@@ -8,13 +8,16 @@ from pydantic import BaseModel, Field
 
 from camatlas.vocab import DEFAULT_PROFILE
 
-__all__ = ["ErrorBody", "LatLon", "Profile", "RouteAnswer", "RouteRequest"]
+__all__ = ["BBOX_TEXT", "ErrorBody", "LatLon", "Profile", "RouteAnswer", "RouteRequest"]
+
+BBOX_TEXT = "WEST,SOUTH,EAST,NORTH in degrees, west < east and south < north"
+"""How the API describes a ``bbox`` parameter."""
 
 Profile = Literal["walk", "bike", "car"]
 """The profiles of :data:`camatlas.vocab.PROFILES`, as OpenAPI lists them."""
 
 LatLon = Annotated[
-    tuple[float, float],
+    tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]],
     Field(description="(latitude, longitude) in degrees, WGS 84"),
 ]
 

@@ -41,7 +41,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from camatlas.errors import InputError
+from camatlas.errors import InputError, NotFoundError
 from camatlas.records import BBox
 from camatlas.vocab import DRAWN_AT_LOW_ZOOM, SURVEILLANCE_SCOPES
 
@@ -144,12 +144,14 @@ _CAMERA_TILE_COLUMNS = (
 
 
 def check_tile(z: int, x: int, y: int) -> None:
-    """Raise :class:`~camatlas.errors.InputError` unless ``z/x/y`` is a tile of the XYZ grid."""
+    """Raise unless ``z/x/y`` is a tile of the XYZ grid: :class:`~camatlas.errors.InputError`
+    for a zoom out of range, :class:`~camatlas.errors.NotFoundError` for a tile beyond the
+    grid of its zoom (no such tile, as a tile server answers)."""
     if not 0 <= z <= MAX_ZOOM:
         raise InputError(f"tile zoom must be between 0 and {MAX_ZOOM}", value=z)
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
-        raise InputError(f"tile {z}/{x}/{y} is outside the grid of zoom {z} (0..{n - 1})")
+        raise NotFoundError(f"tile {z}/{x}/{y} is outside the grid of zoom {z} (0..{n - 1})")
 
 
 def tile_bounds(z: int, x: int, y: int, buffer: float = 0.0) -> BBox:

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from camatlas.coords import BBOX_PATTERN
 from camatlas.errors import NotFoundError
-from camatlas.web.models import ErrorBody
-from camatlas.web.routers.layers import MAX_GEOJSON_FEATURES, layer_geojson
+from camatlas.web.models import BBOX_TEXT, ErrorBody
+from camatlas.web.routers.layers import GEOJSON_ANSWER, MAX_GEOJSON_FEATURES, layer_geojson
 from camatlas.web.served import ServedAtlas, served_atlas
 
 router = APIRouter(tags=["cameras"])
@@ -28,12 +29,10 @@ async def camera(camera_id: str, served: Served) -> dict[str, Any]:
     return record
 
 
-@router.get("/api/cameras", responses={400: {"model": ErrorBody}})
+@router.get("/api/cameras", response_class=Response, responses=GEOJSON_ANSWER)
 async def cameras(
     served: Served,
-    bbox: Annotated[
-        str, Query(description="WEST,SOUTH,EAST,NORTH in degrees, west < east and south < north")
-    ],
+    bbox: Annotated[str, Query(pattern=BBOX_PATTERN, description=BBOX_TEXT)],
     limit: Annotated[int, Query(ge=1, le=MAX_GEOJSON_FEATURES)] = 1000,
 ) -> Response:
     """Cameras in a bounding box as GeoJSON (at most ``limit``; see ``truncated``)."""

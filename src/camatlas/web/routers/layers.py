@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from camatlas.coords import parse_bbox
+from camatlas.coords import BBOX_PATTERN, parse_bbox
 from camatlas.errors import InputError, NotFoundError
 from camatlas.vocab import DATA_ATTRIBUTION, LAYERS, PROVENANCE
-from camatlas.web.models import ErrorBody
+from camatlas.web.models import BBOX_TEXT, ErrorBody
 from camatlas.web.served import ServedAtlas, served_atlas
 from camatlas.web.tiles import geojson_features
 
@@ -47,18 +47,26 @@ async def layer_geojson(
     return Response(json.dumps(collection), media_type="application/geo+json")
 
 
+GEOJSON_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A GeoJSON FeatureCollection, with total, truncated and attribution",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}},
+    },
+    400: {"model": ErrorBody, "description": "A box out of order (west >= east, south >= north)"},
+}
+"""The answers of the GeoJSON endpoints, as OpenAPI documents them."""
+
+
 @router.get(
     "/api/layers/{layer}.geojson",
     tags=["layers"],
-    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    response_class=Response,
+    responses={**GEOJSON_ANSWER, 404: {"model": ErrorBody}},
 )
 async def layer(
     served: Served,
     layer: Annotated[str, PathParam(description="streets, buildings, areas or a result layer")],
-    bbox: Annotated[
-        str | None,
-        Query(description="WEST,SOUTH,EAST,NORTH in degrees, west < east and south < north"),
-    ] = None,
+    bbox: Annotated[str | None, Query(pattern=BBOX_PATTERN, description=BBOX_TEXT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_GEOJSON_FEATURES)] = 1000,
 ) -> Response:
     """A small layer, or part of one, as GeoJSON (at most ``limit`` features)."""

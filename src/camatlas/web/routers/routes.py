@@ -10,15 +10,28 @@ from fastapi import APIRouter, Depends, Query, Request
 
 import camatlas
 from camatlas.atlas import Atlas
-from camatlas.coords import check_lat_lon, parse_lat_lon
+from camatlas.coords import LAT_LON_PATTERN, check_lat_lon, parse_lat_lon
 from camatlas.errors import InputError
-from camatlas.vocab import DEFAULT_PROFILE, DEFAULT_SPEED_KMH, NOT_LOGGED, PROVENANCE
+from camatlas.sources.tracks import TRACK_GEOJSON_SCHEMA, TRACK_GPX_SCHEMA
+from camatlas.vocab import (
+    DEFAULT_PROFILE,
+    DEFAULT_SPEED_KMH,
+    MAX_SPEED_KMH,
+    MIN_SPEED_KMH,
+    NOT_LOGGED,
+    PROVENANCE,
+)
 from camatlas.web.models import ErrorBody, Profile, RouteAnswer, RouteRequest
 from camatlas.web.served import ServedAtlas, served_atlas
 
 router = APIRouter(tags=["routes"])
 
 Served = Annotated[ServedAtlas, Depends(served_atlas)]
+
+ROUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A detour or point the search cannot use"},
+    404: {"model": ErrorBody, "description": "No street near a point, or no route joins them"},
+}
 
 MAX_TRACK_POINTS = 20_000
 """Largest number of points of a track sent for exposure."""
@@ -38,7 +51,7 @@ async def _route(served: ServedAtlas, request: RouteRequest) -> dict[str, Any]:
     return {"options": options, "note": f"{PROVENANCE} {NOT_LOGGED}"}
 
 
-@router.post("/api/route", response_model=RouteAnswer, responses={400: {"model": ErrorBody}})
+@router.post("/api/route", response_model=RouteAnswer, responses=ROUTE_ERRORS)
 async def route_post(served: Served, request: RouteRequest) -> dict[str, Any]:
     """Least-watched routes between two points: alternatives from the shortest to the
     least watched, each with length, detour and metres in view of known cameras.
@@ -46,11 +59,11 @@ async def route_post(served: Served, request: RouteRequest) -> dict[str, Any]:
     return await _route(served, request)
 
 
-@router.get("/api/route", response_model=RouteAnswer, responses={400: {"model": ErrorBody}})
+@router.get("/api/route", response_model=RouteAnswer, responses=ROUTE_ERRORS)
 async def route_get(
     served: Served,
-    origin: Annotated[str, Query(description="LAT,LON of the start")],
-    destination: Annotated[str, Query(description="LAT,LON of the end")],
+    origin: Annotated[str, Query(pattern=LAT_LON_PATTERN, description="LAT,LON of the start")],
+    destination: Annotated[str, Query(pattern=LAT_LON_PATTERN, description="LAT,LON of the end")],
     profile: Profile = DEFAULT_PROFILE,
     max_detour: Annotated[float | None, Query(ge=0)] = None,
 ) -> dict[str, Any]:
@@ -68,20 +81,22 @@ async def route_get(
 
 @router.post(
     "/api/exposure",
-    responses={400: {"model": ErrorBody}},
+    responses={
+        400: {"model": ErrorBody, "description": "Not a track, or more work than one request"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
                 "application/geo+json": {
-                    "schema": {"type": "object"},
+                    "schema": TRACK_GEOJSON_SCHEMA,
                     "example": {
                         "type": "LineString",
                         "coordinates": [[-8.61, 41.15], [-8.60, 41.15]],
                     },
                 },
-                "application/json": {"schema": {"type": "object"}},
-                "application/gpx+xml": {"schema": {"type": "string"}},
+                "application/json": {"schema": TRACK_GEOJSON_SCHEMA},
+                "application/gpx+xml": {"schema": TRACK_GPX_SCHEMA},
             },
         }
     },
@@ -90,12 +105,13 @@ async def exposure(
     served: Served,
     request: Request,
     speed_kmh: Annotated[
-        float, Query(gt=0, le=300, description="Speed along the track")
+        float,
+        Query(ge=MIN_SPEED_KMH, le=MAX_SPEED_KMH, description="Speed along the track, km/h"),
     ] = DEFAULT_SPEED_KMH,
 ) -> dict[str, Any]:
     """Exposure of a track (GeoJSON line or GPX in the body): distinct cameras, metres and
     seconds in view, by operator, surveillance and DORI level. Never logged or stored."""
-    track = camatlas.parse_track(await request.body(), name="the track sent")
+    track = camatlas.parse_track(await request.body(), name="the track sent", strict=True)
     points = int(shapely.get_num_coordinates(track))
     if points > MAX_TRACK_POINTS:
         raise InputError(f"a track may have at most {MAX_TRACK_POINTS} points", value=points)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from camatlas.errors import NotFoundError
+from camatlas.web.models import ErrorBody
 from camatlas.web.served import ServedAtlas, served_atlas
 from camatlas.web.tiles import (
     BASE_LAYERS,
+    MAX_ZOOM,
     MVT_MEDIA_TYPE,
     RESULT_LAYERS,
     Tile,
@@ -32,10 +35,21 @@ TILED = {**BASE_LAYERS, **RESULT_LAYERS}
 @router.head("/tiles/{layer}/{z}/{x}/{y}.pbf", include_in_schema=False)
 @router.get(
     "/tiles/{layer}/{z}/{x}/{y}.pbf",
-    responses={200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "A vector tile"}},
+    responses={
+        200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "A vector tile"},
+        304: {"description": "The tile has not changed (If-None-Match)"},
+        404: {"model": ErrorBody, "description": "No such layer, or a tile beyond the grid"},
+    },
     response_class=Response,
 )
-async def tile(served: Served, layer: str, z: int, x: int, y: int, request: Request) -> Response:
+async def tile(
+    served: Served,
+    layer: str,
+    z: Annotated[int, PathParam(ge=0, le=MAX_ZOOM, description="Zoom")],
+    x: Annotated[int, PathParam(ge=0, description="Column, 0 .. 2^z - 1")],
+    y: Annotated[int, PathParam(ge=0, description="Row from the north, 0 .. 2^z - 1")],
+    request: Request,
+) -> Response:
     """Vector tile ``z/x/y`` (XYZ, Web Mercator) of a layer: cameras (clustered below
     zoom 14), streets, buildings, areas, or a result layer the atlas holds."""
     check_tile(z, x, y)
