@@ -1,4 +1,4 @@
-# camatlas: make setup | demo | test | bench | lint | docs
+# camatlas: make setup | demo | test | bench | fuzz | lint | docs
 # Every target sets up what it needs first, so `make demo` and `make test`
 # work on a fresh Debian/Ubuntu machine with Python 3.11.
 
@@ -13,7 +13,7 @@ DEB_PACKAGES := osmium-tool chromium postgresql postgresql-15-postgis-3
 BENCH_DEB_PACKAGES := osm2pgsql
 DEMO_PORT ?= 8000
 
-.PHONY: setup demo test bench lint docs clean
+.PHONY: setup demo test bench fuzz lint docs clean
 
 setup: $(STAMP)
 
@@ -74,6 +74,25 @@ bench: setup
 	$(PY) bench/coverage.py
 	$(PY) bench/route.py
 	$(PY) bench/store.py
+
+# `make fuzz`: the fuzzing properties of tests/test_fuzz.py with FUZZ_EXAMPLES examples each
+# and random seeds (over a million inputs at the default; two processes, about half an hour on
+# two cores), then schemathesis with API_EXAMPLES per operation and phase.
+FUZZ_EXAMPLES ?= 70000
+API_EXAMPLES ?= 500
+FUZZ_OUT := bench/out
+
+fuzz: setup
+	@mkdir -p $(FUZZ_OUT); rm -f $(FUZZ_OUT)/fuzz-*.json
+	CAMATLAS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAMATLAS_FUZZ_REPORT=$(FUZZ_OUT)/fuzz-files.json \
+	  $(PY) -m pytest -q -p no:cacheprovider -W ignore::UserWarning tests/test_fuzz.py \
+	  -k "osm or overpass or polygon or detection" & files=$$!; \
+	CAMATLAS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAMATLAS_FUZZ_REPORT=$(FUZZ_OUT)/fuzz-values.json \
+	  $(PY) -m pytest -q -p no:cacheprovider -W ignore::UserWarning tests/test_fuzz.py \
+	  -k "not (osm or overpass or polygon or detection)" & values=$$!; \
+	status=0; wait $$files || status=1; wait $$values || status=1; \
+	$(PY) -m tests.fuzzreport $(FUZZ_OUT)/fuzz-*.json; exit $$status
+	CAMATLAS_API_EXAMPLES=$(API_EXAMPLES) CAMATLAS_API_SEED= $(PY) -m pytest -q -p no:cacheprovider tests/test_openapi.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

@@ -20,7 +20,7 @@ from typing import Any
 from camatlas.errors import InputError
 from camatlas.records import BBox
 
-__all__ = ["check_bbox", "check_lat_lon", "parse_bbox", "parse_lat_lon"]
+__all__ = ["check_bbox", "check_lat_lon", "is_finite", "parse_bbox", "parse_lat_lon"]
 
 
 def check_lat_lon(lat: Any, lon: Any, label: str) -> tuple[float, float]:
@@ -92,11 +92,7 @@ def check_bbox(bbox: Sequence[object], label: str = "bbox") -> BBox:
                          value=bbox)  # fmt: skip
     numbers = []
     for value in bbox:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, Real)
-            or not math.isfinite(float(value))
-        ):
+        if isinstance(value, bool) or not isinstance(value, Real) or not is_finite(value):
             raise InputError(
                 "a bbox is four finite numbers: west, south, east, north",
                 element=label,
@@ -127,6 +123,15 @@ def check_bbox(bbox: Sequence[object], label: str = "bbox") -> BBox:
             value=tuple(bbox),
         )
     return west, south, east, north
+
+
+def is_finite(value: Real | float) -> bool:
+    """Whether a number is a finite float (an int too large for a float, as JSON may hold,
+    is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def parse_bbox(text: str, label: str = "bbox") -> BBox:

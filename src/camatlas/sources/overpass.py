@@ -33,7 +33,6 @@ from __future__ import annotations
 import html
 import http.client
 import json
-import math
 import os
 import re
 import urllib.error
@@ -49,7 +48,7 @@ import numpy.typing as npt
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from camatlas.coords import NULL_ISLAND, check_bbox, is_null_island
+from camatlas.coords import NULL_ISLAND, check_bbox, is_finite, is_null_island
 from camatlas.errors import FetchError, FormatError, InputError
 from camatlas.geo import as_multipolygons, members_centre, repair_polygons, way_centre
 from camatlas.records import Rejected, SourceData
@@ -250,7 +249,7 @@ def _lonlat(value: object) -> tuple[float, float]:
     for number in (lat, lon):
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise ValueError("lat/lon missing or not numbers")
-        if not math.isfinite(number):
+        if not is_finite(number):
             raise ValueError("lat/lon not finite")
     assert isinstance(lat, int | float) and isinstance(lon, int | float)
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):

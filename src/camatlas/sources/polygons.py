@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from pyogrio import errors as gdal_errors
+from shapely.errors import GEOSException
 
 from camatlas.errors import InputError
 from camatlas.geo import repair_polygons
@@ -25,6 +26,8 @@ _GDAL_ERRORS = (
     gdal_errors.FieldError,
     gdal_errors.GeometryError,
     gdal_errors.CRSError,
+    GEOSException,  # shapely decoding a geometry GDAL passed on, e.g. a ring left open
+    UnicodeDecodeError,  # text that is not UTF-8 where GDAL expects it
     OSError,
 )
 """What reading a file through GDAL raises when the file is not a readable layer."""

@@ -67,7 +67,7 @@ import shapely.errors
 import shapely.geometry
 import shapely.wkt
 
-from camatlas.coords import NULL_ISLAND, is_null_island
+from camatlas.coords import NULL_ISLAND, is_finite, is_null_island
 from camatlas.errors import FormatError, InputError
 from camatlas.lazy import pyproj
 from camatlas.records import Rejected, SourceData
@@ -781,7 +781,7 @@ def _coordinate(value: object, column: str) -> float:
             value,
         )
     try:
-        number = float(value)
+        number = float(value.strip() if isinstance(value, str) else value)
     except OverflowError:  # an integer too large for a float
         number = math.inf
     if not math.isfinite(number):
@@ -845,13 +845,18 @@ def _not_numbers(geometry: dict[str, Any]) -> str | None:
             todo.extend(item)
         elif isinstance(item, bool) or not isinstance(item, int | float):
             return f"{json.dumps(item, default=str)[:40]} where a number belongs"
+        elif not is_finite(item):  # 1e309 reads as infinity, a 400-digit integer overflows
+            return f"{str(item)[:40]} where a finite number belongs"
     return None
 
 
 def _centre(geometry: Any, what: str, raw: str) -> tuple[float, float]:
     if geometry.is_empty:
         raise _BadRow(f"{what} is empty", raw)
-    point = geometry if geometry.geom_type == "Point" else geometry.centroid
+    try:
+        point = geometry if geometry.geom_type == "Point" else geometry.centroid
+    except shapely.errors.GEOSException as exc:  # e.g. a WKT polygon with NaN vertices
+        raise _BadRow(f"{what} has no centroid ({exc})", raw) from None
     if point.is_empty:
         raise _BadRow(f"{what} has no centroid", raw)
     x, y = float(point.x), float(point.y)
