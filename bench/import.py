@@ -8,6 +8,8 @@ References, measured in the same run on the same files:
   normalizing, writing, indexing, linking) against osmium-tool extracting the same layers
   (``osmium tags-filter FILE nwr/man_made=surveillance w/highway wr/building
   r/boundary=administrative``);
+* the check of every PBF block's coordinates (``camatlas.sources.pbf.check_coordinates``),
+  alone, which the reader runs on a thread beside libosmium's reading;
 * peak memory (maximum resident set size of a fresh process) of the full import on the
   shared extracts and on a file of more than 5 million nodes made by adding untagged-for-us
   nodes to porto.osm.pbf: the same kept content in a file 60 times larger, so any growth of
@@ -51,7 +53,11 @@ t_start = time.perf_counter()
 import camatlas, camatlas.atlas  # the facade's modules load before the clock starts
 from camatlas.sources.osm import read_osm
 t0 = time.perf_counter()
-if mode == "extract":
+if mode == "check":
+    from camatlas.sources.pbf import check_coordinates
+    check_coordinates(Path(path))
+    counts = {}
+elif mode == "extract":
     data = read_osm(path, layers=("cameras",))
     counts = {"cameras": len(data.cameras)}
 else:
@@ -164,6 +170,7 @@ def main() -> None:
         for path in inputs:
             print(f"measuring {path.name} ...", file=sys.stderr)
             ext = [run_child("extract", path, workdir) for _ in range(args.repeat)]
+            check = [run_child("check", path, workdir) for _ in range(args.repeat)]
             imp = [run_child("import", path, workdir) for _ in range(args.repeat)]
             osm_cam = best([time_osmium(path, CAMERA_FILTER, workdir) for _ in range(args.repeat)])
             osm_all = best([time_osmium(path, LAYER_FILTER, workdir) for _ in range(args.repeat)])
@@ -182,6 +189,7 @@ def main() -> None:
                     "extract_s": ext_s,
                     "osmium_cameras_s": osm_cam,
                     "extract_ratio": ext_s / osm_cam,
+                    "check_s": best([r["seconds"] for r in check]),
                     "import_s": imp_s,
                     "osmium_layers_s": osm_all,
                     "import_ratio": imp_s / osm_all,
@@ -191,16 +199,17 @@ def main() -> None:
 
     header = (
         "| file | nodes | MB | cameras | streets | buildings | camera extraction s "
-        "| osmium tags-filter s | ratio | full import s | osmium 3 layers s | ratio "
-        "| ratio with start-up | peak RSS MB |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| osmium tags-filter s | ratio | block check alone s | full import s "
+        "| osmium 3 layers s | ratio | ratio with start-up | peak RSS MB |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [header]
     for r in rows:
         lines.append(
             f"| {r['file']} | {r['nodes']:,} | {r['mb']:.1f} | {r['cameras']} | {r['streets']:,} "
             f"| {r['buildings']:,} | {r['extract_s']:.2f} | {r['osmium_cameras_s']:.2f} "
-            f"| {r['extract_ratio']:.1f}x | {r['import_s']:.2f} | {r['osmium_layers_s']:.2f} "
+            f"| {r['extract_ratio']:.1f}x | {r['check_s']:.2f} | {r['import_s']:.2f} "
+            f"| {r['osmium_layers_s']:.2f} "
             f"| {r['import_ratio']:.1f}x "
             f"| {(r['import_s'] + r['startup_s']) / r['osmium_layers_s']:.1f}x "
             f"| {r['import_rss_mb']:.0f} |"

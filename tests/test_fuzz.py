@@ -45,13 +45,19 @@ from tests.test_overpass import OVERPASS_RESPONSE
 EXAMPLES = int(os.environ.get("CAMATLAS_FUZZ_EXAMPLES", "0"))
 """Examples per property; 0 runs the bounded, derandomized suite."""
 
-FUZZ = settings(
-    max_examples=EXAMPLES or 150,
-    derandomize=not EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+
+def fuzz_settings(share: float = 1.0) -> settings:
+    """Hypothesis settings of a property that runs ``share`` of the examples."""
+    return settings(
+        max_examples=max(int((EXAMPLES or 150) * share), 1),
+        derandomize=not EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+FUZZ = fuzz_settings()
 
 OUTCOMES: dict[str, Counter[str]] = {}
 """Per property: inputs tried, read, refused (a CamatlasError)."""
@@ -202,6 +208,25 @@ def read_osm_all(path: Path, fmt: str) -> None:
     from camatlas.sources.osm import read_osm
 
     read_osm(path, layers=("cameras", "streets", "buildings", "areas"), format=fmt)
+
+
+REAL_FILES = ("dc_whitehouse.osm", "monaco.osm.pbf", "trafford_cctv.csv",
+              "nyc_dot_traffic_cams_scanmap.json")  # fmt: skip
+"""The shared real files of each format small enough to rewrite for every example."""
+
+
+@pytest.fixture(scope="module")
+def real_seeds(shared_data: Path) -> list[bytes]:
+    return [(shared_data / name).read_bytes() for name in REAL_FILES]
+
+
+@pytest.mark.realdata
+@fuzz_settings(0.2)
+@given(data=st.data())
+def test_real_files_cut_and_flipped(folder: Path, real_seeds: list[bytes], data: Any) -> None:
+    # Real files of each format, cut and flipped as a download or a disk damages them.
+    content = data.draw(mutated(real_seeds))
+    check_file("real files", lambda p: read_file(p, layers=("cameras",)), folder / "real", content)
 
 
 @FUZZ

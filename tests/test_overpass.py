@@ -588,3 +588,20 @@ def test_a_way_of_one_place_is_no_street(tmp_path: Path) -> None:
     assert data.streets == []
     assert [r.where for r in data.rejected] == ["way/7"]
     assert "at one place" in data.rejected[0].reason
+
+
+def test_a_member_role_that_is_not_text_is_passed_over(tmp_path: Path) -> None:
+    # Found by fuzzing: a role that is a list or an object once raised TypeError.
+    ring_way = {
+        "type": "way",
+        "ref": 1,
+        "role": ["outer"],
+        "geometry": ring(7.43, 43.74, 7.44, 43.75),
+    }
+    outer = {"type": "way", "ref": 2, "role": "outer", "geometry": ring(7.43, 43.74, 7.44, 43.75)}
+    element = {"type": "relation", "id": 5, "members": [ring_way, {**ring_way, "role": {}}, outer],
+               "tags": {"type": "multipolygon", "building": "yes"}}  # fmt: skip
+    path = tmp_path / "roles.json"
+    path.write_text(json.dumps({**OVERPASS_RESPONSE, "elements": [element]}))
+    (building,) = read_overpass(path).buildings
+    assert building.geometry.area == pytest.approx(0.01 * 0.01)

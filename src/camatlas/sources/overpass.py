@@ -293,7 +293,7 @@ def _multipolygon(members: object) -> MultiPolygon:
         if not isinstance(member, dict) or member.get("type") != "way":
             continue
         role = member.get("role") or "outer"
-        if role not in chains:
+        if not isinstance(role, str) or role not in chains:  # a role the sender made a list
             continue
         try:
             points = _points(member.get("geometry"))

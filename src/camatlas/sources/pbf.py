@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,20 +227,25 @@ _LIMITS = {"latitude": 90e9, "longitude": 180e9}  # nanodegrees
 
 
 def _packed_varints(data: bytes) -> npt.NDArray[np.uint64]:
-    """Decode a packed run of varints at once (as uint64)."""
+    """Decode a packed run of varints at once (as uint64), a byte position at a time."""
     raw = np.frombuffer(data, dtype=np.uint8)
     if len(raw) == 0:
         return np.zeros(0, dtype=np.uint64)
     if raw[-1] >= 0x80:
         raise ValueError("a packed number runs past the end of its field")
     ends = np.flatnonzero(raw < 0x80)
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
     lengths = ends - starts + 1
     if lengths.max() > 10:
         raise ValueError("a packed number longer than 10 bytes")
-    position = np.arange(len(raw)) - np.repeat(starts, lengths)
-    parts = (raw & 0x7F).astype(np.uint64) << (7 * position).astype(np.uint64)
-    return np.add.reduceat(parts, starts)
+    values = (raw[starts] & 0x7F).astype(np.uint64)
+    longer = np.flatnonzero(lengths > 1)
+    for k in range(1, int(lengths.max())):  # most coordinates take 1 to 4 bytes
+        longer = longer[lengths[longer] > k]
+        values[longer] |= (raw[starts[longer] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    return values
 
 
 def _zigzag(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
@@ -270,23 +275,32 @@ def _block_nodes(data: bytes) -> Iterator[tuple[str, Any]]:
     yield from groups
 
 
-def _node_coordinates(kind: str, message: bytes) -> tuple[Any, Any, Any]:
-    """Ids and raw (unscaled) latitudes and longitudes of a node group entry."""
+def _node_coordinates(kind: str, message: bytes) -> tuple[Callable[[], Any], int, Any, Any]:
+    """The ids (decoded when asked for), their count, and the raw (unscaled) latitudes
+    and longitudes of a node group entry."""
     if kind == "dense":
+        ids = b""
         found: dict[int, Any] = {}
         for number, value in fields(message):
-            if number in (1, 8, 9) and isinstance(value, bytes):
-                deltas = _zigzag(_packed_varints(value))
-                # Coordinates are summed in floating point, where a crafted run
-                # of huge deltas cannot wrap around into the globe again.
-                found[number] = np.cumsum(deltas if number == 1 else deltas.astype(np.float64))
-        empty = np.zeros(0, dtype=np.int64)
-        return found.get(1, empty), found.get(8, empty), found.get(9, empty)
+            if number == 1 and isinstance(value, bytes):
+                ids = value
+            elif number in (8, 9) and isinstance(value, bytes):
+                # Summed in floating point, where a crafted run of huge deltas
+                # cannot wrap around into the globe again.
+                found[number] = np.cumsum(_zigzag(_packed_varints(value)).astype(np.float64))
+        empty = np.zeros(0, dtype=np.float64)
+        count = int(np.count_nonzero(np.frombuffer(ids, dtype=np.uint8) < 0x80))
+        return (
+            lambda: np.cumsum(_zigzag(_packed_varints(ids))),
+            count,
+            found.get(8, empty),
+            found.get(9, empty),
+        )
     node = {1: 0, 8: 0, 9: 0}
     for number, value in fields(message):
         if number in node and isinstance(value, int):
             node[number] = _signed(value)
-    return np.array([node[1]]), np.array([float(node[8])]), np.array([float(node[9])])
+    return lambda: np.array([node[1]]), 1, np.array([float(node[8])]), np.array([float(node[9])])
 
 
 def check_coordinates(path: Path) -> BadCoordinate | None:
@@ -307,19 +321,19 @@ def check_coordinates(path: Path) -> BadCoordinate | None:
             _, parameters = next(parts)
             granularity, lat0, lon0 = parameters[17], parameters[19], parameters[20]
             for kind, message in parts:
-                ids, lats, lons = _node_coordinates(kind, message)
-                if len(ids) == 0:
+                ids, count, lats, lons = _node_coordinates(kind, message)
+                if count == 0:
                     continue
                 if granularity == 0:
-                    return BadCoordinate(block, int(ids[0]), "granularity", 0.0)
+                    return BadCoordinate(block, int(ids()[0]), "granularity", 0.0)
                 for axis, raw, offset in (("latitude", lats, lat0), ("longitude", lons, lon0)):
-                    if len(raw) != len(ids):
-                        raise ValueError(f"{len(ids)} node ids but {len(raw)} {axis}s")
+                    if len(raw) != count:
+                        raise ValueError(f"{count} node ids but {len(raw)} {axis}s")
                     nano = offset + granularity * raw
                     outside = np.flatnonzero(np.abs(nano) > _LIMITS[axis])
                     if len(outside):
                         first = outside[0]
-                        return BadCoordinate(block, int(ids[first]), axis, nano[first] * _NANO)
+                        return BadCoordinate(block, int(ids()[first]), axis, nano[first] * _NANO)
         except ValueError as exc:
             raise PbfDamage(block.offset, block.number, f"malformed data block: {exc}") from None
     return None

@@ -257,28 +257,26 @@ def _read_csv(path: Path, options: TableOptions) -> SourceData:
     for line, cells in chain(rows, [(0, [])]):
         if pending is not None:
             last = not cells
-            first_line, first_cells = pending
+            row_line, row_cells = pending
             reader.row_number += 1
-            where = _Where(line=first_line, element=None)
-            if len(first_cells) > width and any(cell.strip() for cell in first_cells[width:]):
+            where = _Where(line=row_line, element=None)
+            if len(row_cells) > width and any(cell.strip() for cell in row_cells[width:]):
                 reader.bad(
-                    f"the row has {len(first_cells)} fields but the header has {width}; "
+                    f"the row has {len(row_cells)} fields but the header has {width}; "
                     f"a value probably holds an unquoted {delimiter!r}",
-                    delimiter.join(first_cells),
+                    delimiter.join(row_cells),
                     where,
                 )
-            elif last and unterminated and (cut := digits.cut_short(first_cells, names)):
+            elif last and unterminated and (cut := digits.cut_short(row_cells, names)):
                 reader.bad(
                     f"the file ends inside this row without a line break, and {cut}: the "
                     "file looks cut short (if the row is whole, end the file with a line break)",
-                    delimiter.join(first_cells),
+                    delimiter.join(row_cells),
                     where,
                 )
             else:
-                digits.add(first_cells)
-                values = {
-                    name: cell for name, cell in zip(names, first_cells, strict=False) if name
-                }
+                digits.add(row_cells)
+                values = {name: cell for name, cell in zip(names, row_cells, strict=False) if name}
                 reader.add(values, where)
         pending = (line, cells)
     if reader.row_number == 0:
