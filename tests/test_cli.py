@@ -128,8 +128,14 @@ def test_a_bad_file_among_several_stops_before_anything_is_written(tmp_path: Pat
     proc = run_camatlas("import", good, empty, "--atlas", atlas, check=False)
     assert proc.returncode != 0
     assert "empty.osm.pbf" in proc.stderr and "empty" in proc.stderr
-    # The atlas was created (empty) but holds nothing from good.csv.
-    assert atlas_content(atlas)[0] == 0
+    # The files are read before the atlas is created: it does not exist afterwards ...
+    assert not atlas.exists() and list(tmp_path.glob("a.gpkg*")) == []
+    # ... and an atlas that existed is left byte for byte as it was.
+    run_camatlas("import", write_csv(tmp_path / "first.csv", 2), "--atlas", atlas)
+    before = atlas.read_bytes()
+    proc = run_camatlas("import", good, empty, "--atlas", atlas, check=False)
+    assert proc.returncode != 0 and atlas.read_bytes() == before
+    assert atlas_content(atlas)[0] == 2
 
 
 def test_validate_is_a_dry_run(tmp_path: Path) -> None:

@@ -440,3 +440,20 @@ def test_a_failed_write_of_several_files_says_which_landed(
         assert f"imported before the error: {files[0]}" in message
         assert f"not imported: {files[1]}, {files[2]}" in message
         assert len(atlas.sources()) == 1
+
+
+def test_import_files_creates_the_atlas_only_once_every_file_is_read(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("id,lat,lon\n1,41.15,-8.61\n2,41.16,-8.62\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lat,lon\n1,41.15,east\n", encoding="utf-8")
+    atlas = tmp_path / "new.gpkg"
+    with pytest.raises(InputError, match=r"bad\.csv"):
+        camatlas.import_files(atlas, [good, bad])
+    assert not atlas.exists()
+    first = camatlas.import_files(atlas, [good])
+    assert [s.status for s in first] == ["imported"] and first[0].cameras == 2
+    again = camatlas.import_files(atlas, [good])
+    assert [s.status for s in again] == ["unchanged"]
+    with camatlas.open_atlas(atlas, create=False) as opened:
+        assert opened.count("cameras") == 2

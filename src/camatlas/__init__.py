@@ -37,7 +37,14 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from camatlas.assumptions import SightParameters
-    from camatlas.atlas import Atlas, ImportSummary, copy_atlas, fetch_overpass, open_atlas
+    from camatlas.atlas import (
+        Atlas,
+        ImportSummary,
+        copy_atlas,
+        fetch_overpass,
+        import_files,
+        open_atlas,
+    )
     from camatlas.pipelines.measure import MeasureParameters, MeasureResult, measure
     from camatlas.pipelines.route import (
         RouteParameters,
@@ -62,6 +69,7 @@ _LAZY = {
     "ImportSummary": "camatlas.atlas",
     "copy_atlas": "camatlas.atlas",
     "fetch_overpass": "camatlas.atlas",
+    "import_files": "camatlas.atlas",
     "open_atlas": "camatlas.atlas",
     "AtlasStats": "camatlas.stats",
     "read_file": "camatlas.sources",
@@ -118,6 +126,7 @@ __all__ = [
     "copy_atlas",
     "exposure",
     "fetch_overpass",
+    "import_files",
     "least_watched",
     "measure",
     "open_atlas",

@@ -55,7 +55,7 @@ from camatlas.vocab import (
 
 T = TypeVar("T")
 
-__all__ = ["Atlas", "ImportSummary", "copy_atlas", "file_sha256", "open_atlas"]
+__all__ = ["Atlas", "ImportSummary", "copy_atlas", "file_sha256", "import_files", "open_atlas"]
 
 
 def file_sha256(path: str | Path) -> str:
@@ -188,29 +188,13 @@ class Atlas:
         InputError
             If any file cannot be read: nothing is written.
         """
-        chosen = check_layers(layers)
-        link_distance_m = check_link_distance(link_distance_m)
-        options: dict[str, Any] = {"layers": sorted(chosen), "link_distance_m": link_distance_m}
-        if table_options is not None:
-            options["table"] = asdict(table_options)
-        todo: list[tuple[Path, str, SourceData | None, float]] = []
-        data: SourceData | None
-        for given in paths:
-            path = Path(given)
-            sha = file_sha256(path) if path.is_file() else ""
-            if sha and self._store.has_source(sha):
-                todo.append((path, sha, None, 0.0))
-                continue
-            started = time.perf_counter()
-            data = read_file(
-                path,
-                format=format,
-                layers=chosen,
-                table_options=table_options,
-                progress=_named(progress, path.name),
-            )
-            todo.append((path, sha, data, time.perf_counter() - started))
-        summaries = []
+        reading = _ReadFiles(paths, format, layers, table_options, link_distance_m, progress)
+        return self._write_files(reading.read(self._store.has_source), reading)
+
+    def _write_files(self, todo: list[_ReadFile], reading: _ReadFiles) -> list[ImportSummary]:
+        """Write files read by :class:`_ReadFiles`, each in a transaction of its own."""
+        format, options, link_distance_m = reading.format, reading.options, reading.link_distance_m
+        summaries: list[ImportSummary] = []
         for path, sha, data, seconds in todo:
             if data is None:
                 kind = file_format(path, format)
@@ -606,6 +590,87 @@ class Atlas:
             self._store.read_layer(name) if name in LAYERS else self._store.read_result(name)
         )
         return frame
+
+
+_ReadFile = tuple[Path, str, SourceData | None, float]
+"""A file read for import: path, SHA-256, its records (None: seen before), seconds."""
+
+
+class _ReadFiles:
+    """The reading half of an import of several files: every file read and checked."""
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        format: str | None,
+        layers: Collection[str],
+        table_options: TableOptions | None,
+        link_distance_m: float,
+        progress: Progress | None,
+    ) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.format = format
+        self.layers = check_layers(layers)
+        self.link_distance_m = check_link_distance(link_distance_m)
+        self.options: dict[str, Any] = {
+            "layers": sorted(self.layers),
+            "link_distance_m": self.link_distance_m,
+        }
+        if table_options is not None:
+            self.options["table"] = asdict(table_options)
+        self.table_options = table_options
+        self.progress = progress
+
+    def read(self, seen: Callable[[str], bool]) -> list[_ReadFile]:
+        """Read every file not ``seen`` (by SHA-256); raises on the first that cannot be read."""
+        todo: list[_ReadFile] = []
+        for path in self.paths:
+            sha = file_sha256(path) if path.is_file() else ""
+            if sha and seen(sha):
+                todo.append((path, sha, None, 0.0))
+                continue
+            started = time.perf_counter()
+            data = read_file(
+                path,
+                format=self.format,
+                layers=self.layers,
+                table_options=self.table_options,
+                progress=_named(self.progress, path.name),
+            )
+            todo.append((path, sha, data, time.perf_counter() - started))
+        return todo
+
+
+def import_files(
+    url: str | Path,
+    paths: Sequence[str | Path],
+    *,
+    format: str | None = None,
+    layers: Collection[str] = LAYERS,
+    table_options: TableOptions | None = None,
+    link_distance_m: float = DEFAULT_LINK_DISTANCE_M,
+    progress: Progress | None = None,
+) -> list[ImportSummary]:
+    """Import files into the atlas at ``url`` (see :meth:`Atlas.import_files`), creating it
+    when missing, but only once every file has been read: a file that cannot be read
+    leaves no atlas behind, as it leaves an existing one unchanged.
+    """
+    reading = _ReadFiles(paths, format, layers, table_options, link_distance_m, progress)
+    try:
+        existing: Atlas | None = open_atlas(url, create=False)
+    except AtlasError:  # missing (or unusable: opening it to write says why, below)
+        existing = None
+    if existing is not None:
+        with existing:
+            return existing._write_files(reading.read(existing._store.has_source), reading)
+    todo = reading.read(lambda sha: False)
+    with open_atlas(url) as atlas:
+        # Another import may have created it meanwhile and landed some of these files.
+        todo = [
+            (item[0], item[1], None, 0.0) if item[1] and atlas._store.has_source(item[1]) else item
+            for item in todo
+        ]
+        return atlas._write_files(todo, reading)
 
 
 def fetch_overpass(

@@ -99,8 +99,10 @@ def import_(
             raise fail(f"{rejected.parent}: no such folder for the rejected rows (--rejected)")
         rejected_default = beside_atlas(atlas, "-rejected.csv")
         check_output(rejected or rejected_default, [*files, atlas], "--rejected")
-        with camatlas.open_atlas(atlas) as at, progress() as bar:
-            summaries = at.import_files(
+        with progress() as bar:
+            # The atlas is created (when missing) only once every file has been read.
+            summaries = camatlas.import_files(
+                atlas,
                 files,
                 format=format,
                 layers=chosen,
@@ -108,6 +110,7 @@ def import_(
                 link_distance_m=link_distance,
                 progress=bar,
             )
+        with camatlas.open_atlas(atlas, create=False, read_only=True) as at:
             total = at.count("cameras")
         rejected_rows = [(Path(s.path).name, r) for s in summaries for r in s.rejected]
         rejected_path = None
