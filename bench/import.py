@@ -9,7 +9,7 @@ References, measured in the same run on the same files:
   (``osmium tags-filter FILE nwr/man_made=surveillance w/highway wr/building
   r/boundary=administrative``);
 * the check of every PBF block's coordinates (``camatlas.sources.pbf.check_coordinates``),
-  alone, which the reader runs on a thread beside libosmium's reading;
+  alone, which the reader runs before libosmium opens the file;
 * peak memory (maximum resident set size of a fresh process) of the full import on the
   shared extracts and on a file of more than 5 million nodes made by adding untagged-for-us
   nodes to porto.osm.pbf: the same kept content in a file 60 times larger, so any growth of

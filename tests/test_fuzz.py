@@ -34,6 +34,7 @@ from camatlas.coords import (
 )
 from camatlas.errors import CamatlasError, InputError
 from camatlas.sources import read_file
+from camatlas.sources.osm import read_osm
 from camatlas.sources.overpass import read_overpass
 from camatlas.sources.polygons import read_polygons, read_population
 from camatlas.sources.table import TableOptions, read_table
@@ -205,9 +206,17 @@ def test_osm_pbf_reader(folder: Path, data: bytes) -> None:
 
 
 def read_osm_all(path: Path, fmt: str) -> None:
-    from camatlas.sources.osm import read_osm
+    # No file may stay open after a read, refused or not (libosmium keeps the file of a
+    # cut PBF open after its error, so a cut file must never reach it).
+    before = open_files()
+    try:
+        read_osm(path, layers=("cameras", "streets", "buildings", "areas"), format=fmt)
+    finally:
+        assert open_files() == before, "a file stayed open"
 
-    read_osm(path, layers=("cameras", "streets", "buildings", "areas"), format=fmt)
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 REAL_FILES = ("dc_whitehouse.osm", "monaco.osm.pbf", "trafford_cctv.csv",

@@ -34,7 +34,6 @@ import mmap
 import os
 import re
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -164,10 +163,7 @@ def read_osm(
     if wanted:
         osm = _OsmFile(file_path, fmt, progress)
         try:
-            try:
-                _OsmImport(osm, wanted, data).run()
-            finally:
-                osm.check()  # a damaged or crafted file is refused as such, whatever broke
+            _OsmImport(osm, wanted, data).run()
         except UnicodeDecodeError as exc:
             # OSM text is UTF-8 by definition; libosmium hands over the raw bytes
             # and pyosmium fails decoding them when a tag, role or name is read.
@@ -198,11 +194,12 @@ class _OsmFile:
         self.deleted: frozenset[tuple[str, int]] = frozenset()
         self.current: Callable[[], str] = str
         """The element handed out last, as ``node/123`` (the one being taken), or ``""``."""
-        self._checked: Future[None] | None = None
         if self.is_pbf:
-            # The blocks are checked beside libosmium's reading (numpy and zlib let
-            # go of the GIL), and the result is awaited before any record is used.
-            self._checked = _CHECKS.submit(_check_pbf_coordinates, path)
+            # Every block is decompressed and its coordinates checked before libosmium
+            # opens the file: libosmium narrows coordinates without checking them, and
+            # keeps the file of a cut or damaged PBF open after its error (one file
+            # descriptor lost per file read), so a damaged file must not reach it.
+            _check_pbf_coordinates(path)
         else:
             _check_xml_coordinates(path)
             self.deleted = _josm_deleted(path)
@@ -230,8 +227,13 @@ class _OsmFile:
         self.current = current
         try:
             reader = osmium.io.Reader(self._file, entities, thread_pool=self._threads)
+        except _READ_ERRORS as exc:
+            raise self._read_error(exc, "") from None
+        try:
             elements = osmium.OsmFileIterator(reader, *filters)  # reads the first buffer
         except _READ_ERRORS as exc:
+            with suppress(*_READ_ERRORS):
+                reader.close()  # else its file stays open: one descriptor per damaged file
             raise self._read_error(exc, "") from None
         try:
             while True:
@@ -257,11 +259,6 @@ class _OsmFile:
                 reader.close()
         self._report(stage, self._size)
 
-    def check(self) -> None:
-        """Raise the refusal of the file's own check (PBF blocks), if it found one."""
-        if self._checked is not None:
-            self._checked.result()
-
     def _report(self, stage: str, done: int) -> None:
         if self._progress is not None:
             self._progress(stage, min(done, self._size), self._size)
@@ -286,9 +283,6 @@ class _OsmFile:
             element=f"after {last}" if last else None,
         )
 
-
-_CHECKS = ThreadPoolExecutor(1, thread_name_prefix="camatlas-pbf-check")
-"""Where PBF files are checked (:func:`_check_pbf_coordinates`) while libosmium reads them."""
 
 _TYPE_NAMES = {"n": "node", "w": "way", "r": "relation", "a": "area", "c": "changeset"}
 _SINGLE_TYPES = {osmium.osm.NODE: "n", osmium.osm.WAY: "w", osmium.osm.RELATION: "r"}

@@ -100,6 +100,7 @@ def fields(message: bytes) -> Iterator[tuple[int, int | bytes]]:
 
 def blocks(path: Path) -> Iterator[Block]:
     """Walk the blocks of ``path``; raises :class:`PbfDamage` where the container breaks."""
+    size_of_file = path.stat().st_size
     with path.open("rb") as handle:
         number, offset = 0, 0
         while True:
@@ -126,15 +127,15 @@ def blocks(path: Path) -> Iterator[Block]:
                 raise PbfDamage(offset, number, f"malformed block header: {exc}") from None
             if not kind or not 0 <= blob_size <= MAX_BLOB_SIZE:
                 raise PbfDamage(offset, number, "malformed block header (no type or size)")
-            blob = handle.read(blob_size)
-            if len(blob) < blob_size:
+            start = offset + 4 + size
+            present = min(blob_size, size_of_file - start)
+            if present < blob_size:
                 raise PbfDamage(
                     offset,
                     number,
-                    f"the file ends inside a block: {blob_size} bytes announced, "
-                    f"{len(blob)} present",
+                    f"the file ends inside a block: {blob_size} bytes announced, {present} present",
                 )
-            yield Block(number, offset, kind, blob)
+            yield Block(number, offset, kind, handle.read(blob_size))
             offset += 4 + size + blob_size
 
 
