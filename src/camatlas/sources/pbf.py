@@ -304,6 +304,25 @@ def _node_coordinates(kind: str, message: bytes) -> tuple[Callable[[], Any], int
     return lambda: np.array([node[1]]), 1, np.array([float(node[8])]), np.array([float(node[9])])
 
 
+READABLE_FEATURES = frozenset(
+    {"OsmSchema-V0.6", "DenseNodes", "HistoricalInformation", "LocationsOnWays"}
+)
+"""The required features of a header block libosmium reads; it refuses any other."""
+
+
+def _check_header(block: Block, data: bytes) -> None:
+    try:
+        for number, value in fields(data):
+            if number == 4 and isinstance(value, bytes):
+                feature = value.decode("utf-8", "replace")
+                if feature not in READABLE_FEATURES:
+                    raise PbfDamage(
+                        block.offset, block.number, f"an unknown required feature {feature[:40]!r}"
+                    )
+    except ValueError as exc:
+        raise PbfDamage(block.offset, block.number, f"malformed header block: {exc}") from None
+
+
 def check_coordinates(path: Path) -> BadCoordinate | None:
     """The first node of ``path`` placed outside the globe by its block's encoding.
 
@@ -314,7 +333,14 @@ def check_coordinates(path: Path) -> BadCoordinate | None:
     where nothing overflows. Raises :class:`PbfDamage` on a malformed block.
     """
     for block in blocks(path):
+        expected = "OSMHeader" if block.number == 1 else "OSMData"
+        if block.kind != expected:
+            raise PbfDamage(
+                block.offset, block.number, f"a {block.kind[:20]!r} block where {expected} belongs"
+            )
         data = payload(block)
+        if data is not None and block.kind == "OSMHeader":
+            _check_header(block, data)
         if data is None or block.kind != "OSMData":
             continue
         try:
