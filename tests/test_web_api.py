@@ -549,3 +549,12 @@ def test_pages_of_other_sites_may_not_write(client: InProcessClient, atlas_path:
         answer = c.post("/api/route", json=ROUTE_BODY,
                         headers={"Origin": "https://maps.example.org"})  # fmt: skip
         assert answer.status_code == 200, answer.text
+
+
+def test_a_route_from_the_far_side_of_the_globe_is_a_404(client: InProcessClient) -> None:
+    # Found by schemathesis: a point 80 degrees of longitude from the atlas's UTM zone
+    # projects to infinity, and the nearest-street search found nothing (a 500).
+    far = [-1.659275172199927e-141, 73.07638627268133]
+    answer = client.post("/api/route", json={"origin": far, "destination": far})
+    assert answer.status_code == 404, answer.text
+    assert "far from this atlas's streets" in answer.json()["error"]

@@ -517,6 +517,13 @@ class StreetGraph:
                 element=label,
             )
         x, y = self._to_metric.transform(lon, lat)
+        if not (math.isfinite(x) and math.isfinite(y)):  # far outside the network's UTM zone
+            raise NotFoundError(
+                f"no street usable by the {self.profile!r} profile within the snapping limit "
+                f"of {max_snap_m:,.0f} m: the point is far from this atlas's streets",
+                element=label,
+                value=(round(lat, 6), round(lon, 6)),
+            )
         point = shapely.Point(x, y)
         if self._tree is None:
             self._tree = shapely.STRtree(self._lines())
