@@ -273,10 +273,8 @@ class _OsmFile:
                 line=int(match[1]),
             )
         kind = "OSM PBF" if self.is_pbf else "OSM XML"
-        hint = ""
-        if self.is_pbf:
-            damage = pbf.diagnose(self.path)
-            hint = f"; damaged in {damage.describe()}" if damage else "; the file may be damaged"
+        # Damage to a PBF's blocks was named by the check before libosmium opened it.
+        hint = "; the file may be damaged" if self.is_pbf else ""
         return InputError(
             f"cannot read the {kind} file: {text}{hint}",
             path=self.path,

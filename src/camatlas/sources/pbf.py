@@ -183,28 +183,6 @@ def payload(block: Block) -> bytes | None:
     return data
 
 
-def diagnose(path: Path) -> PbfDamage | None:
-    """The first damage found in the container of ``path``, None when it looks whole.
-
-    Walks every block and decompresses every zlib blob: for explaining a
-    refusal, not for every read.
-    """
-    try:
-        for block in blocks(path):
-            data = payload(block)
-            if data is not None:
-                try:
-                    for _ in fields(data):
-                        pass
-                except ValueError as exc:
-                    raise PbfDamage(
-                        block.offset, block.number, f"malformed {block.kind} block: {exc}"
-                    ) from None
-    except PbfDamage as damage:
-        return damage
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class BadCoordinate:
     """A node whose coordinate a PBF block encodes outside the globe."""
