@@ -294,46 +294,50 @@ _FRACTION = re.compile(r"\s*[-+]?\d*\.(\d+)\s*")
 
 
 class _Digits:
-    """How many decimals each column's numbers have, to spot a last row cut inside a number.
+    """How many decimals the last column's numbers have, to spot a last row cut inside one.
 
-    A number cut short has fewer decimals than the column's usual: the last
-    row is suspect when every other row of its column has more, or, from
-    :data:`CUT_ROWS` rows on, a share of at least :data:`CUT_SHARE` of them
-    (registries mix a few rounded values into 6-decimal columns).
+    A cut ends a row, so only a row's last field can be shortened (a row with fewer fields
+    than the header is cut anyway): only the header's last column is counted. A number cut
+    short has fewer decimals than the column's usual: the last row is suspect when every
+    other row has more, or, from :data:`CUT_ROWS` rows on, a share of at least
+    :data:`CUT_SHARE` of them (registries mix a few rounded values into 6-decimal columns).
     """
 
     def __init__(self, width: int) -> None:
-        self.decimals: list[Counter[int]] = [Counter() for _ in range(width)]
-        self.other = [False] * width  # a value that is not a decimal number
+        self.width = width
+        self.decimals: Counter[int] = Counter()
+        self.other = False  # a value in the last column that is not a decimal number
         self.rows = 0
 
     def add(self, cells: list[str]) -> None:
         self.rows += 1
-        for column, cell in enumerate(cells[: len(self.decimals)]):
-            found = _FRACTION.fullmatch(cell)
-            if found is None:
-                self.other[column] = True
-            else:
-                self.decimals[column][len(found[1])] += 1
+        if len(cells) < self.width:
+            return
+        found = _FRACTION.fullmatch(cells[self.width - 1])
+        if found is None:
+            self.other = True
+        else:
+            self.decimals[len(found[1])] += 1
 
     def cut_short(self, cells: list[str], names: list[str]) -> str:
         """Why the last row looks cut, or ``""``: fewer fields than the header, or its last
         value a number with fewer decimals than the column's usual."""
         if self.rows == 0:
             return ""
-        if len(cells) < len(self.decimals):
-            return f"it has {len(cells)} of the header's {len(self.decimals)} fields"
-        column = len(cells) - 1  # a cut ends the row: only its last field can be shortened
-        found = _FRACTION.fullmatch(cells[column])
-        if column >= len(self.decimals) or self.other[column] or found is None:
+        if len(cells) < self.width:
+            return f"it has {len(cells)} of the header's {self.width} fields"
+        if len(cells) > self.width or self.other:
             return ""
-        counts = self.decimals[column]
-        seen = sum(counts.values())
-        more = sum(n for decimals, n in counts.items() if decimals > len(found[1]))
-        if not seen or (more < seen and (seen < CUT_ROWS or more < CUT_SHARE * seen)):
+        last = cells[-1]
+        found = _FRACTION.fullmatch(last)
+        seen = sum(self.decimals.values())
+        if found is None or not seen:
+            return ""
+        more = sum(n for decimals, n in self.decimals.items() if decimals > len(found[1]))
+        if more < seen and (seen < CUT_ROWS or more < CUT_SHARE * seen):
             return ""
         return (
-            f"its {names[column] or 'last'!r} value {cells[column].strip()!r} has "
+            f"its {names[-1] or 'last'!r} value {last.strip()!r} has "
             f"{len(found[1])} decimals where {more} of the {seen} other rows have more"
         )
 
