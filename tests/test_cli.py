@@ -11,9 +11,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import click
 import pyogrio
 import pytest
-import typer
 
 import camatlas
 from camatlas import cli
@@ -67,10 +67,10 @@ def test_help_explains_every_command_and_option(command: str) -> None:
     proc = run_camatlas(command, "--help")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert f"Usage: python -m camatlas {command}" in " ".join(proc.stdout.split())
-    summary = (cli.COMMANDS[command].__doc__ or "").strip().splitlines()[0]
+    summary = (cli.COMMANDS[command].help or "").strip().splitlines()[0]
     assert summary and summary.split(":")[0][:30] in " ".join(proc.stdout.split())
-    # Every option says what it is for (typer would print it without a word otherwise).
-    click_command = typer.main.get_command(cli.app).commands[command]  # type: ignore[attr-defined]
+    # Every option says what it is for (click would print it without a word otherwise).
+    click_command = cli.app.commands[command]
     for param in click_command.params:
         if param.name != "help":
             assert getattr(param, "help", None), f"{command} --{param.name} has no help"
@@ -302,7 +302,7 @@ def test_rejected_rows_never_overwrite_an_input_or_the_atlas(tmp_path: Path) -> 
 def test_a_file_that_cannot_be_read_or_written_is_a_message_not_a_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(typer.Exit) as info, errors():
+    with pytest.raises(click.exceptions.Exit) as info, errors():
         raise PermissionError(13, "Permission denied", "/srv/atlas.gpkg")
     assert info.value.exit_code == 1
     assert "error: /srv/atlas.gpkg: Permission denied" in " ".join(capsys.readouterr().err.split())

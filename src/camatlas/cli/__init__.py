@@ -14,14 +14,15 @@ command loads the analysis libraries only when it runs, so ``--help`` is quick.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+
+import click
 
 from camatlas.cli import analyses, data, routes, server
 from camatlas.cli.app import app
 
 __all__ = ["COMMANDS", "app", "main"]
 
-COMMANDS: dict[str, Callable[..., None]] = {
+COMMANDS: dict[str, click.Command] = {
     "import": data.import_,
     "validate": data.validate,
     "fetch": data.fetch,
@@ -38,7 +39,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
 """Every command, in the order ``camatlas --help`` lists them."""
 
 for _name, _command in COMMANDS.items():
-    app.command(_name)(_command)
+    app.add_command(_command, _name)
 
 
 def main() -> None:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.table import Table
+import click
 
 import camatlas
 from camatlas.cli import options as opt
-from camatlas.cli.render import errors, footer, number, out, print_json, progress, say, shown, text
+from camatlas.cli.render import (
+    errors,
+    footer,
+    new_table,
+    number,
+    out,
+    print_json,
+    progress,
+    say,
+    shown,
+    text,
+)
 from camatlas.vocab import (
     DEFAULT_MIN_BLIND_M,
     DEFAULT_RESOLUTION_PX,
@@ -21,34 +30,35 @@ from camatlas.vocab import (
 )
 
 
+@click.command("sight")
+@opt.atlas_option
+@opt.view_options
+@click.option(
+    "--resolution",
+    type=int,
+    default=DEFAULT_RESOLUTION_PX,
+    help="Assumed horizontal resolution in pixels, for the DORI zones.",
+)
+@click.option(
+    "--area-by-level",
+    is_flag=True,
+    help="Also split the area in view by the best DORI level there (slower: five "
+    "unions of the views instead of one).",
+)
+@click.option(
+    "--no-graph", is_flag=True, help="Do not store the walking street graph for routes afterwards."
+)
+@opt.json_option
 def sight(
-    atlas: opt.AtlasOption,
-    range_m: opt.RangeOption = None,
-    width: opt.WidthOption = None,
-    no_occlusion: opt.NoOcclusionOption = False,
-    include_indoor: opt.IncludeIndoorOption = False,
-    resolution: Annotated[
-        int,
-        typer.Option(
-            "--resolution",
-            help="Assumed horizontal resolution in pixels, for the DORI zones.",
-        ),
-    ] = DEFAULT_RESOLUTION_PX,
-    area_by_level: Annotated[
-        bool,
-        typer.Option(
-            "--area-by-level",
-            help="Also split the area in view by the best DORI level there (slower: five "
-            "unions of the views instead of one).",
-        ),
-    ] = False,
-    no_graph: Annotated[
-        bool,
-        typer.Option(
-            "--no-graph", help="Do not store the walking street graph for routes afterwards."
-        ),
-    ] = False,
-    as_json: opt.JsonOption = False,
+    atlas: str,
+    range_m: float | None,
+    width: float | None,
+    no_occlusion: bool,
+    include_indoor: bool,
+    resolution: int,
+    area_by_level: bool,
+    no_graph: bool,
+    as_json: bool,
 ) -> None:
     """Compute every camera's field of view, cut by buildings and split into DORI zones.
 
@@ -76,7 +86,7 @@ def sight(
         "width or range."
     )
     say("Area in view (overlaps counted once):")
-    table = Table(show_header=False, box=None)
+    table = new_table(show_header=False, box=None)
     table.add_column("level")
     table.add_column("km²", justify="right")
     table.add_row("any level", f"{result['area_km2']:.4f} km²")
@@ -96,55 +106,68 @@ def sight(
     footer()
 
 
+@click.command("measure")
+@opt.atlas_option
+@click.option(
+    "--by",
+    help="Aggregate by admin boundaries (admin, admin:LEVEL), user polygons "
+    "(geojson:FILE.geojson with a name property) or H3 cells (h3:9).",
+)
+@click.option(
+    "--admin-level", type=int, help="admin_level for --by admin (default: the most detailed)."
+)
+@click.option(
+    "--kind",
+    help="Surveillance kinds counted, comma-separated, e.g. camera,alpr (default: all).",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=0,
+    help="Draws of the unknown view parameters for an uncertainty range (0: none).",
+)
+@click.option("--seed", type=int, default=0, help="Seed of the draws.")
+@click.option(
+    "--completeness",
+    type=float,
+    default=1.0,
+    help="Share of real cameras that are mapped, e.g. 0.63; density estimates "
+    "= counted / completeness.",
+)
+@opt.view_options
+@click.option(
+    "--population",
+    type=opt.PATH,
+    help="CSV of population per user polygon (columns KEY and population).",
+)
+@click.option("--population-key", help="Column of --population matching a polygon property.")
+@click.option("--rank-by", default=RANK_BY[0], help=f"Rank areas by {', '.join(RANK_BY)}.")
+@click.option(
+    "--min-blind",
+    type=float,
+    default=DEFAULT_MIN_BLIND_M,
+    help="Shortest unwatched stretch reported as a blind spot, metres.",
+)
+@click.option("--top", type=int, default=15, help="Areas shown in the ranking (text output).")
+@opt.json_option
 def measure(
-    atlas: opt.AtlasOption,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            help="Aggregate by admin boundaries (admin, admin:LEVEL), user polygons "
-            "(geojson:FILE.geojson with a name property) or H3 cells (h3:9)."
-        ),
-    ] = None,
-    admin_level: Annotated[
-        int | None, typer.Option(help="admin_level for --by admin (default: the most detailed).")
-    ] = None,
-    kind: Annotated[
-        str | None,
-        typer.Option(
-            help="Surveillance kinds counted, comma-separated, e.g. camera,alpr (default: all)."
-        ),
-    ] = None,
-    samples: Annotated[
-        int,
-        typer.Option(
-            help="Draws of the unknown view parameters for an uncertainty range (0: none)."
-        ),
-    ] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
-    completeness: Annotated[
-        float,
-        typer.Option(
-            help="Share of real cameras that are mapped, e.g. 0.63; density estimates "
-            "= counted / completeness."
-        ),
-    ] = 1.0,
-    range_m: opt.RangeOption = None,
-    width: opt.WidthOption = None,
-    no_occlusion: opt.NoOcclusionOption = False,
-    include_indoor: opt.IncludeIndoorOption = False,
-    population: Annotated[
-        Path | None,
-        typer.Option(help="CSV of population per user polygon (columns KEY and population)."),
-    ] = None,
-    population_key: Annotated[
-        str | None, typer.Option(help="Column of --population matching a polygon property.")
-    ] = None,
-    rank_by: Annotated[str, typer.Option(help=f"Rank areas by {', '.join(RANK_BY)}.")] = RANK_BY[0],
-    min_blind: Annotated[
-        float, typer.Option(help="Shortest unwatched stretch reported as a blind spot, metres.")
-    ] = DEFAULT_MIN_BLIND_M,
-    top: Annotated[int, typer.Option(help="Areas shown in the ranking (text output).")] = 15,
-    as_json: opt.JsonOption = False,
+    atlas: str,
+    by: str | None,
+    admin_level: int | None,
+    kind: str | None,
+    samples: int,
+    seed: int,
+    completeness: float,
+    range_m: float | None,
+    width: float | None,
+    no_occlusion: bool,
+    include_indoor: bool,
+    population: Path | None,
+    population_key: str | None,
+    rank_by: str,
+    min_blind: float,
+    top: int,
+    as_json: bool,
 ) -> None:
     """Measure how much of the streets known cameras watch, and how dense they are.
 
@@ -226,7 +249,7 @@ def measure(
             f"{number(100 * u['p5'], 1)}-{number(100 * u['p95'], 1)}%."
         )
     if result.parameters.get("by"):
-        table = Table(
+        table = new_table(
             title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}", title_justify="left"
         )
         for name in ("rank", "area", "km²", "cameras", "per km²", "per street km",

@@ -6,10 +6,9 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from rich.table import Table
+import click
 
 import camatlas
 from camatlas.cli import options as opt
@@ -19,6 +18,7 @@ from camatlas.cli.render import (
     errors,
     fail,
     footer,
+    new_table,
     out,
     print_json,
     progress,
@@ -48,40 +48,49 @@ def _write_rejected(path: Path, rows: list[tuple[str, Any]]) -> None:
             writer.writerow([name, r.where, r.value, r.reason])
 
 
+@click.command("import")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=opt.PATH,
+    help="Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.",
+)
+@opt.atlas_option
+@opt.reading_options
+@click.option(
+    "--rejected",
+    type=opt.PATH,
+    help="Where --skip-bad-rows writes rejected rows (CSV). Default: beside the atlas.",
+)
+@click.option(
+    "--link-distance",
+    type=float,
+    default=DEFAULT_LINK_DISTANCE_M,
+    help="Link cameras of different sources within this distance as one (metres).",
+)
+@opt.json_option
 def import_(
-    files: Annotated[
-        list[Path],
-        typer.Argument(help="Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records."),
-    ],
-    atlas: opt.AtlasOption,
-    format: opt.FormatOption = None,
-    layers: opt.LayersOption = ",".join(LAYERS),
-    lat: opt.LatOption = None,
-    lon: opt.LonOption = None,
-    x: opt.XOption = None,
-    y: opt.YOption = None,
-    wkt: opt.WktOption = None,
-    crs: opt.CrsOption = None,
-    id_column: opt.IdOption = None,
-    column: opt.ColumnOption = None,
-    kind: opt.KindOption = None,
-    source_name: opt.SourceOption = None,
-    delimiter: opt.DelimiterOption = None,
-    skip_bad_rows: opt.SkipOption = False,
-    row_ids: opt.RowIdsOption = False,
-    rejected: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where --skip-bad-rows writes rejected rows (CSV). Default: beside the atlas."
-        ),
-    ] = None,
-    link_distance: Annotated[
-        float,
-        typer.Option(
-            help="Link cameras of different sources within this distance as one (metres)."
-        ),
-    ] = DEFAULT_LINK_DISTANCE_M,
-    as_json: opt.JsonOption = False,
+    files: tuple[Path, ...],
+    atlas: str,
+    format: str | None,
+    layers: str,
+    lat: str | None,
+    lon: str | None,
+    x: str | None,
+    y: str | None,
+    wkt: str | None,
+    crs: str | None,
+    id_column: str | None,
+    column: tuple[str, ...],
+    kind: str | None,
+    source_name: str | None,
+    delimiter: str | None,
+    skip_bad_rows: bool,
+    row_ids: bool,
+    rejected: Path | None,
+    link_distance: float,
+    as_json: bool,
 ) -> None:
     """Import files into an atlas. Each file is one transaction: it lands whole or not at all.
 
@@ -127,7 +136,7 @@ def import_(
             }
         )
         return
-    table_out = Table(title=f"Imported into {shown(atlas)}", title_justify="left")
+    table_out = new_table(title=f"Imported into {shown(atlas)}", title_justify="left")
     for name in ("file", "status", "cameras", "streets", "buildings", "areas", "tag problems",
                  "skipped", "links"):  # fmt: skip
         table_out.add_column(name, justify="left" if name in ("file", "status") else "right")
@@ -143,24 +152,34 @@ def import_(
     say(f"Next: camatlas stats --atlas {shown(atlas)}")
 
 
+@click.command("validate")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=opt.PATH,
+    help="Input files to check: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.",
+)
+@opt.reading_options
+@opt.json_option
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Input files to check.")],
-    format: opt.FormatOption = None,
-    layers: opt.LayersOption = ",".join(LAYERS),
-    lat: opt.LatOption = None,
-    lon: opt.LonOption = None,
-    x: opt.XOption = None,
-    y: opt.YOption = None,
-    wkt: opt.WktOption = None,
-    crs: opt.CrsOption = None,
-    id_column: opt.IdOption = None,
-    column: opt.ColumnOption = None,
-    kind: opt.KindOption = None,
-    source_name: opt.SourceOption = None,
-    delimiter: opt.DelimiterOption = None,
-    skip_bad_rows: opt.SkipOption = False,
-    row_ids: opt.RowIdsOption = False,
-    as_json: opt.JsonOption = False,
+    files: tuple[Path, ...],
+    format: str | None,
+    layers: str,
+    lat: str | None,
+    lon: str | None,
+    x: str | None,
+    y: str | None,
+    wkt: str | None,
+    crs: str | None,
+    id_column: str | None,
+    column: tuple[str, ...],
+    kind: str | None,
+    source_name: str | None,
+    delimiter: str | None,
+    skip_bad_rows: bool,
+    row_ids: bool,
+    as_json: bool,
 ) -> None:
     """Dry run: read files and say what would be imported and what could not be read."""
     with errors():
@@ -212,7 +231,7 @@ def validate(
             "would be imported"
         )
         if res["report"]:
-            report = Table("key", "value", "count", "what camatlas did", "examples",
+            report = new_table("key", "value", "count", "what camatlas did", "examples",
                            title="Tag values not interpreted", title_justify="left")  # fmt: skip
             for r in res["report"][:30]:
                 report.add_row(
@@ -229,7 +248,10 @@ def validate(
                 say(f"  {r['where']}: {r['reason']} ({r['value']!r})")
 
 
-def stats(atlas: opt.AtlasOption, as_json: opt.JsonOption = False) -> None:
+@click.command("stats")
+@opt.atlas_option
+@opt.json_option
+def stats(atlas: str, as_json: bool) -> None:
     """Totals and breakdowns: by kind, type, surveillance, zone, mount, operator, source."""
     with errors(), camatlas.open_atlas(atlas, create=False, read_only=True) as at:
         result = at.stats().to_dict()
@@ -256,22 +278,21 @@ def stats(atlas: opt.AtlasOption, as_json: opt.JsonOption = False) -> None:
     footer()
 
 
-def export(
-    atlas: opt.AtlasOption,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="File to write (replaced if present).")
-    ],
-    format: Annotated[
-        str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORT_FORMATS)}.")
-    ] = "geojson",
-    layer: Annotated[
-        str,
-        typer.Option(
-            help=f"Layer for single-layer formats: {', '.join(LAYERS)}, or a result layer "
-            "(views, street_coverage, ...)."
-        ),
-    ] = "cameras",
-) -> None:
+@click.command("export")
+@opt.atlas_option
+@click.option(
+    "--output", "-o", required=True, type=opt.PATH, help="File to write (replaced if present)."
+)
+@click.option(
+    "--format", "-f", "format", default="geojson", help=f"One of {', '.join(EXPORT_FORMATS)}."
+)
+@click.option(
+    "--layer",
+    default="cameras",
+    help=f"Layer for single-layer formats: {', '.join(LAYERS)}, or a result layer "
+    "(views, street_coverage, ...).",
+)
+def export(atlas: str, output: Path, format: str, layer: str) -> None:
     """Export a layer or result layer (GeoJSON, CSV, FlatGeobuf), or everything (GeoPackage).
 
     GeoJSON, CSV and FlatGeobuf hold one layer (--layer); a GeoPackage holds every
@@ -282,28 +303,29 @@ def export(
     say(f"Wrote {', '.join(written)} to {output}. {DATA_ATTRIBUTION}: keep this attribution.")
 
 
+@click.command("fetch")
+@opt.atlas_option
+@click.option("--bbox", help="WEST,SOUTH,EAST,NORTH in degrees (lon/lat).")
+@click.option("--area", help="Name of an OSM area, e.g. 'Porto'.")
+@click.option(
+    "--endpoint",
+    help="Overpass API endpoint (default: $CAMATLAS_OVERPASS_URL or overpass-api.de).",
+)
+@click.option("--cameras-only", is_flag=True, help="Fetch cameras only, not streets and buildings.")
+@click.option(
+    "--save",
+    type=opt.PATH,
+    help="Where to keep the raw response (default: beside the atlas, timestamped).",
+)
+@click.option("--timeout", type=int, default=180, help="Server-side query timeout in seconds.")
 def fetch(
-    atlas: opt.AtlasOption,
-    bbox: Annotated[
-        str | None, typer.Option(help="WEST,SOUTH,EAST,NORTH in degrees (lon/lat).")
-    ] = None,
-    area: Annotated[str | None, typer.Option(help="Name of an OSM area, e.g. 'Porto'.")] = None,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(
-            help="Overpass API endpoint (default: $CAMATLAS_OVERPASS_URL or overpass-api.de)."
-        ),
-    ] = None,
-    cameras_only: Annotated[
-        bool, typer.Option(help="Fetch cameras only, not streets and buildings.")
-    ] = False,
-    save: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where to keep the raw response (default: beside the atlas, timestamped)."
-        ),
-    ] = None,
-    timeout: Annotated[int, typer.Option(help="Server-side query timeout in seconds.")] = 180,
+    atlas: str,
+    bbox: str | None,
+    area: str | None,
+    endpoint: str | None,
+    cameras_only: bool,
+    save: Path | None,
+    timeout: int,
 ) -> None:
     """Query the Overpass API for an area and import the answer into the atlas.
 
@@ -333,22 +355,14 @@ def fetch(
     )
 
 
-def copy_(
-    source: Annotated[
-        str, typer.Argument(help="The atlas to copy: a GeoPackage file or a postgresql:// URL.")
-    ],
-    destination: Annotated[
-        str,
-        typer.Argument(help="Where to copy it: a GeoPackage file or a postgresql:// URL."),
-    ],
-    replace: Annotated[
-        bool,
-        typer.Option(
-            "--replace", help="Overwrite an atlas that already holds data at DESTINATION."
-        ),
-    ] = False,
-    as_json: opt.JsonOption = False,
-) -> None:
+@click.command("copy")
+@click.argument("source", help="The atlas to copy: a GeoPackage file or a postgresql:// URL.")
+@click.argument("destination", help="Where to copy it: a GeoPackage file or a postgresql:// URL.")
+@click.option(
+    "--replace", is_flag=True, help="Overwrite an atlas that already holds data at DESTINATION."
+)
+@opt.json_option
+def copy_(source: str, destination: str, replace: bool, as_json: bool) -> None:
     """Copy a whole atlas between a GeoPackage file and PostgreSQL/PostGIS, either way.
 
     Every layer, the import history, the normalization report, the camera links

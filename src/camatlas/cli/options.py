@@ -1,10 +1,15 @@
-"""Options shared by several commands, with their help texts and documented defaults."""
+"""Options shared by several commands, with their help texts and documented defaults.
+
+Each is a click decorator; :func:`reading_options` stacks those of the registry readers.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
+import click
 
 import camatlas
 from camatlas.cli.render import fail
@@ -14,77 +19,84 @@ from camatlas.vocab import DEFAULT_RESOLUTION_PX, FIELDS, FORMATS, LAYERS
 if TYPE_CHECKING:
     from camatlas.sources.table import TableOptions
 
-AtlasOption = Annotated[
-    str,
-    typer.Option(
-        "--atlas",
-        "-a",
-        help=(
-            "The atlas: a GeoPackage file (created when missing), e.g. city.gpkg, or a "
-            "PostgreSQL/PostGIS URL, e.g. postgresql://user@host/db?schema=camatlas."
-        ),
-        envvar="CAMATLAS_ATLAS",
+F = TypeVar("F", bound=Callable[..., Any])
+
+PATH = click.Path(path_type=Path)
+"""A file path argument or option, given to the command as a :class:`~pathlib.Path`."""
+
+
+def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying ``decorators`` so that ``--help`` lists them in this order."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+atlas_option = click.option(
+    "--atlas",
+    "-a",
+    required=True,
+    envvar="CAMATLAS_ATLAS",
+    show_envvar=True,
+    help=(
+        "The atlas: a GeoPackage file (created when missing), e.g. city.gpkg, or a "
+        "PostgreSQL/PostGIS URL, e.g. postgresql://user@host/db?schema=camatlas."
     ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of text."
+)
 
 # --- reading input files (import and validate) -----------------------------------------
 
-FormatOption = Annotated[
-    str | None,
-    typer.Option(
+reading_options = stacked(
+    click.option(
         "--format",
         "-f",
+        "format",
         help=f"Input format ({', '.join(FORMATS)}); detected from the content when omitted. "
         "A given format wins over the content.",
     ),
-]
-LayersOption = Annotated[str, typer.Option(help="Layers to read from OSM inputs, comma-separated.")]
-LatOption = Annotated[str | None, typer.Option("--lat", help="Latitude column (registries).")]
-LonOption = Annotated[str | None, typer.Option("--lon", help="Longitude column (registries).")]
-XOption = Annotated[str | None, typer.Option("--x", help="X / easting column (with --crs).")]
-YOption = Annotated[str | None, typer.Option("--y", help="Y / northing column (with --crs).")]
-WktOption = Annotated[str | None, typer.Option("--wkt", help="WKT geometry column.")]
-CrsOption = Annotated[
-    str | None,
-    typer.Option("--crs", help="CRS of x/y or WKT columns, e.g. EPSG:27700 (default WGS 84)."),
-]
-IdOption = Annotated[str | None, typer.Option("--id-column", help="Column holding a stable id.")]
-ColumnOption = Annotated[
-    list[str] | None,
-    typer.Option(
+    click.option(
+        "--layers",
+        default=",".join(LAYERS),
+        show_default=True,
+        help="Layers to read from OSM inputs, comma-separated.",
+    ),
+    click.option("--lat", help="Latitude column (registries)."),
+    click.option("--lon", help="Longitude column (registries)."),
+    click.option("--x", help="X / easting column (with --crs)."),
+    click.option("--y", help="Y / northing column (with --crs)."),
+    click.option("--wkt", help="WKT geometry column."),
+    click.option("--crs", help="CRS of x/y or WKT columns, e.g. EPSG:27700 (default WGS 84)."),
+    click.option("--id-column", help="Column holding a stable id."),
+    click.option(
         "--column",
+        multiple=True,
         help=(
             "Map a registry column onto a camera field, FIELD=COLUMN, repeatable. "
             f"Fields: {', '.join(FIELDS)}."
         ),
     ),
-]
-KindOption = Annotated[
-    str | None,
-    typer.Option("--kind", help="Kind of every row of a registry without a kind column."),
-]
-SourceOption = Annotated[
-    str | None,
-    typer.Option("--source-name", help="Source name of a registry (default: its file name)."),
-]
-DelimiterOption = Annotated[
-    str | None, typer.Option("--delimiter", help="CSV delimiter (sniffed when omitted).")
-]
-RowIdsOption = Annotated[
-    bool,
-    typer.Option(
-        "--row-ids",
-        help="Number a registry's rows as their ids (when its ids are missing or repeated).",
-    ),
-]
-SkipOption = Annotated[
-    bool,
-    typer.Option(
+    click.option("--kind", help="Kind of every row of a registry without a kind column."),
+    click.option("--source-name", help="Source name of a registry (default: its file name)."),
+    click.option("--delimiter", help="CSV delimiter (sniffed when omitted)."),
+    click.option(
         "--skip-bad-rows",
+        is_flag=True,
         help="Import the good rows of a registry and write each rejected row to --rejected.",
     ),
-]
+    click.option(
+        "--row-ids",
+        is_flag=True,
+        help="Number a registry's rows as their ids (when its ids are missing or repeated).",
+    ),
+)
+"""The options of :func:`table_options` and :func:`layers`, for import and validate."""
 
 
 def table_options(
@@ -96,7 +108,7 @@ def table_options(
     wkt: str | None,
     crs: str | None,
     id_column: str | None,
-    column: list[str] | None,
+    column: tuple[str, ...],
     kind: str | None,
     source_name: str | None,
     delimiter: str | None,
@@ -105,7 +117,7 @@ def table_options(
 ) -> TableOptions:
     """The registry options given on the command line."""
     columns: dict[str, str] = {}
-    for item in column or []:
+    for item in column:
         name, sep, col = item.partition("=")
         if not sep or not col or name not in FIELDS:
             raise fail(
@@ -144,24 +156,27 @@ def layers(text: str) -> tuple[str, ...]:
 
 # --- views (sight and measure) ---------------------------------------------------------
 
-RangeOption = Annotated[
-    float | None,
-    typer.Option(
+view_options = stacked(
+    click.option(
         "--range",
+        "range_m",
+        type=float,
         help="Range of every camera in metres (default: its tag, else the default for its "
         "type, zone and mount).",
     ),
-]
-WidthOption = Annotated[
-    float | None,
-    typer.Option(
+    click.option(
         "--width",
+        type=float,
         help="Width of view of every camera in degrees (its lens, for domes and panning cameras).",
     ),
-]
-NoOcclusionOption = Annotated[
-    bool, typer.Option("--no-occlusion", help="Do not cut views by building footprints.")
-]
+    click.option("--no-occlusion", is_flag=True, help="Do not cut views by building footprints."),
+    click.option(
+        "--include-indoor",
+        is_flag=True,
+        help="Give surveillance=indoor cameras views too (they always count in densities).",
+    ),
+)
+"""The options of :func:`sight_parameters`, for sight and measure."""
 
 
 def sight_parameters(
@@ -180,12 +195,3 @@ def sight_parameters(
         include_indoor=include_indoor,
         resolution_px=resolution,
     )
-
-
-IncludeIndoorOption = Annotated[
-    bool,
-    typer.Option(
-        "--include-indoor",
-        help="Give surveillance=indoor cameras views too (they always count in densities).",
-    ),
-]

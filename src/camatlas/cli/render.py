@@ -13,17 +13,19 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from click.exceptions import Exit
 
 from camatlas.errors import CamatlasError
 from camatlas.store.pgurl import redact_url
 from camatlas.vocab import PROVENANCE
+
+if TYPE_CHECKING:  # rich is imported when something is printed through it, not at start-up
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "ProgressBar",
@@ -32,6 +34,7 @@ __all__ = [
     "errors",
     "fail",
     "footer",
+    "new_table",
     "out",
     "print_json",
     "progress",
@@ -40,11 +43,42 @@ __all__ = [
     "text",
 ]
 
-# Piped output (CI logs, files) gets wide tables rather than 80 truncated columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+class LazyConsole:
+    """A rich console made on first use, so that a command printing JSON never loads rich."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The rich console itself."""
+        if self._console is None:
+            from rich.console import Console
+
+            if self.stderr:
+                self._console = Console(stderr=True, highlight=False)
+            else:
+                # Piped output (CI logs, files) gets wide tables rather than 80 truncated columns.
+                wide = None if sys.stdout.isatty() else 160
+                self._console = Console(highlight=False, width=wide)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print as :meth:`rich.console.Console.print` does."""
+        self.console.print(*objects, **options)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the console writes to a terminal."""
+        return self.console.is_terminal
+
+
+out = LazyConsole(stderr=False)
 """Results: standard output."""
 
-err = Console(stderr=True, highlight=False)
+err = LazyConsole(stderr=True)
 """Errors, warnings and progress: standard error."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -54,6 +88,8 @@ def text(value: object, style: str = "") -> Text:
     """``value`` as plain text for the terminal: markup is not interpreted, and control
     characters (escape sequences that could clear the screen or set colours) are shown as
     ``\\xNN`` instead of being sent."""
+    from rich.text import Text
+
     shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
     return Text(shown, style=style)
 
@@ -87,10 +123,10 @@ def print_json(data: Any) -> None:
 _C1 = re.compile(r"[\x7f-\x9f]")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = 1) -> Exit:
     """Print ``error: message`` to standard error; return the exit to raise."""
-    err.print(Text("error: ", style="bold red") + text(message), soft_wrap=True)
-    return typer.Exit(code)
+    err.print(text("error: ", style="bold red") + text(message), soft_wrap=True)
+    return Exit(code)
 
 
 @contextmanager
@@ -129,21 +165,30 @@ class ProgressBar:
 @contextmanager
 def progress(name: str = "") -> Iterator[ProgressBar]:
     """A progress bar on standard error (shown only on a terminal), as a callback."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
         disable=not err.is_terminal,
     ) as bars:
         yield ProgressBar(bars, name)
 
 
+def new_table(*headers: str, **options: Any) -> Table:
+    """A rich table with these column ``headers`` and :class:`rich.table.Table` options."""
+    from rich.table import Table
+
+    return Table(*headers, **options)
+
+
 def breakdown(title: str, counts: dict[str, int], total: int) -> Table:
     """A table of counts with their share of ``total``."""
-    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    table = new_table(title=title, title_justify="left", show_header=False, box=None)
     table.add_column("value")
     table.add_column("count", justify="right")
     table.add_column("share", justify="right")

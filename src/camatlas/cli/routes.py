@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.table import Table
+import click
 
 import camatlas
 from camatlas.cli import options as opt
-from camatlas.cli.render import errors, footer, out, print_json, progress, say, shown, text
+from camatlas.cli.render import (
+    errors,
+    footer,
+    new_table,
+    out,
+    print_json,
+    progress,
+    say,
+    shown,
+    text,
+)
 from camatlas.coords import parse_lat_lon
 from camatlas.vocab import (
     DATA_ATTRIBUTION,
@@ -22,30 +30,42 @@ from camatlas.vocab import (
 )
 
 
+@click.command("route")
+@opt.atlas_option
+@click.option(
+    "--from",
+    "origin",
+    required=True,
+    help="Start as LAT,LON in degrees, e.g. 51.5138,-0.0984.",
+)
+@click.option("--to", "destination", required=True, help="End as LAT,LON in degrees.")
+@click.option(
+    "--profile",
+    default=DEFAULT_PROFILE,
+    help=f"{' / '.join(PROFILES)}: walking takes one-way streets both ways, bikes and cars "
+    "respect them.",
+)
+@click.option(
+    "--max-detour",
+    type=float,
+    help="Leave out routes longer than the shortest by more than this share "
+    "(0.5 = at most 50% longer). Default: no limit.",
+)
+@click.option(
+    "--max-snap",
+    type=float,
+    default=DEFAULT_MAX_SNAP_M,
+    help="Refuse a point farther than this from a usable street, metres.",
+)
+@opt.json_option
 def route_(
-    atlas: opt.AtlasOption,
-    origin: Annotated[
-        str, typer.Option("--from", help="Start as LAT,LON in degrees, e.g. 51.5138,-0.0984.")
-    ],
-    destination: Annotated[str, typer.Option("--to", help="End as LAT,LON in degrees.")],
-    profile: Annotated[
-        str,
-        typer.Option(
-            help=f"{' / '.join(PROFILES)}: walking takes one-way streets both ways, bikes and "
-            "cars respect them."
-        ),
-    ] = DEFAULT_PROFILE,
-    max_detour: Annotated[
-        float | None,
-        typer.Option(
-            help="Leave out routes longer than the shortest by more than this share "
-            "(0.5 = at most 50% longer). Default: no limit."
-        ),
-    ] = None,
-    max_snap: Annotated[
-        float, typer.Option(help="Refuse a point farther than this from a usable street, metres.")
-    ] = DEFAULT_MAX_SNAP_M,
-    as_json: opt.JsonOption = False,
+    atlas: str,
+    origin: str,
+    destination: str,
+    profile: str,
+    max_detour: float | None,
+    max_snap: float,
+    as_json: bool,
 ) -> None:
     """Least-watched routes between two points, from the shortest to the least watched.
 
@@ -68,7 +88,7 @@ def route_(
         )
         return
     options = result.options
-    table = Table(
+    table = new_table(
         title=f"{len(options)} {profile} route(s), shortest first, least watched last",
         title_justify="left",
     )
@@ -97,17 +117,17 @@ def route_(
     footer(result.views)
 
 
-def graph(
-    atlas: opt.AtlasOption,
-    profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            help=f"Profile(s) to store: {' / '.join(PROFILES)}; repeat the option for several. "
-            f"Default: {DEFAULT_PROFILE}."
-        ),
-    ] = None,
-    as_json: opt.JsonOption = False,
-) -> None:
+@click.command("graph")
+@opt.atlas_option
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    help=f"Profile(s) to store: {' / '.join(PROFILES)}; repeat the option for several. "
+    f"Default: {DEFAULT_PROFILE}.",
+)
+@opt.json_option
+def graph(atlas: str, profiles: tuple[str, ...], as_json: bool) -> None:
     """Store the street graph with each street's exposure in the atlas, for fast routes.
 
     `camatlas route` and the map's routes then read it instead of building it
@@ -115,13 +135,13 @@ def graph(
     makes it out of date: routes then build the graph again until this is rerun.
     """
     with errors():
-        profiles = profile or [DEFAULT_PROFILE]
+        chosen = list(profiles) or [DEFAULT_PROFILE]
         with camatlas.open_atlas(atlas, create=False) as at, progress("graph") as bar:
-            stored = camatlas.store_graphs(at, profiles, progress=bar)
+            stored = camatlas.store_graphs(at, chosen, progress=bar)
     if as_json:
         print_json({"atlas": shown(atlas), "graphs": [g.to_dict() for g in stored]})
         return
-    table = Table(title="Street graphs stored", title_justify="left")
+    table = new_table(title="Street graphs stored", title_justify="left")
     for name in ("profile", "edges", "nodes", "edges in view", "size", "built in"):
         table.add_column(name, justify="left" if name == "profile" else "right")
     for g in stored:
@@ -134,14 +154,21 @@ def graph(
     footer()
 
 
-def exposure_(
-    track: Annotated[Path, typer.Argument(help="The track: a GPX file or a GeoJSON LineString.")],
-    atlas: opt.AtlasOption,
-    speed: Annotated[
-        float, typer.Option(help="Speed in km/h that turns metres into seconds (5: walking).")
-    ] = DEFAULT_SPEED_KMH,
-    as_json: opt.JsonOption = False,
-) -> None:
+@click.command("exposure")
+@click.argument(
+    "track",
+    type=opt.PATH,
+    help="The track: a GPX file or a GeoJSON LineString.",
+)
+@opt.atlas_option
+@click.option(
+    "--speed",
+    type=float,
+    default=DEFAULT_SPEED_KMH,
+    help="Speed in km/h that turns metres into seconds (5: walking).",
+)
+@opt.json_option
+def exposure_(track: Path, atlas: str, speed: float, as_json: bool) -> None:
     """How watched a route or GPS track is: cameras passed, metres and seconds in view.
 
     Split by operator, by public/outdoor and by the best DORI level in view;
@@ -164,7 +191,7 @@ def exposure_(
         ("by_surveillance", "by surveillance"),
         ("by_level", "by best DORI level"),
     ):
-        table = Table(title=title, title_justify="left")
+        table = new_table(title=title, title_justify="left")
         table.add_column("")
         if key != "by_level":
             table.add_column("cameras", justify="right")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
 
-import typer
+import click
 
 from camatlas.cli import options as opt
 from camatlas.cli.render import err, errors, fail, out, shown, text
@@ -14,50 +13,57 @@ from camatlas.web.settings import ServerSettings
 _DEFAULTS = ServerSettings(atlas="")
 
 
+@click.command("serve")
+@opt.atlas_option
+@click.option(
+    "--host",
+    default=_DEFAULTS.host,
+    help="Address to listen on; 127.0.0.1 serves this machine only.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=_DEFAULTS.port,
+    help="TCP port; 0 picks a free one.",
+)
+@click.option(
+    "--basemap",
+    help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}"
+    ".png, drawn under the atlas. Default: the atlas's own streets and "
+    "buildings (works offline).",
+)
+@click.option("--basemap-attribution", help="Attribution text of the --basemap tiles.")
+@click.option(
+    "--cors-origin",
+    multiple=True,
+    help="Allow the API to be called from pages of this origin "
+    "(e.g. https://example.org); repeatable. Default: no cross-origin calls.",
+)
+@click.option(
+    "--allowed-host",
+    multiple=True,
+    help="Also answer requests for this host name or address (e.g. atlas.example.org "
+    "for a public server); repeatable; * answers to any. Default: this machine's "
+    "names and the --host address only, so pages of other sites cannot read the API "
+    "through DNS rebinding.",
+)
+@click.option(
+    "--max-exposure-pairs",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.max_exposure_pairs,
+    help="Refuse an exposure request whose track meets camera views more often than "
+    "this (track segment by view): the bound on one request's work, about 8 s of "
+    "one core at the default.",
+)
 def serve(
-    atlas: opt.AtlasOption,
-    host: Annotated[
-        str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
-    ] = _DEFAULTS.host,
-    port: Annotated[
-        int, typer.Option(help="TCP port; 0 picks a free one.", min=0, max=65535)
-    ] = _DEFAULTS.port,
-    basemap: Annotated[
-        str | None,
-        typer.Option(
-            help="Raster tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}"
-            ".png, drawn under the atlas. Default: the atlas's own streets and "
-            "buildings (works offline)."
-        ),
-    ] = None,
-    basemap_attribution: Annotated[
-        str | None, typer.Option(help="Attribution text of the --basemap tiles.")
-    ] = None,
-    cors_origin: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Allow the API to be called from pages of this origin "
-            "(e.g. https://example.org); repeatable. Default: no cross-origin calls."
-        ),
-    ] = None,
-    allowed_host: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Also answer requests for this host name or address (e.g. atlas.example.org "
-            "for a public server); repeatable; * answers to any. Default: this machine's "
-            "names and the --host address only, so pages of other sites cannot read the API "
-            "through DNS rebinding."
-        ),
-    ] = None,
-    max_exposure_pairs: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Refuse an exposure request whose track meets camera views more often than "
-            "this (track segment by view): the bound on one request's work, about 8 s of "
-            "one core at the default.",
-        ),
-    ] = _DEFAULTS.max_exposure_pairs,
+    atlas: str,
+    host: str,
+    port: int,
+    basemap: str | None,
+    basemap_attribution: str | None,
+    cors_origin: tuple[str, ...],
+    allowed_host: tuple[str, ...],
+    max_exposure_pairs: int,
 ) -> None:
     """Serve the web map and the HTTP API of an atlas (read-only) until Ctrl+C.
 
