@@ -453,6 +453,26 @@ def test_search_costs_equal_networkx_dijkstra(seed: int, exact: bool, engine: st
         assert nodes[-1] == target
 
 
+def test_python_search_stops_once_the_destination_cannot_get_cheaper() -> None:
+    # A line of 2,000 nodes, 10 m apart, both ways: from node 1,000 to node 1,010.
+    n = 2_000
+    tail = np.concatenate((np.arange(n - 1), np.arange(1, n)))
+    head = np.concatenate((np.arange(1, n), np.arange(n - 1)))
+    m = len(tail)
+    net = search.Network(n, tail, head, np.arange(m), np.ones(m, bool), np.full(m, 10.0),
+                         np.zeros(m))  # fmt: skip
+    sources = [(1_000, 0.0)]
+    everything, _ = search._python_dijkstra(net.lists, 1.0, None, sources, math.inf)
+    stopped, pred = search._python_dijkstra(net.lists, 1.0, None, sources, math.inf, {1_010: 5.0})
+    assert len(everything) == n
+    assert stopped[1_010] == everything[1_010] == 100.0
+    assert len(stopped) < 30  # the nodes within 105 m, and their neighbours
+    node, steps = 1_010, 0
+    while pred[node] != -1:
+        node, steps = pred[node], steps + 1
+    assert (node, steps) == (1_000, 10)
+
+
 def _grid(seed: int, size: int = 4) -> tuple[Town, gpd.GeoDataFrame]:
     rng = np.random.default_rng(seed)
     town = Town()

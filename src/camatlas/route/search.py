@@ -342,15 +342,25 @@ class _Reverse:
 
 
 def _python_dijkstra(
-    start: list[int],
-    neighbour: list[int],
-    cost: Callable[[int, int, int], float],
+    lists: _ArcLists,
+    weight: float,
+    potential: tuple[list[float], list[float]] | None,
     sources: Sequence[tuple[int, float]],
     limit: float,
+    targets: dict[int, float] | None = None,
 ) -> tuple[dict[int, float], dict[int, int]]:
-    """Dijkstra from ``sources`` ((node, distance) pairs) over arcs ``start[u]..start[u+1]``
-    to ``neighbour[k]`` costing ``cost(u, k, v)``; nodes farther than ``limit`` are not
-    reached. Returns the distances and predecessors of the nodes reached (-1: a source)."""
+    """Dijkstra from ``sources`` ((node, distance) pairs) over the arcs ``lists``, each
+    costing ``length + weight * watched`` reduced by the ``potential`` (the lower bounds
+    ``(L, X)`` of the length and watched metres still to go, see :class:`Search`;
+    ``None``: no reduction). Nodes farther than ``limit`` are not reached.
+
+    ``targets`` maps nodes to what it costs (reduced) to finish from them: the search
+    stops once no unsettled node can finish cheaper than the best finish found, so it
+    settles only the nodes nearer than the destination. Returns the distances and
+    predecessors of the nodes reached (-1: a source); a distance is exact for every
+    node settled, and for every node an optimal finish goes through.
+    """
+    start, neighbour, length, watched = lists.start, lists.head, lists.length, lists.watched
     dist: dict[int, float] = {}
     pred: dict[int, int] = {}
     heap: list[tuple[float, int]] = []
@@ -359,20 +369,43 @@ def _python_dijkstra(
             dist[node] = d
             pred[node] = -1
             heapq.heappush(heap, (d, node))
+    finish = targets or {}
+    best = limit
+    for node, d in dist.items():
+        if node in finish:
+            best = min(best, d + finish[node])
     done: set[int] = set()
-    pop, push = heapq.heappop, heapq.heappush
+    pop, push, inf = heapq.heappop, heapq.heappush, math.inf
+    hl, hw = potential if potential is not None else (None, None)
     while heap:
         d, u = pop(heap)
+        if d > best:
+            break  # nothing left can finish cheaper than the best finish found
         if u in done:
             continue
         done.add(u)
+        if hl is None or hw is None:
+            for k in range(start[u], start[u + 1]):
+                v = neighbour[k]
+                nd = d + length[k] + weight * watched[k]
+                if nd <= best and nd < dist.get(v, inf):
+                    dist[v] = nd
+                    pred[v] = u
+                    push(heap, (nd, v))
+                    if v in finish and nd + finish[v] < best:
+                        best = nd + finish[v]
+            continue
+        hu = hl[u] + weight * hw[u]
         for k in range(start[u], start[u + 1]):
             v = neighbour[k]
-            nd = d + cost(u, k, v)
-            if nd <= limit and nd < dist.get(v, math.inf):
+            reduced = length[k] + weight * watched[k] + hl[v] + weight * hw[v] - hu
+            nd = d + reduced if reduced > 0.0 else d  # 0: rounding of the bounds
+            if nd <= best and nd < dist.get(v, inf):
                 dist[v] = nd
                 pred[v] = u
                 push(heap, (nd, v))
+                if v in finish and nd + finish[v] < best:
+                    best = nd + finish[v]
     return dist, pred
 
 
@@ -525,11 +558,12 @@ class Search:
             out[reached] = dist[reached]
             return out
         lists = net.reverse_lists
-        arc_cost = lists.watched if watched else lists.length
+        # Weight 0 searches on the first cost alone: lengths, or watched metres put first.
+        single = replace(lists, length=lists.watched, watched=lists.length) if watched else lists
         found, _ = _python_dijkstra(
-            lists.start,
-            lists.head,
-            lambda u, k, v: arc_cost[k],
+            single,
+            0.0,
+            None,
             [(leg.node, cost) for leg, cost in zip(legs, which, strict=True)],
             math.inf,
         )
@@ -614,20 +648,21 @@ class Search:
         self, weight: float, h_origin: float, reduced_limit: float
     ) -> tuple[Callable[[int], float], Callable[[int], int]]:
         lists = self.net.lists
-        length, watched = lists.length, lists.watched
         hl, hw = self._h_length, self._h_watched
-
-        def cost(u: int, k: int, v: int) -> float:
-            reduced = length[k] + weight * watched[k] + hl[v] - hl[u] + weight * (hw[v] - hw[u])
-            return reduced if reduced > 0.0 else 0.0
-
         sources = []
         for leg in self.first[:2]:
             h_leg = hl[leg.node] + weight * hw[leg.node]
             sources.append(
                 (leg.node, max(leg.length_m + weight * leg.watched_m + h_leg - h_origin, 0.0))
             )
-        dist, pred = _python_dijkstra(lists.start, lists.head, cost, sources, reduced_limit)
+        # What finishing from a last leg's node costs, reduced (never below 0: the bounds
+        # never exceed the leg); the search stops once nothing can finish cheaper.
+        targets: dict[int, float] = {}
+        for leg in self.last:
+            h_leg = hl[leg.node] + weight * hw[leg.node]
+            finish = max(leg.length_m + weight * leg.watched_m - h_leg, 0.0)
+            targets[leg.node] = min(finish, targets.get(leg.node, math.inf))
+        dist, pred = _python_dijkstra(lists, weight, (hl, hw), sources, reduced_limit, targets)
         origin = self.net.n_nodes
         return (lambda node: dist.get(node, math.inf)), (
             lambda node: origin if pred.get(node, -9999) == -1 else pred.get(node, -9999)
