@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 import shapely
 
-from camatlas.geo import PLACE_CELL_DEG, ZONE_WIDTH_DEG, Zoning, line_ends, utm_epsg
+from camatlas.geo import (
+    PLACE_CELL_DEG,
+    UTM_MAX_DLON_DEG,
+    ZONE_WIDTH_DEG,
+    MetricCRS,
+    Zoning,
+    line_ends,
+    utm_epsg,
+)
 
 
 def row_of_points(west: float, east: float, lat: float, step: float = 0.01) -> np.ndarray:
@@ -100,3 +108,50 @@ def test_line_ends_of_lines_parts_and_nothing() -> None:
 @pytest.mark.parametrize("lon", [-180.0, 179.99])
 def test_points_at_the_antimeridian_have_a_zone(lon: float) -> None:
     assert Zoning([lon], [10.0]).epsg(lon, 10.0).tolist() == [int(utm_epsg(lon, 10.0))]
+
+
+# --- projecting to and from a UTM zone without pyproj ----------------------------------
+
+
+@pytest.mark.parametrize("epsg", [32601, 32629, 32632, 32660, 32701, 32718, 32760])
+def test_utm_projection_matches_proj_to_nanometres(epsg: int) -> None:
+    import pyproj
+
+    rng = np.random.default_rng(epsg)
+    meridian = (epsg % 100) * 6 - 183
+    lat = rng.uniform(0, 84, 5_000) if epsg < 32700 else rng.uniform(-80, 0, 5_000)
+    # Across the zone and a zone beyond each side, wrapped at the antimeridian.
+    lon = (meridian + rng.uniform(-9, 9, 5_000) + 180) % 360 - 180
+    utm = MetricCRS(pyproj.CRS.from_epsg(epsg).to_wkt(), epsg)
+    x, y = utm.to_metric(lon, lat)
+    want_x, want_y = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+    assert np.hypot(x - want_x, y - want_y).max() < 1e-7  # metres
+    back_lon, back_lat = utm.to_wgs84(want_x, want_y)
+    want_lon, want_lat = pyproj.Transformer.from_crs(epsg, 4326, always_xy=True).transform(
+        want_x, want_y
+    )
+    assert np.abs(back_lon - want_lon).max() < 1e-11  # degrees: under a micrometre
+    assert np.abs(back_lat - want_lat).max() < 1e-11
+    # Scalars in, scalars out.
+    one_x, one_y = utm.to_metric(float(lon[0]), float(lat[0]))
+    assert (float(one_x), float(one_y)) == (float(x[0]), float(y[0]))
+
+
+def test_utm_projection_refuses_the_far_side_of_the_globe() -> None:
+    utm = MetricCRS.from_epsg(32629)  # central meridian 9 degrees west
+    x, y = utm.to_metric([-9.0 + UTM_MAX_DLON_DEG + 1, 171.0, -9.0], [0.0, 41.0, 41.0])
+    assert not np.isfinite(x[:2]).any() and not np.isfinite(y[:2]).any()
+    assert np.isfinite(x[2]) and np.isfinite(y[2])
+
+
+def test_other_crs_are_projected_by_pyproj() -> None:
+    import pyproj
+
+    lambert = MetricCRS.of("EPSG:2154")  # France's Lambert-93, not a UTM zone
+    x, y = lambert.to_metric(2.35, 48.85)
+    want = pyproj.Transformer.from_crs(4326, 2154, always_xy=True).transform(2.35, 48.85)
+    assert (float(x), float(y)) == pytest.approx(want, abs=1e-9)
+    lon, lat = lambert.to_wgs84(x, y)
+    assert (float(lon), float(lat)) == pytest.approx((2.35, 48.85), abs=1e-9)
+    assert lambert.crs.to_epsg() == 2154
+    assert MetricCRS(lambert.wkt, None).crs == lambert.crs  # the WKT read back

@@ -45,7 +45,15 @@ from shapely.geometry import mapping
 from camatlas.coords import check_lat_lon
 from camatlas.coverage import COVERAGE_COLUMNS, coverage_of_lines, watched_intervals
 from camatlas.errors import FormatError, InputError, NotFoundError
-from camatlas.geo import BoolArray, FloatArray, IntArray, covered_length, local_crs, merge_intervals
+from camatlas.geo import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    MetricCRS,
+    covered_length,
+    local_crs,
+    merge_intervals,
+)
 from camatlas.lazy import gpd, pd, pyproj
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
@@ -320,7 +328,7 @@ class StreetGraph:
     def __init__(
         self,
         profile: str,
-        crs: pyproj.CRS,
+        crs: MetricCRS,
         arrays: EdgeArrays,
         *,
         views_source: str,
@@ -329,7 +337,7 @@ class StreetGraph:
         build_seconds: float,
     ) -> None:
         self.profile = profile
-        self.crs = crs
+        self.metric = crs
         self.arrays = arrays
         self.views_source = views_source
         self.streets_used = streets_used
@@ -348,9 +356,7 @@ class StreetGraph:
         self.view_ends = arrays.view_ends
         self.view_bounds = arrays.view_bounds
         self.edge_component = arrays.component
-        self._to_metric = pyproj.Transformer.from_crs(_WGS84, crs, always_xy=True)
-        self._to_wgs84 = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
-        lon, lat = self._to_wgs84.transform(arrays.coords[:, 0], arrays.coords[:, 1])
+        lon, lat = crs.to_wgs84(arrays.coords[:, 0], arrays.coords[:, 1])
         self._coords_lonlat = np.column_stack([lon, lat])
         self.network = _network(arrays)
         self._edges: gpd.GeoDataFrame | None = None
@@ -358,10 +364,17 @@ class StreetGraph:
         self._tree: shapely.STRtree | None = None
         self._detached_tree: shapely.STRtree | None = None
 
+    @property
+    def crs(self) -> pyproj.CRS:
+        """The metric CRS of the edges (pyproj's, made when first read)."""
+        return self.metric.crs
+
     def __repr__(self) -> str:
+        epsg = self.metric.epsg
+        name = f"EPSG:{epsg}" if epsg is not None else self.crs.to_string()
         return (
             f"StreetGraph(profile={self.profile!r}, edges={len(self.arrays)}, "
-            f"nodes={self.network.n_nodes}, crs={self.crs.to_string()!r})"
+            f"nodes={self.network.n_nodes}, crs={name!r})"
         )
 
     # -- frames, made when asked ------------------------------------------------------
@@ -429,7 +442,8 @@ class StreetGraph:
         meta = {
             "format": GRAPH_FORMAT,
             "profile": self.profile,
-            "crs": self.crs.to_wkt(),
+            "crs": self.metric.wkt,
+            "epsg": self.metric.epsg,
             "views_source": self.views_source,
             "streets_used": self.streets_used,
             "unaligned_streets": self.unaligned_streets,
@@ -474,7 +488,8 @@ class StreetGraph:
                 **fields,
             )
             _check_arrays(arrays)
-            crs = pyproj.CRS.from_wkt(meta["crs"])
+            epsg = meta.get("epsg")
+            crs = MetricCRS(str(meta["crs"]), None if epsg is None else int(epsg))
             return cls(
                 str(meta["profile"]),
                 crs,
@@ -516,7 +531,7 @@ class StreetGraph:
                 "OSM extract with streets first",
                 element=label,
             )
-        x, y = self._to_metric.transform(lon, lat)
+        x, y = (float(v) for v in self.metric.to_metric(lon, lat))
         if not (math.isfinite(x) and math.isfinite(y)):  # far outside the network's UTM zone
             raise NotFoundError(
                 f"no street usable by the {self.profile!r} profile within the snapping limit "
@@ -890,7 +905,7 @@ def graph_from_streets(
     arrays.view_bounds = np.searchsorted(group, np.arange(len(kept_geoms) + 1)).astype(np.int64)
     return StreetGraph(
         profile,
-        crs,
+        MetricCRS.of(crs),
         arrays,
         views_source=views_source,
         streets_used=len(rows),
