@@ -89,6 +89,8 @@ def fill(url: str) -> None:
         atlas.write_results({"nothing": empty}, {})
         # replaced: moves to the end of the results table
         atlas.write_results({"views": views}, {"range_m": 40})
+        atlas.write_blobs({"graph:walk": (bytes(range(256)) * 3, {"key": "k", "zones": [1]}),
+                           "empty": (b"", {})})  # fmt: skip
 
 
 def assert_same_atlas(a: Store, b: Store, *, link_fids: bool = True, times: bool = True) -> None:
@@ -107,6 +109,13 @@ def assert_same_atlas(a: Store, b: Store, *, link_fids: bool = True, times: bool
     for table in ("sources", "normalization_report"):
         pd.testing.assert_series_equal(a.read_table(table)["fid"], b.read_table(table)["fid"])
     pd.testing.assert_frame_equal(a.links(), b.links())
+    assert a.blob_names() == b.blob_names()
+    for name in a.blob_names():
+        stored_a, stored_b = a.read_blob(name), b.read_blob(name)
+        assert stored_a is not None and stored_b is not None
+        assert stored_a[:2] == stored_b[:2], name  # the bytes and the parameters
+        if times:
+            assert stored_a[2] == stored_b[2], name  # the creation time
     if link_fids:
         pd.testing.assert_frame_equal(a.read_table("camera_links"), b.read_table("camera_links"))
     for name in a.results()["name"]:
@@ -161,6 +170,7 @@ def test_copy_is_lossless_both_ways(origin: str, postgres: PostgresCluster, tmp_
     assert first.rows == second.rows
     assert first.rows["cameras"] == 4 and first.rows["areas"] == 2
     assert first.results == second.results == ["coverage_by_area", "nothing", "views"]
+    assert first.rows["stored_data"] == 2
     with (
         closing(open_store(start)) as a,
         closing(open_store(there)) as b,
@@ -244,3 +254,26 @@ def test_copy_command(postgres: PostgresCluster, tmp_path: Path) -> None:
     with closing(open_store(gpkg)) as a, closing(open_store(back)) as b:
         assert_same_atlas(a, b, link_fids=False)
     assert "copy" in run_camatlas("--help", check=False).stdout
+
+
+def test_a_copied_atlas_answers_routes_from_its_stored_graph(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    from tests.test_graph import city_atlas, latlon
+
+    start = str(tmp_path / "city.gpkg")
+    city_atlas(start).close()
+    run_camatlas("graph", "--atlas", start)
+    there = postgres.url(schema="copy_graph")
+    back = str(tmp_path / "back.gpkg")
+    copy_atlas(start, there)
+    copy_atlas(there, back)
+    (lat0, lon0), (lat1, lon1) = latlon(0, 0), latlon(4, 2)
+    answers = []
+    for url in (start, there, back):
+        proc = run_camatlas("route", "-a", url, "--from", f"{lat0},{lon0}",
+                            "--to", f"{lat1},{lon1}", "--json")  # fmt: skip
+        answer = json.loads(proc.stdout)
+        assert answer["street_graph"].startswith("stored "), (url, answer["street_graph"])
+        answers.append([(r["length_m"], r["watched_m"]) for r in answer["routes"]])
+    assert answers[0] == answers[1] == answers[2] and answers[0]

@@ -365,9 +365,9 @@ def fetch(
 def copy_(source: str, destination: str, replace: bool, as_json: bool) -> None:
     """Copy a whole atlas between a GeoPackage file and PostgreSQL/PostGIS, either way.
 
-    Every layer, the import history, the normalization report, the camera links
-    and every result layer are copied with their ids. The destination is
-    written in one transaction: a failed copy leaves it as it was.
+    Every layer, the import history, the normalization report, the camera links,
+    every result layer and the stored street graphs are copied with their ids. The
+    destination is written in one transaction: a failed copy leaves it as it was.
     """
     with errors():
         summary = camatlas.copy_atlas(source, destination, replace=replace)

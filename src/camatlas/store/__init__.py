@@ -172,10 +172,16 @@ class Store(Protocol):
 
     # -- stored data -------------------------------------------------------------
 
-    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+    def write_blob(
+        self, name: str, data: bytes, parameters: dict[str, Any], *, created_at: str | None = None
+    ) -> None:
         """Replace the stored data ``name``: bytes derived from the atlas and kept to save
-        recomputing them (a street graph), with the parameters that made them. Inside
-        :meth:`transaction`."""
+        recomputing them (a street graph), with the parameters that made them, created now
+        (or at ``created_at``, ISO 8601 UTC, for a copy). Inside :meth:`transaction`."""
+        ...
+
+    def blob_names(self) -> list[str]:
+        """The names of the stored data (:meth:`write_blob`), sorted."""
         ...
 
     def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:

@@ -5,8 +5,9 @@
 
 Everything an atlas holds is copied: the feature layers with every column
 (``physical_id`` included), the ``sources`` table and the normalization report
-(keeping their ``fid`` numbering), the camera links and every result layer
-with its parameters, declared column types and creation time. The
+(keeping their ``fid`` numbering), the camera links, every result layer
+with its parameters, declared column types and creation time, and the stored
+data (street graphs, still up to date in the copy). The
 destination is written in one transaction (a GeoPackage is built beside the
 destination and moved into place), so a copy that fails leaves the
 destination as it was.
@@ -207,6 +208,15 @@ def _transfer(src: Store, dst: Store) -> CopySummary:
         )
         summary.results.append(name)
     summary.rows["results"] = len(summary.results)
+    # Stored data (street graphs) keep their creation times: with the imports and result
+    # layers copied as they were, a stored graph is as up to date in the copy.
+    names = src.blob_names()
+    for name in names:
+        stored = src.read_blob(name)
+        if stored is not None:
+            data, parameters, created_at = stored
+            dst.write_blob(name, data, parameters, created_at=created_at)
+    summary.rows["stored_data"] = len(names)
     return summary
 
 

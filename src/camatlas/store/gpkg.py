@@ -887,14 +887,30 @@ class GeoPackageStore:
 
     # -- stored data -------------------------------------------------------------
 
-    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+    def write_blob(
+        self, name: str, data: bytes, parameters: dict[str, Any], *, created_at: str | None = None
+    ) -> None:
         self._require_transaction()
         self.conn.execute(_BLOBS_SQL)
         self.conn.execute(
             "INSERT OR REPLACE INTO camatlas_blobs (name, created_at, parameters, data) "
-            "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?)",
-            (name, json.dumps(parameters, sort_keys=True, default=str), sqlite3.Binary(data)),
+            "VALUES (?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ','now')), ?, ?)",
+            (
+                name,
+                created_at,
+                json.dumps(parameters, sort_keys=True, default=str),
+                sqlite3.Binary(data),
+            ),
         )
+
+    def blob_names(self) -> list[str]:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'camatlas_blobs'"
+        ).fetchone()
+        if exists is None:
+            return []
+        rows = self.conn.execute("SELECT name FROM camatlas_blobs ORDER BY name").fetchall()
+        return [str(r[0]) for r in rows]
 
     def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
         exists = self.conn.execute(

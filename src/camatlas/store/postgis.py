@@ -958,7 +958,9 @@ class PostGISStore:
     # -- stored data -------------------------------------------------------------
 
     @_translated
-    def write_blob(self, name: str, data: bytes, parameters: dict[str, Any]) -> None:
+    def write_blob(
+        self, name: str, data: bytes, parameters: dict[str, Any], *, created_at: str | None = None
+    ) -> None:
         self._require_transaction()
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS camatlas_blobs (name text PRIMARY KEY, "
@@ -966,11 +968,19 @@ class PostGISStore:
         )
         self.conn.execute(
             "INSERT INTO camatlas_blobs (name, created_at, parameters, data) VALUES (%s, "
-            "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), %s, %s) "
+            "COALESCE(%s, to_char(now() AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')), %s, %s) '
             "ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at, "
             "parameters = excluded.parameters, data = excluded.data",
-            (name, json.dumps(parameters, sort_keys=True, default=str), data),
+            (name, created_at, json.dumps(parameters, sort_keys=True, default=str), data),
         )
+
+    @_translated
+    def blob_names(self) -> list[str]:
+        if not self._table_exists("camatlas_blobs"):
+            return []
+        rows = self.conn.execute("SELECT name FROM camatlas_blobs ORDER BY name").fetchall()
+        return [str(r[0]) for r in rows]
 
     @_translated
     def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
