@@ -496,6 +496,7 @@ def tagged_camera(source: str, n: int, x: float, y: float, **fields: object) -> 
 GRID_X = range(0, 601, 100)
 GRID_Y = range(0, 401, 100)
 COUNTED_LENGTH_M = len(GRID_Y) * 600 + len(GRID_X) * 400
+DRIVABLE_LENGTH_M = len(GRID_Y) * 600  # the residential streets; the footways are not
 
 
 def town_data(*, tagged: bool = True) -> tuple[SourceData, SourceData]:
@@ -584,11 +585,13 @@ def test_cameras_are_physical_of_the_chosen_kinds_and_indoor_ones_have_no_view(
 ) -> None:
     s = town_by_admin.summary
     # 8 records: the registry's camera 5 is OSM camera 1 (linked); camera 7 is indoor:
-    # it counts in density but sees no street; the gunshot detector counts as a device
-    # but has no view.
+    # it is reported beside the street-facing ones, never counted in densities, and sees
+    # no street; the gunshot detector counts as a device but has no view.
     assert s["camera_records"] == 8
     assert s["cameras_total"] == 7
-    assert s["cameras"] == 7 and s["cameras_outside_area"] == 0
+    assert s["cameras"] == 6 and s["cameras_outside_area"] == 0
+    assert s["cameras_street_facing"] == 6 and s["cameras_indoor"] == 1
+    assert "not tagged surveillance=indoor" in s["counted"]
     assert s["assumptions"]["cameras_with_views"] == 6  # 5 physical, one of them twice
     indoor = measure(town, sight=SightParameters(include_indoor=True), write=False)
     assert indoor.summary["cameras_total"] == 7
@@ -601,14 +604,46 @@ def test_cameras_are_physical_of_the_chosen_kinds_and_indoor_ones_have_no_view(
     assert gunshot["cameras_total"] == 1 and gunshot["watched_length_m"] == 0
 
 
+def test_surveillance_selects_the_cameras_counted_explicitly(town: Atlas) -> None:
+    default = measure(town, write=False).summary
+    # Asked for, indoor cameras count: alone, or with every other scope.
+    alone = measure(town, surveillance=["indoor"], write=False).summary
+    assert alone["cameras_total"] == 1 and alone["cameras"] == 1
+    assert alone["cameras_indoor"] == 1 and alone["cameras_street_facing"] == 0
+    assert alone["cameras_per_street_km"] == pytest.approx(1 / (COUNTED_LENGTH_M / 1000))
+    assert alone["watched_length_m"] == 0  # an indoor camera has no view unless asked
+    assert "indoor" in alone["counted"]
+    every = measure(town, surveillance=["public", "outdoor", "indoor", "unknown"], write=False)
+    assert every.summary["cameras"] == 7
+    assert every.summary["cameras_per_km2"] > default["cameras_per_km2"]
+    # Every camera of the town is tagged (public, or indoor): none has an unknown scope.
+    unknown = measure(town, surveillance=["unknown"], write=False).summary
+    assert unknown["cameras_total"] == 0 and unknown["cameras"] == 0
+    for bad in (["inside"], []):
+        with pytest.raises(InputError, match="surveillance scope"):
+            measure(town, surveillance=bad, write=False)
+
+
+def test_cameras_per_km_of_drivable_road(town_by_admin: MeasureResult) -> None:
+    s = town_by_admin.summary
+    assert s["drivable_length_m"] == pytest.approx(DRIVABLE_LENGTH_M, rel=1e-6)
+    assert s["cameras_per_drivable_km"] == pytest.approx(6 / (DRIVABLE_LENGTH_M / 1000), rel=1e-6)
+    rows = town_by_admin.by_area.set_index("name")
+    # y = 0 ... 400 run 300 m through each ward
+    for ward in ("West", "East"):
+        assert rows.loc[ward, "drivable_length_m"] == pytest.approx(5 * 300, rel=1e-6)
+    assert rows.loc["West", "cameras_per_drivable_km"] == pytest.approx(4 / 1.5, rel=1e-6)
+
+
 def test_density_by_admin_area_with_known_population(town_by_admin: MeasureResult) -> None:
     rows = town_by_admin.by_area.set_index("name")
     assert list(rows.index) == ["West", "East"]  # most detailed level (9), ranked per km²
-    # camera 7 is indoor, in the east: it counts in density though it has no view
-    assert rows.loc["West", "cameras"] == 4 and rows.loc["East", "cameras"] == 3
+    # camera 7 is indoor, in the east: reported beside the others, not in densities
+    assert rows.loc["West", "cameras"] == 4 and rows.loc["East", "cameras"] == 2
+    assert rows.loc["West", "cameras_indoor"] == 0 and rows.loc["East", "cameras_indoor"] == 1
     assert rows.loc["West", "area_km2"] == pytest.approx(0.35 * 0.5, rel=0.005)
     assert rows.loc["West", "cameras_per_1000_residents"] == pytest.approx(4 / 2000 * 1000)
-    assert rows.loc["East", "cameras_per_1000_residents"] == pytest.approx(3 / 500 * 1000)
+    assert rows.loc["East", "cameras_per_1000_residents"] == pytest.approx(2 / 500 * 1000)
     assert rows.loc["West", "cameras_per_km2"] == pytest.approx(4 / rows.loc["West", "area_km2"])
     # x = 0, 100, 200 run inside the west ward; x = 300 along the boundary the wards share
     # counts once, in the first of them
@@ -618,13 +653,14 @@ def test_density_by_admin_area_with_known_population(town_by_admin: MeasureResul
     assert rows["watched_length_m"].sum() == pytest.approx(
         town_by_admin.summary["watched_length_m"], rel=1e-6
     )
-    assert town_by_admin.summary["cameras_per_1000_residents"] == pytest.approx(7 / 2500 * 1000)
+    assert town_by_admin.summary["cameras_per_1000_residents"] == pytest.approx(6 / 2500 * 1000)
     assert town_by_admin.by_area["rank"].tolist() == [1, 2]
 
 
 def test_admin_level_choice_and_ranking(town: Atlas) -> None:
     whole = measure(town, by="admin:8", write=False).by_area
-    assert whole["name"].tolist() == ["Town"] and whole["cameras"].tolist() == [7]
+    assert whole["name"].tolist() == ["Town"] and whole["cameras"].tolist() == [6]
+    assert whole["cameras_indoor"].tolist() == [1]
     by_share = measure(town, by="admin", rank_by="cameras_per_1000_residents", write=False)
     assert by_share.by_area["name"].tolist() == ["East", "West"]
 
@@ -634,7 +670,8 @@ def test_h3_cells_share_out_cameras_and_streets(town: Atlas) -> None:
     cells = result.by_area
     assert len(cells) > 3
     # the town's 7 physical devices (8 records, two linked), each in one cell
-    assert cells["cameras"].sum() == result.summary["cameras_total"] == 7
+    assert cells["cameras"].sum() + cells["cameras_indoor"].sum() == 7
+    assert result.summary["cameras_total"] == 7 and cells["cameras_indoor"].sum() == 1
     assert result.summary["watched_length_m"] > 0
     assert cells["street_length_m"].sum() == pytest.approx(COUNTED_LENGTH_M, rel=1e-6)
     assert cells["watched_length_m"].sum() == pytest.approx(
@@ -659,10 +696,12 @@ def test_user_polygons_with_population_table(town: Atlas, tmp_path: Path) -> Non
         write=False,
     )
     rows = result.by_area.set_index("name")
-    # north: cameras 3 (250,300), 6 (550,400) and 8 (60,300); south: cameras 1, 2, 4
-    assert rows.loc["North half", "cameras"] == 3 and rows.loc["South half", "cameras"] == 4
+    # north: cameras 3 (250,300), 6 (550,400) and 8 (60,300); south: cameras 1, 2, 4 and
+    # the indoor camera 7
+    assert rows.loc["North half", "cameras"] == 3 and rows.loc["South half", "cameras"] == 3
+    assert rows.loc["South half", "cameras_indoor"] == 1
     assert rows.loc["North half", "cameras_per_1000_residents"] == pytest.approx(3.0)
-    assert rows.loc["South half", "cameras_per_1000_residents"] == pytest.approx(1.0)
+    assert rows.loc["South half", "cameras_per_1000_residents"] == pytest.approx(0.75)
     with pytest.raises(InputError, match="population-key"):
         measure(town, by=f"geojson:{tmp_path / 'halves.geojson'}",
                 population=tmp_path / "pop.csv", write=False)  # fmt: skip
@@ -674,7 +713,7 @@ def test_completeness_scales_density_estimates(town: Atlas) -> None:
     assert s["completeness"]["factor"] == 0.5
     assert s["completeness"]["estimated_cameras"] == pytest.approx(2 * s["cameras"])
     assert s["completeness"]["estimated_cameras_per_km2"] == pytest.approx(2 * s["cameras_per_km2"])
-    assert s["cameras"] == 7  # the counted figure stays as counted
+    assert s["cameras"] == 6  # the counted figure stays as counted
     with pytest.raises(InputError, match="completeness"):
         measure(town, completeness=0.0, write=False)
 
@@ -683,8 +722,8 @@ def test_whole_atlas_area_is_the_street_land(town_by_admin: MeasureResult) -> No
     s = town_by_admin.summary
     # the grid's convex hull is 600 m x 400 m; the 100 m buffer covers every block
     assert s["area_km2"] == pytest.approx(0.24, rel=0.01)
-    assert s["cameras_per_km2"] == pytest.approx(7 / s["area_km2"])
-    assert s["cameras_per_street_km"] == pytest.approx(7 / (COUNTED_LENGTH_M / 1000), rel=1e-6)
+    assert s["cameras_per_km2"] == pytest.approx(6 / s["area_km2"])
+    assert s["cameras_per_street_km"] == pytest.approx(6 / (COUNTED_LENGTH_M / 1000), rel=1e-6)
 
 
 def test_blind_spots_are_unwatched_stretches(town_by_admin: MeasureResult) -> None:
@@ -777,15 +816,18 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
                 "cameras_per_km2", "cameras_per_street_km", "parameters"):  # fmt: skip
         assert key in data
     assert data["street_length_m"] == pytest.approx(COUNTED_LENGTH_M, rel=1e-6)
-    assert data["cameras"] == 6  # the gunshot detector is not of the kinds asked for
+    # 5 street-facing: the gunshot detector is not of the kinds asked for, camera 7 is indoor
+    assert data["cameras"] == 5 and data["cameras_indoor"] == 1
     assert 0 < data["watched_length_m"] < data["street_length_m"]
     assert data["watched_share"] == pytest.approx(data["watched_length_m"] / COUNTED_LENGTH_M)
-    assert data["cameras_per_street_km"] == pytest.approx(6 / (COUNTED_LENGTH_M / 1000))
-    assert data["cameras_per_km2"] == pytest.approx(6 / data["area_km2"])
-    assert data["completeness"]["estimated_cameras"] == pytest.approx(6 / 0.63)
-    # 3 cameras or ALPRs each side (the indoor camera 7 in the east counts): ranked per km²
-    assert sorted(a["name"] for a in data["areas"]) == ["East", "West"]
-    assert [a["cameras"] for a in data["areas"]] == [3, 3]
+    assert data["cameras_per_street_km"] == pytest.approx(5 / (COUNTED_LENGTH_M / 1000))
+    assert data["cameras_per_km2"] == pytest.approx(5 / data["area_km2"])
+    assert data["cameras_per_drivable_km"] == pytest.approx(5 / (DRIVABLE_LENGTH_M / 1000))
+    assert data["completeness"]["estimated_cameras"] == pytest.approx(5 / 0.63)
+    # Street-facing cameras or ALPRs: 3 in the west, 2 in the east (and the indoor camera
+    # 7 beside them), ranked per km²
+    assert [a["name"] for a in data["areas"]] == ["West", "East"]
+    assert [(a["cameras"], a["cameras_indoor"]) for a in data["areas"]] == [(3, 0), (2, 1)]
     density = [a["cameras_per_km2"] for a in data["areas"]]
     assert density == sorted(density, reverse=True)
     assert data["uncertainty"]["samples"] == 3
@@ -794,11 +836,19 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
     assert "known cameras only" in text.lower()
     assert "OpenStreetMap contributors" in text
     assert "Assumptions" in text
+    flat = " ".join(text.split())
+    assert "6 street-facing cameras (and 1 tagged indoor, not counted)" in flat
+    assert "per km of drivable road (3.0 km)" in flat
     with open_atlas(path, create=False) as atlas:
         names = set(atlas.results()["name"])
         assert {"street_coverage", "measure_by_area", "blind_spots"} <= names
         params = atlas.result_parameters("street_coverage")
         assert params["sight"]["range_m"] == 30.0 and params["sight"]["occlusion"] is False
+    indoor = run_camatlas("measure", "--atlas", path, "--surveillance", "indoor", "--json")
+    assert json.loads(indoor.stdout)["cameras"] == 1
+    bad = run_camatlas("measure", "--atlas", path, "--surveillance", "indoors", check=False)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "surveillance scope" in bad.stderr and "indoors" in bad.stderr
 
 
 def test_cli_measure_reports_bad_input_without_traceback(tmp_path: Path) -> None:

@@ -38,9 +38,19 @@ __all__ = [
     "physical_cameras",
     "rank",
     "ratio",
+    "surveillance_scope",
 ]
 
 _AREA_YES = r'"area"\s*:\s*"yes"'
+
+
+def surveillance_scope(cameras: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
+    """Each camera's ``surveillance`` scope (:data:`~camatlas.vocab.SURVEILLANCE_SCOPES`),
+    ``"unknown"`` where it is not tagged."""
+    if "surveillance" not in cameras.columns:
+        return np.full(len(cameras), "unknown", dtype=object)
+    scope = cameras["surveillance"].astype(object).to_numpy()
+    return np.where(pd.isna(scope), "unknown", scope).astype(object)
 
 
 def counted_streets(streets: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:

@@ -28,6 +28,15 @@ CAMERA_TYPES = ("fixed", "dome", "panning", "doorbell", "unknown")
 SURVEILLANCE_SCOPES = ("public", "outdoor", "indoor")
 """What a camera watches (from ``surveillance``)."""
 
+SURVEILLANCE_SELECTIONS = (*SURVEILLANCE_SCOPES, "unknown")
+"""What ``measure --surveillance`` selects from: a scope, or ``unknown`` (not tagged)."""
+
+STREET_FACING = ("public", "outdoor", "unknown")
+"""Scopes of the **street-facing** cameras, those densities and rankings count unless told
+otherwise: every camera not tagged ``surveillance=indoor``. An indoor camera (a shop's, a
+station hall's) watches no street, and counting it would overstate how watched the streets
+are; it is reported beside them."""
+
 FIELDS = (
     "kind",
     "camera_type",
@@ -205,6 +214,7 @@ RANK_BY = (
     "cameras_per_km2",
     "watched_share",
     "cameras_per_street_km",
+    "cameras_per_drivable_km",
     "cameras_per_1000_residents",
     "watched_m_per_street_km",
     "cameras",

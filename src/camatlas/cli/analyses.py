@@ -27,6 +27,7 @@ from camatlas.vocab import (
     MEASURE_LAYERS,
     RANK_BY,
     SIGHT_LAYERS,
+    SURVEILLANCE_SELECTIONS,
 )
 
 
@@ -121,6 +122,12 @@ def sight(
     help="Surveillance kinds counted, comma-separated, e.g. camera,alpr (default: all).",
 )
 @click.option(
+    "--surveillance",
+    help=f"Surveillance scopes counted, comma-separated, of {', '.join(SURVEILLANCE_SELECTIONS)} "
+    "(unknown: not tagged). Default: densities count the street-facing cameras (every one "
+    "not tagged indoor) and report the indoor ones beside them.",
+)
+@click.option(
     "--samples",
     type=int,
     default=0,
@@ -155,6 +162,7 @@ def measure(
     by: str | None,
     admin_level: int | None,
     kind: str | None,
+    surveillance: str | None,
     samples: int,
     seed: int,
     completeness: float,
@@ -182,6 +190,11 @@ def measure(
             range_m=range_m, width=width, no_occlusion=no_occlusion, include_indoor=include_indoor
         )
         kinds = None if kind is None else [k.strip() for k in kind.split(",") if k.strip()]
+        scopes = (
+            None
+            if surveillance is None
+            else [k.strip() for k in surveillance.split(",") if k.strip()]
+        )
         with camatlas.open_atlas(atlas, create=False) as at, progress("measure") as bar:
             result = camatlas.measure(
                 at,
@@ -191,6 +204,7 @@ def measure(
                 seed=seed,
                 completeness=completeness,
                 kinds=kinds,
+                surveillance=scopes,
                 admin_level=admin_level,
                 population=population,
                 population_key=population_key,
@@ -227,10 +241,17 @@ def measure(
         if s["cameras_per_1000_residents"] is not None
         else ""
     )
+    counted = (
+        f"{s['cameras']} street-facing cameras (and {s['cameras_indoor']} tagged indoor, "
+        "not counted)"
+        if result.parameters.get("surveillance") is None
+        else f"{s['cameras']} cameras ({s['counted']})"
+    )
     say(
-        f"Street land {s['area_km2']:.2f} km² holds {s['cameras']} cameras: "
+        f"Street land {s['area_km2']:.2f} km² holds {counted}: "
         f"{number(s['cameras_per_km2'])} per km², {number(s['cameras_per_street_km'], 3)} per "
-        f"km of street{residents}."
+        f"km of street, {number(s['cameras_per_drivable_km'], 3)} per km of drivable road "
+        f"({s['drivable_length_m'] / 1000:.1f} km){residents}."
     )
     c = s["completeness"]
     if c["factor"] < 1:
@@ -252,7 +273,7 @@ def measure(
         table = new_table(
             title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}", title_justify="left"
         )
-        for name in ("rank", "area", "km²", "cameras", "per km²", "per street km",
+        for name in ("rank", "area", "km²", "cameras", "indoor", "per km²", "per street km",
                      "per 1,000 res.", "watched"):  # fmt: skip
             table.add_column(name, justify="left" if name == "area" else "right")
         for row in result.by_area.head(top).itertuples():
@@ -261,6 +282,7 @@ def measure(
                 text(row.name),
                 f"{row.area_km2:.2f}",
                 str(row.cameras),
+                str(row.cameras_indoor),
                 number(row.cameras_per_km2),
                 number(row.cameras_per_street_km, 3),
                 number(row.cameras_per_1000_residents),
@@ -280,7 +302,7 @@ def measure(
         f"{a['cameras_with_views']} cameras, width for {a['width_from_default']}; "
         f"{a['full_circle']} seen as full circles (dome/panning or direction unknown); "
         f"occlusion by buildings {'on' if a['occlusion_by_buildings'] else 'off'}; indoor "
-        f"cameras counted, {'with' if a['indoor_cameras_included'] else 'without'} views. "
+        f"cameras {'with' if a['indoor_cameras_included'] else 'without'} views. "
         "Street length counts streets people use (see docs/method.md); the area is the "
         "street land."
     )

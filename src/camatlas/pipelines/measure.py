@@ -51,6 +51,7 @@ from camatlas.density import (
     physical_cameras,
     rank,
     ratio,
+    surveillance_scope,
 )
 from camatlas.errors import InputError
 from camatlas.geo import (
@@ -71,9 +72,11 @@ from camatlas.vocab import (
     DATA_ATTRIBUTION,
     DEFAULT_MIN_BLIND_M,
     DORI_LEVELS,
+    DRIVABLE_HIGHWAYS,
     KINDS,
     KNOWN_CAMERAS_ONLY,
     RANK_BY,
+    SURVEILLANCE_SELECTIONS,
 )
 
 __all__ = ["MeasureParameters", "MeasureResult", "measure"]
@@ -100,6 +103,11 @@ class MeasureParameters:
         = counted / completeness, stated beside the counted figures.
     kinds
         Surveillance kinds counted (default: all of :data:`camatlas.vocab.KINDS`).
+    surveillance
+        Surveillance scopes counted (:data:`camatlas.vocab.SURVEILLANCE_SELECTIONS`).
+        Default (None): every camera is read, and densities and rankings count the
+        street-facing ones (:data:`camatlas.vocab.STREET_FACING`), with the indoor ones
+        beside them; given, only cameras of these scopes are read, and all of them count.
     admin_level
         admin_level for ``by="admin"``.
     population, population_key
@@ -115,6 +123,7 @@ class MeasureParameters:
     seed: int = 0
     completeness: float = 1.0
     kinds: tuple[str, ...] | None = None
+    surveillance: tuple[str, ...] | None = None
     admin_level: int | None = None
     population: str | None = None
     population_key: str | None = None
@@ -136,6 +145,17 @@ class MeasureParameters:
             unknown = sorted(set(self.kinds) - set(KINDS))
             if unknown:
                 raise InputError(f"unknown kind; use {', '.join(KINDS)}", value=unknown[0])
+        if self.surveillance is not None:
+            if not self.surveillance:
+                raise InputError(
+                    f"choose at least one surveillance scope: {', '.join(SURVEILLANCE_SELECTIONS)}"
+                )
+            odd = sorted(set(self.surveillance) - set(SURVEILLANCE_SELECTIONS))
+            if odd:
+                raise InputError(
+                    f"unknown surveillance scope; use {', '.join(SURVEILLANCE_SELECTIONS)}",
+                    value=odd[0],
+                )
         if self.by is not None:
             _parse_by(self.by)
         if self.population is not None and (self.by is None or not self.by.startswith("geojson:")):
@@ -145,6 +165,7 @@ class MeasureParameters:
         """JSON-ready, as stored with the result layers."""
         out = asdict(self)
         out["kinds"] = None if self.kinds is None else sorted(self.kinds)
+        out["surveillance"] = None if self.surveillance is None else sorted(self.surveillance)
         return out
 
 
@@ -412,6 +433,7 @@ def measure(
     seed: int = 0,
     completeness: float = 1.0,
     kinds: Sequence[str] | None = None,
+    surveillance: Sequence[str] | None = None,
     admin_level: int | None = None,
     population: str | Path | None = None,
     population_key: str | None = None,
@@ -428,7 +450,7 @@ def measure(
     ----------
     atlas
         The atlas: its cameras, streets, buildings and (for ``by="admin"``) areas.
-    by, samples, seed, completeness, kinds, admin_level, population, population_key
+    by, samples, seed, completeness, kinds, surveillance, admin_level, population, population_key
         What to count and how: see :class:`MeasureParameters`.
     rank_by, min_blind_m
         How to rank the areas, and the shortest blind spot: see :class:`MeasureParameters`.
@@ -446,10 +468,13 @@ def measure(
     MeasureResult
         ``summary`` holds: ``street_length_m`` (counted streets), ``watched_length_m``,
         ``watched_share`` (0..1), ``watched_m_per_street_km``, ``watched_m_<level>`` for
-        each DORI level, ``cameras`` (physical cameras in the street land),
-        ``cameras_total`` (physical cameras counted anywhere in the atlas),
+        each DORI level, ``cameras`` (the physical cameras the densities count in the street
+        land: the street-facing ones unless ``surveillance`` is given; ``counted`` says
+        which), ``cameras_street_facing`` and ``cameras_indoor`` (both in the street land),
+        ``cameras_total`` (physical cameras read, anywhere in the atlas),
         ``camera_records``, ``cameras_watching_streets``, ``area_km2`` (street land),
-        ``cameras_per_km2``, ``cameras_per_street_km``, ``population`` and
+        ``cameras_per_km2``, ``cameras_per_street_km``, ``drivable_length_m`` (the counted
+        streets cars use by default) and ``cameras_per_drivable_km``, ``population`` and
         ``cameras_per_1000_residents`` (when the areas' population is known),
         ``completeness`` and the estimated figures, ``assumptions``, ``views`` (where
         the views came from: the stored ones of ``camatlas sight`` when it made them
@@ -467,6 +492,7 @@ def measure(
         seed=seed,
         completeness=completeness,
         kinds=None if kinds is None else tuple(kinds),
+        surveillance=None if surveillance is None else tuple(surveillance),
         admin_level=admin_level,
         population=None if population is None else str(population),
         population_key=population_key,
@@ -477,13 +503,19 @@ def measure(
     records = atlas.cameras()
     if options.kinds is not None:
         records = records[records["kind"].isin(list(options.kinds))]
-    # Density counts every kind asked for, indoor cameras and gunshot detectors too;
-    # views, and so coverage, come only from the devices sight gives a view (its
-    # ``counted``: indoor cameras only with ``include_indoor``).
+    if options.surveillance is not None:
+        records = records[np.isin(surveillance_scope(records), list(options.surveillance))]
+    # Density counts every kind asked for, gunshot detectors too, but indoor cameras only
+    # when asked for by --surveillance: by default they are reported beside the
+    # street-facing ones. Views, and so coverage, come only from the devices sight gives
+    # a view (its ``counted``: indoor cameras only with ``include_indoor``).
     base = camera_parameters(records, params)
     physical = physical_cameras(records)
+    indoor = surveillance_scope(physical) == "indoor"
+    counts = np.ones(len(physical), dtype=bool) if options.surveillance is not None else ~indoor
     streets = atlas.streets()
     streets = streets[counted_streets(streets)]
+    drivable = np.isin(streets["highway"].astype(str).to_numpy(), sorted(DRIVABLE_HIGHWAYS))
     reach = float(
         np.nanmax(np.r_[base["range_high"].to_numpy(float), base["range_m"].to_numpy(float), 0.0])
     )
@@ -506,8 +538,9 @@ def measure(
     uncertainty, sampled_area_share = _uncertainty(atlas, zones, base, records, params, options,
                                                    n_areas, progress)  # fmt: skip
 
-    summary, land = _summary(zones, physical, records, tally, options)
-    by_area = _area_rows(areas, physical, tally, zones, land, summary, sampled_area_share)
+    summary, land = _summary(zones, physical, counts, indoor, drivable, records, tally, options)
+    by_area = _area_rows(areas, physical, counts, indoor, drivable, tally, zones, land, summary,
+                         sampled_area_share)  # fmt: skip
     if areas is not None and areas.kind != "atlas":
         pop = by_area["population"].to_numpy(dtype=np.float64)
         if len(pop) and np.isfinite(pop).all():
@@ -593,12 +626,16 @@ def _uncertainty(
 def _summary(
     zones: list[_Zone],
     physical: gpd.GeoDataFrame,
+    counts: npt.NDArray[np.bool_],
+    indoor: npt.NDArray[np.bool_],
+    drivable: npt.NDArray[np.bool_],
     records: gpd.GeoDataFrame,
     tally: _Tally,
     options: MeasureParameters,
 ) -> tuple[dict[str, Any], BaseGeometry]:
     """The whole-atlas figures (coverage, street land and the cameras in it) and the
-    street land (WGS 84)."""
+    street land (WGS 84). ``counts`` marks the physical cameras densities count,
+    ``indoor`` those tagged indoor, ``drivable`` the counted streets cars use."""
     land_parts = [
         gpd.GeoSeries([z.land], crs=z.crs).to_crs(4326).iloc[0]
         for z in zones
@@ -606,9 +643,16 @@ def _summary(
     ]
     land = shapely.union_all(land_parts) if land_parts else shapely.Polygon()
     area_km2 = float(geodesic_area_km2([land])[0])
-    cameras_in_land = int(np.count_nonzero(_near_streets(zones, physical)))
+    near = _near_streets(zones, physical)
+    cameras_in_land = int(np.count_nonzero(near))
+    counted_in_land = int(np.count_nonzero(near & counts))
     totals = tally.totals()
     street_km = tally.street_length_m / 1000.0
+    drivable_m = float(sum(z.segments.line_length[drivable[z.rows]].sum() for z in zones))
+    if options.surveillance is None:
+        counting = "street-facing cameras: every camera not tagged surveillance=indoor"
+    else:
+        counting = f"cameras of surveillance scopes {', '.join(sorted(options.surveillance))}"
     summary = {
         "note": KNOWN_CAMERAS_ONLY,
         "attribution": DATA_ATTRIBUTION,
@@ -618,7 +662,10 @@ def _summary(
         "watched_share": totals["watched_share"],
         "watched_m_per_street_km": totals["watched_m_per_street_km"],
         **{f"watched_m_{lv}": totals[f"watched_m_{lv}"] for lv in DORI_LEVELS},
-        "cameras": cameras_in_land,
+        "cameras": counted_in_land,
+        "counted": counting,
+        "cameras_street_facing": int(np.count_nonzero(near & ~indoor)),
+        "cameras_indoor": int(np.count_nonzero(near & indoor)),
         "cameras_total": len(physical),
         "cameras_outside_area": len(physical) - cameras_in_land,
         "camera_records": len(records),
@@ -635,8 +682,10 @@ def _summary(
             "convex hull of each cluster of streets; cameras: those within "
             f"{AREA_BUFFER_M:g} m of a counted street"
         ),
-        "cameras_per_km2": ratio(cameras_in_land, area_km2),
-        "cameras_per_street_km": ratio(cameras_in_land, street_km),
+        "cameras_per_km2": ratio(counted_in_land, area_km2),
+        "cameras_per_street_km": ratio(counted_in_land, street_km),
+        "drivable_length_m": drivable_m,
+        "cameras_per_drivable_km": ratio(counted_in_land, drivable_m / 1000.0),
     }
     return summary, land
 
@@ -671,6 +720,9 @@ def _areas_for(
 def _area_rows(
     areas: _Areas | None,
     physical: gpd.GeoDataFrame,
+    counts: npt.NDArray[np.bool_],
+    indoor: npt.NDArray[np.bool_],
+    drivable: npt.NDArray[np.bool_],
     tally: _Tally,
     zones: list[_Zone],
     land: BaseGeometry,
@@ -685,7 +737,9 @@ def _area_rows(
         )
         frame["area_km2"] = summary["area_km2"]
         frame["cameras"] = summary["cameras"]
+        frame["cameras_indoor"] = summary["cameras_indoor"]
         frame["street_length_m"] = summary["street_length_m"]
+        frame["drivable_length_m"] = summary["drivable_length_m"]
         for level in DORI_LEVELS:
             frame[f"watched_m_{level}"] = summary[f"watched_m_{level}"]
         frame["watched_length_m"] = summary["watched_length_m"]
@@ -694,13 +748,20 @@ def _area_rows(
         n = len(frame)
         if "area_km2" not in frame.columns:
             frame["area_km2"] = geodesic_area_km2(frame.geometry.array)
-        frame["cameras"] = cameras_per_area(areas.frame, physical, by_cell=areas.kind == "h3")
+        by_cell = areas.kind == "h3"
+        frame["cameras"] = cameras_per_area(areas.frame, physical[counts], by_cell=by_cell)
+        frame["cameras_indoor"] = cameras_per_area(areas.frame, physical[indoor], by_cell=by_cell)
         length = np.zeros(n)
+        drivable_length = np.zeros(n)
         for zone in zones:
-            length += np.bincount(
-                zone.area_of, weights=zone.area_end - zone.area_start, minlength=n
+            metres = zone.area_end - zone.area_start
+            length += np.bincount(zone.area_of, weights=metres, minlength=n)
+            on_road = drivable[zone.rows][zone.area_line]
+            drivable_length += np.bincount(
+                zone.area_of[on_road], weights=metres[on_road], minlength=n
             )
         frame["street_length_m"] = length
+        frame["drivable_length_m"] = drivable_length
         previous = np.zeros(n)
         for level, covered in zip(DORI_LEVELS, tally.area_watched, strict=True):
             frame[f"watched_m_{level}"] = covered - previous
@@ -708,7 +769,11 @@ def _area_rows(
         frame["watched_length_m"] = tally.area_watched[-1]
         if areas.kind == "h3":
             # neighbours added to catch corners that hold neither street nor camera
-            frame = frame[(frame["street_length_m"] > 0) | (frame["cameras"] > 0)]
+            frame = frame[
+                (frame["street_length_m"] > 0)
+                | (frame["cameras"] > 0)
+                | (frame["cameras_indoor"] > 0)
+            ]
             sampled_watched = [w[frame.index.to_numpy()] for w in sampled_watched]
     cams = frame["cameras"].to_numpy(dtype=np.float64)
     length_m = frame["street_length_m"].to_numpy(dtype=np.float64)
@@ -716,6 +781,9 @@ def _area_rows(
     frame["watched_m_per_street_km"] = 1000.0 * frame["watched_share"]
     frame["cameras_per_km2"] = ratio(cams, frame["area_km2"].to_numpy(dtype=np.float64))
     frame["cameras_per_street_km"] = ratio(cams, length_m / 1000.0)
+    frame["cameras_per_drivable_km"] = ratio(
+        cams, frame["drivable_length_m"].to_numpy(dtype=np.float64) / 1000.0
+    )
     frame["cameras_per_1000_residents"] = ratio(
         cams, frame["population"].to_numpy(dtype=np.float64), 1000.0
     )
