@@ -86,6 +86,21 @@ def test_import_then_stats_json(tmp_path: Path) -> None:
     assert stats["by_source"] == {"registry": 25}
 
 
+def test_stats_text_shows_every_breakdown_of_the_json_with_units(tmp_path: Path) -> None:
+    atlas = tmp_path / "a.gpkg"
+    run_camatlas("import", write_csv(tmp_path / "registry.csv", 25), "--atlas", atlas)
+    stats = json.loads(run_camatlas("stats", "--atlas", atlas, "--json").stdout)
+    text = run_camatlas("stats", "--atlas", atlas).stdout
+    breakdowns = [k for k, v in stats.items() if isinstance(v, dict)]
+    assert "by_mount" in breakdowns and "direction" in breakdowns
+    for key in breakdowns:
+        title = key.replace("by_", "by ").replace("_", " ")
+        assert title in text, key
+    assert text.count("camera records") >= len(breakdowns)  # the unit of every count column
+    assert text.count("share of 25") == len(breakdowns)
+    assert "25 camera records" in text
+
+
 def test_second_import_of_the_same_file_reports_unchanged(tmp_path: Path) -> None:
     atlas = tmp_path / "a.gpkg"
     csv = write_csv(tmp_path / "registry.csv", 5)

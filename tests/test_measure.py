@@ -654,6 +654,9 @@ def test_density_by_admin_area_with_known_population(town_by_admin: MeasureResul
         town_by_admin.summary["watched_length_m"], rel=1e-6
     )
     assert town_by_admin.summary["cameras_per_1000_residents"] == pytest.approx(6 / 2500 * 1000)
+    # the population sits beside the cameras it divides
+    assert town_by_admin.summary["population"] == 2500
+    assert town_by_admin.summary["population_cameras"] == 6
     assert town_by_admin.by_area["rank"].tolist() == [1, 2]
 
 
@@ -778,12 +781,36 @@ def test_uncertainty_is_seeded_and_brackets_the_median(tmp_path: Path) -> None:
     assert share["p95"] > share["p5"]  # ranges and widths from defaults do vary
 
 
+def test_uncertainty_ranges_say_whether_they_hold_the_point_figure(tmp_path: Path) -> None:
+    with town_atlas(tmp_path / "untagged.gpkg", tagged=False) as atlas:
+        point = measure(atlas, write=False).summary
+        # With seed 4 the draws' range of the watched share leaves out the point figure.
+        u = measure(atlas, samples=6, seed=4, write=False).uncertainty
+    assert u is not None
+    for key in ("watched_length_m", "watched_share", "watched_m_per_street_km",
+                *(f"watched_m_{level}" for level in DORI_LEVELS)):  # fmt: skip
+        figure = u[key]
+        assert figure["point"] == pytest.approx(point[key])
+        inside = figure["p5"] <= figure["point"] <= figure["p95"]
+        assert figure["point_in_range"] is inside
+        assert (key in u["point_outside"]) is (not inside)
+    assert u["watched_share"]["point_in_range"] is False
+    assert u["watched_share"]["point"] < u["watched_share"]["p5"]
+    assert "faster than range" in u["why"]
+    path = tmp_path / "untagged.gpkg"
+    text = run_camatlas("measure", "--atlas", path, "--samples", "6", "--seed", "4").stdout
+    flat = " ".join(text.split())
+    assert f"at the defaults, {100 * point['watched_share']:.1f}%, lies outside this range" in flat
+
+
 def test_uncertainty_collapses_when_every_parameter_is_tagged(town: Atlas) -> None:
     result = measure(town, samples=3, seed=1, write=False)
     assert result.uncertainty is not None
     for key in ("watched_length_m", "watched_share", "watched_m_detection"):
         band = result.uncertainty[key]
         assert band["p5"] == band["median"] == band["p95"]
+        assert band["point"] == pytest.approx(band["median"]) and band["point_in_range"]
+    assert result.uncertainty["point_outside"] == [] and result.uncertainty["why"] is None
     assert result.uncertainty["watched_length_m"]["median"] == pytest.approx(
         result.summary["watched_length_m"]
     )
@@ -844,6 +871,9 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
         assert {"street_coverage", "measure_by_area", "blind_spots"} <= names
         params = atlas.result_parameters("street_coverage")
         assert params["sight"]["range_m"] == 30.0 and params["sight"]["occlusion"] is False
+    by_ward = " ".join(run_camatlas("measure", "--atlas", path, "--by", "admin").stdout.split())
+    assert "per 1,000 residents (6 cameras in the areas, 2,500 residents)" in by_ward
+    assert "residents" in by_ward and "2,000" in by_ward  # the West ward's row
     indoor = run_camatlas("measure", "--atlas", path, "--surveillance", "indoor", "--json")
     assert json.loads(indoor.stdout)["cameras"] == 1
     bad = run_camatlas("measure", "--atlas", path, "--surveillance", "indoors", check=False)

@@ -237,7 +237,8 @@ def measure(
         + ", ".join(f"{level} {s[f'watched_m_{level}'] / 1000:.2f} km" for level in DORI_LEVELS)
     )
     residents = (
-        f", {number(s['cameras_per_1000_residents'])} per 1,000 residents"
+        f"; {number(s['cameras_per_1000_residents'])} per 1,000 residents "
+        f"({s['population_cameras']} cameras in the areas, {s['population']:,.0f} residents)"
         if s["cameras_per_1000_residents"] is not None
         else ""
     )
@@ -269,12 +270,17 @@ def measure(
             f"watched share median {number(100 * u['median'], 1)}%, 5-95% range "
             f"{number(100 * u['p5'], 1)}-{number(100 * u['p95'], 1)}%."
         )
+        if u.get("point_in_range") is False:
+            say(
+                f"The watched share at the defaults, {number(100 * u['point'], 1)}%, lies "
+                f"outside this range: {result.uncertainty['why']}."  # type: ignore[index]
+            )
     if result.parameters.get("by"):
         table = new_table(
             title=f"Areas ({result.parameters['areas']}), ranked by {rank_by}", title_justify="left"
         )
         for name in ("rank", "area", "km²", "cameras", "indoor", "per km²", "per street km",
-                     "per 1,000 res.", "watched"):  # fmt: skip
+                     "residents", "per 1,000 res.", "watched"):  # fmt: skip
             table.add_column(name, justify="left" if name == "area" else "right")
         for row in result.by_area.head(top).itertuples():
             table.add_row(
@@ -285,6 +291,7 @@ def measure(
                 str(row.cameras_indoor),
                 number(row.cameras_per_km2),
                 number(row.cameras_per_street_km, 3),
+                "-" if row.population != row.population else f"{row.population:,.0f}",
                 number(row.cameras_per_1000_residents),
                 "-"
                 if row.watched_share != row.watched_share

@@ -269,8 +269,9 @@ def stats(atlas: str, as_json: bool) -> None:
     )
     for name in ("by_kind", "by_camera_type", "by_surveillance", "by_zone", "by_mount",
                  "by_operator", "by_source"):  # fmt: skip
-        out.print(breakdown(name.replace("by_", "by ").replace("_", " "), result[name], total))
-    out.print(breakdown("direction", result["direction"], total))
+        title = name.replace("by_", "by ").replace("_", " ")
+        out.print(breakdown(title, result[name], total, "camera records"))
+    out.print(breakdown("direction", result["direction"], total, "camera records"))
     say(
         f"Tag values not interpreted, or defaults assumed: {result['tag_problems']} "
         "(see the normalization_report table, or `camatlas validate FILE`)."

@@ -186,12 +186,12 @@ def new_table(*headers: str, **options: Any) -> Table:
     return Table(*headers, **options)
 
 
-def breakdown(title: str, counts: dict[str, int], total: int) -> Table:
-    """A table of counts with their share of ``total``."""
-    table = new_table(title=title, title_justify="left", show_header=False, box=None)
-    table.add_column("value")
-    table.add_column("count", justify="right")
-    table.add_column("share", justify="right")
+def breakdown(title: str, counts: dict[str, int], total: int, unit: str) -> Table:
+    """A table of counts (of ``unit``, e.g. "camera records") with their share of ``total``."""
+    table = new_table(title=title, title_justify="left", box=None)
+    table.add_column(title.removeprefix("by "))
+    table.add_column(unit, justify="right")
+    table.add_column(f"share of {total:,}", justify="right")
     for key, n in counts.items():
         table.add_row(text(key), str(n), f"{100 * n / total:.0f}%" if total else "-")
     return table

@@ -474,8 +474,9 @@ def measure(
         ``cameras_total`` (physical cameras read, anywhere in the atlas),
         ``camera_records``, ``cameras_watching_streets``, ``area_km2`` (street land),
         ``cameras_per_km2``, ``cameras_per_street_km``, ``drivable_length_m`` (the counted
-        streets cars use by default) and ``cameras_per_drivable_km``, ``population`` and
-        ``cameras_per_1000_residents`` (when the areas' population is known),
+        streets cars use by default) and ``cameras_per_drivable_km``, ``population``,
+        ``population_cameras`` (the cameras of the areas, which it divides) and
+        ``cameras_per_1000_residents`` (when every area's population is known),
         ``completeness`` and the estimated figures, ``assumptions``, ``views`` (where
         the views came from: the stored ones of ``camatlas sight`` when it made them
         with the same parameters, else computed), ``note`` and ``attribution``.
@@ -536,7 +537,7 @@ def measure(
         coverages.append(_zone_coverage(atlas, zone, params, None, progress))
     tally = _tally(zones, coverages, n_areas)
     uncertainty, sampled_area_share = _uncertainty(atlas, zones, base, records, params, options,
-                                                   n_areas, progress)  # fmt: skip
+                                                   n_areas, progress, tally.totals())  # fmt: skip
 
     summary, land = _summary(zones, physical, counts, indoor, drivable, records, tally, options)
     by_area = _area_rows(areas, physical, counts, indoor, drivable, tally, zones, land, summary,
@@ -545,10 +546,12 @@ def measure(
         pop = by_area["population"].to_numpy(dtype=np.float64)
         if len(pop) and np.isfinite(pop).all():
             summary["population"] = float(pop.sum())
+            summary["population_cameras"] = int(by_area["cameras"].sum())
             summary["cameras_per_1000_residents"] = ratio(
                 float(by_area["cameras"].sum()), float(pop.sum()), 1000.0
             )
     summary.setdefault("population", None)
+    summary.setdefault("population_cameras", None)
     summary.setdefault("cameras_per_1000_residents", None)
     summary["completeness"] = completeness_estimates(summary, options.completeness)
     summary["assumptions"] = assumptions_summary(base, params)
@@ -591,9 +594,13 @@ def _uncertainty(
     options: MeasureParameters,
     n_areas: int,
     progress: Progress | None,
+    point: dict[str, float],
 ) -> tuple[dict[str, Any] | None, list[FloatArray]]:
     """Median and 5-95 % range of the coverage figures over ``options.samples`` draws of
-    the unknown view parameters, and each draw's watched metres per area."""
+    the unknown view parameters, and each draw's watched metres per area.
+
+    Each figure's range is given with the ``point`` figure (the defaults' values) and
+    whether it lies inside; ``point_outside`` lists those outside and ``why`` explains."""
     if not options.samples:
         return None, []
     rng = np.random.default_rng(options.seed)
@@ -618,9 +625,30 @@ def _uncertainty(
             "interval of camatlas.assumptions.camera_parameters() where the value came from "
             "a default; values from tags or overrides fixed"
         ),
-        **{key: percentiles([r[key] for r in runs]) for key in runs[0]},
     }
+    outside = []
+    for key in runs[0]:
+        figure: dict[str, Any] = percentiles([r[key] for r in runs])
+        value = float(point[key])
+        figure["point"] = value
+        inside = figure["p5"] - 1e-9 * abs(value) <= value <= figure["p95"] + 1e-9 * abs(value)
+        figure["point_in_range"] = bool(inside) if np.isfinite(value) else None
+        if figure["point_in_range"] is False:
+            outside.append(key)
+        uncertainty[key] = figure
+    uncertainty["point_outside"] = outside
+    uncertainty["why"] = POINT_OUTSIDE_RANGE if outside else None
     return uncertainty, sampled_area_share
+
+
+POINT_OUTSIDE_RANGE = (
+    "the point figure uses each default's typical value, the draws the whole plausible interval "
+    "around it, which is not centred on it (a 30 m default range is drawn from 15-50 m) and "
+    "coverage grows faster than range: over many cameras the draws' range narrows around their "
+    "own median and can leave the point figure outside it. Both are figures for known cameras "
+    "with unknown parameters; the range says how much the unknown parameters matter"
+)
+"""Why the point figure of :func:`measure` may lie outside its 5-95 % range."""
 
 
 def _summary(
