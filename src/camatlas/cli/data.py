@@ -49,13 +49,7 @@ def _write_rejected(path: Path, rows: list[tuple[str, Any]]) -> None:
 
 
 @click.command("import")
-@click.argument(
-    "files",
-    nargs=-1,
-    required=True,
-    type=opt.PATH,
-    help="Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.",
-)
+@opt.files_argument("Input files: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.")
 @opt.atlas_option
 @opt.reading_options
 @click.option(
@@ -73,21 +67,7 @@ def _write_rejected(path: Path, rows: list[tuple[str, Any]]) -> None:
 def import_(
     files: tuple[Path, ...],
     atlas: str,
-    format: str | None,
-    layers: str,
-    lat: str | None,
-    lon: str | None,
-    x: str | None,
-    y: str | None,
-    wkt: str | None,
-    crs: str | None,
-    id_column: str | None,
-    column: tuple[str, ...],
-    kind: str | None,
-    source_name: str | None,
-    delimiter: str | None,
-    skip_bad_rows: bool,
-    row_ids: bool,
+    reading: opt.Reading,
     rejected: Path | None,
     link_distance: float,
     as_json: bool,
@@ -98,12 +78,8 @@ def import_(
     the atlas has already seen (same SHA-256) changes nothing.
     """
     with errors():
-        table = opt.table_options(
-            lat=lat, lon=lon, x=x, y=y, wkt=wkt, crs=crs, id_column=id_column, column=column,
-            kind=kind, source_name=source_name, delimiter=delimiter,
-            skip_bad_rows=skip_bad_rows, row_ids=row_ids,
-        )  # fmt: skip
-        chosen = opt.layers(layers)
+        table = reading.table()
+        chosen = reading.layers()
         if rejected is not None and not rejected.parent.is_dir():
             raise fail(f"{rejected.parent}: no such folder for the rejected rows (--rejected)")
         rejected_default = beside_atlas(atlas, "-rejected.csv")
@@ -113,7 +89,7 @@ def import_(
             summaries = camatlas.import_files(
                 atlas,
                 files,
-                format=format,
+                format=reading.format,
                 layers=chosen,
                 table_options=table,
                 link_distance_m=link_distance,
@@ -123,7 +99,7 @@ def import_(
             total = at.count("cameras")
         rejected_rows = [(Path(s.path).name, r) for s in summaries for r in s.rejected]
         rejected_path = None
-        if skip_bad_rows and rejected_rows:
+        if reading.skip_bad_rows and rejected_rows:
             rejected_path = rejected or rejected_default
             _write_rejected(rejected_path, rejected_rows)
     if as_json:
@@ -153,49 +129,25 @@ def import_(
 
 
 @click.command("validate")
-@click.argument(
-    "files",
-    nargs=-1,
-    required=True,
-    type=opt.PATH,
-    help="Input files to check: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.",
-)
+@opt.files_argument("Input files to check: OSM PBF/XML, Overpass JSON, CSV, GeoJSON, JSON records.")
 @opt.reading_options
 @opt.json_option
-def validate(
-    files: tuple[Path, ...],
-    format: str | None,
-    layers: str,
-    lat: str | None,
-    lon: str | None,
-    x: str | None,
-    y: str | None,
-    wkt: str | None,
-    crs: str | None,
-    id_column: str | None,
-    column: tuple[str, ...],
-    kind: str | None,
-    source_name: str | None,
-    delimiter: str | None,
-    skip_bad_rows: bool,
-    row_ids: bool,
-    as_json: bool,
-) -> None:
+def validate(files: tuple[Path, ...], reading: opt.Reading, as_json: bool) -> None:
     """Dry run: read files and say what would be imported and what could not be read."""
     with errors():
-        table = opt.table_options(
-            lat=lat, lon=lon, x=x, y=y, wkt=wkt, crs=crs, id_column=id_column, column=column,
-            kind=kind, source_name=source_name, delimiter=delimiter,
-            skip_bad_rows=skip_bad_rows, row_ids=row_ids,
-        )  # fmt: skip
-        chosen = opt.layers(layers)
+        table = reading.table()
+        chosen = reading.layers()
         datas = []
         with progress() as bar:
             for path in files:
                 bar.name = path.name
                 datas.append(
                     camatlas.read_file(
-                        path, format=format, layers=chosen, table_options=table, progress=bar
+                        path,
+                        format=reading.format,
+                        layers=chosen,
+                        table_options=table,
+                        progress=bar,
                     )
                 )
     results: list[dict[str, Any]] = []

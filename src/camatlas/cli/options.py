@@ -5,7 +5,9 @@ Each is a click decorator; :func:`reading_options` stacks those of the registry 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +25,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PATH = click.Path(path_type=Path)
 """A file path argument or option, given to the command as a :class:`~pathlib.Path`."""
+
+
+def files_argument(help: str) -> Callable[[F], F]:
+    """The input files of a command (one or more), given to it as ``files``."""
+    return click.argument("files", nargs=-1, required=True, type=PATH, help=help)
 
 
 def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -53,7 +60,7 @@ json_option = click.option(
 
 # --- reading input files (import and validate) -----------------------------------------
 
-reading_options = stacked(
+_reading_decorators = stacked(
     click.option(
         "--format",
         "-f",
@@ -96,49 +103,79 @@ reading_options = stacked(
         help="Number a registry's rows as their ids (when its ids are missing or repeated).",
     ),
 )
-"""The options of :func:`table_options` and :func:`layers`, for import and validate."""
+"""The click options :func:`reading_options` adds."""
 
 
-def table_options(
-    *,
-    lat: str | None,
-    lon: str | None,
-    x: str | None,
-    y: str | None,
-    wkt: str | None,
-    crs: str | None,
-    id_column: str | None,
-    column: tuple[str, ...],
-    kind: str | None,
-    source_name: str | None,
-    delimiter: str | None,
-    skip_bad_rows: bool,
-    row_ids: bool,
-) -> TableOptions:
-    """The registry options given on the command line."""
-    columns: dict[str, str] = {}
-    for item in column:
-        name, sep, col = item.partition("=")
-        if not sep or not col or name not in FIELDS:
-            raise fail(
-                f"--column {item!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}"
-            )
-        columns[name] = col
-    return camatlas.TableOptions(
-        lat=lat,
-        lon=lon,
-        x=x,
-        y=y,
-        wkt=wkt,
-        crs=crs,
-        id=id_column,
-        columns=columns,
-        kind=kind,
-        source=source_name,
-        skip_bad_rows=skip_bad_rows,
-        delimiter=delimiter,
-        row_ids=row_ids,
-    )
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How to read the input files, as given on the command line (``--format``, ``--layers``
+    and the registry options), checked when :meth:`table` and :meth:`layers` are called."""
+
+    format: str | None
+    layers_text: str
+    lat: str | None
+    lon: str | None
+    x: str | None
+    y: str | None
+    wkt: str | None
+    crs: str | None
+    id_column: str | None
+    column: tuple[str, ...]
+    kind: str | None
+    source_name: str | None
+    delimiter: str | None
+    skip_bad_rows: bool
+    row_ids: bool
+
+    def table(self) -> TableOptions:
+        """The registry options."""
+        columns: dict[str, str] = {}
+        for item in self.column:
+            name, sep, col = item.partition("=")
+            if not sep or not col or name not in FIELDS:
+                raise fail(
+                    f"--column {item!r}: expected FIELD=COLUMN with FIELD one of "
+                    f"{', '.join(FIELDS)}"
+                )
+            columns[name] = col
+        return camatlas.TableOptions(
+            lat=self.lat,
+            lon=self.lon,
+            x=self.x,
+            y=self.y,
+            wkt=self.wkt,
+            crs=self.crs,
+            id=self.id_column,
+            columns=columns,
+            kind=self.kind,
+            source=self.source_name,
+            skip_bad_rows=self.skip_bad_rows,
+            delimiter=self.delimiter,
+            row_ids=self.row_ids,
+        )
+
+    def layers(self) -> tuple[str, ...]:
+        """``--layers`` as a tuple of layer names."""
+        return layers(self.layers_text)
+
+
+def reading_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options of the input readers to a command, which receives them as one
+    :class:`Reading` argument named ``reading``."""
+
+    @functools.wraps(function)
+    def command(**kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in _READING_NAMES}
+        given["layers_text"] = given.pop("layers")
+        return function(reading=Reading(**given), **kwargs)
+
+    return _reading_decorators(command)
+
+
+_READING_NAMES = (
+    "format", "layers", "lat", "lon", "x", "y", "wkt", "crs", "id_column", "column", "kind",
+    "source_name", "delimiter", "skip_bad_rows", "row_ids",
+)  # fmt: skip
 
 
 def layers(text: str) -> tuple[str, ...]:

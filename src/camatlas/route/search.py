@@ -376,7 +376,10 @@ def _python_dijkstra(
             best = min(best, d + finish[node])
     done: set[int] = set()
     pop, push, inf = heapq.heappop, heapq.heappush, math.inf
-    hl, hw = potential if potential is not None else (None, None)
+    if potential is None:
+        zero = [0.0] * (len(start) - 1)
+        potential = (zero, zero)
+    hl, hw = potential
     while heap:
         d, u = pop(heap)
         if d > best:
@@ -384,17 +387,6 @@ def _python_dijkstra(
         if u in done:
             continue
         done.add(u)
-        if hl is None or hw is None:
-            for k in range(start[u], start[u + 1]):
-                v = neighbour[k]
-                nd = d + length[k] + weight * watched[k]
-                if nd <= best and nd < dist.get(v, inf):
-                    dist[v] = nd
-                    pred[v] = u
-                    push(heap, (nd, v))
-                    if v in finish and nd + finish[v] < best:
-                        best = nd + finish[v]
-            continue
         hu = hl[u] + weight * hw[u]
         for k in range(start[u], start[u + 1]):
             v = neighbour[k]
