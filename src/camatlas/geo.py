@@ -229,7 +229,7 @@ class MetricCRS:
     def of(cls, crs: Any) -> MetricCRS:
         """The metric CRS of anything pyproj reads as one (a CRS, ``"EPSG:32629"``, WKT)."""
         crs = pyproj.CRS.from_user_input(crs)
-        made = cls(crs.to_wkt(), crs.to_epsg())
+        made = cls(crs.to_wkt(), crs.to_epsg(min_confidence=100))
         made._crs = crs
         return made
 
