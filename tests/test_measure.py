@@ -874,6 +874,8 @@ def test_cli_measure_json_and_text(tmp_path: Path) -> None:
     by_ward = " ".join(run_camatlas("measure", "--atlas", path, "--by", "admin").stdout.split())
     assert "per 1,000 residents (6 cameras in the areas, 2,500 residents)" in by_ward
     assert "residents" in by_ward and "2,000" in by_ward  # the West ward's row
+    outdoor = run_camatlas("measure", "--atlas", path, "--surveillance", "public").stdout
+    assert "6 cameras (cameras of surveillance scopes public)" in " ".join(outdoor.split())
     indoor = run_camatlas("measure", "--atlas", path, "--surveillance", "indoor", "--json")
     assert json.loads(indoor.stdout)["cameras"] == 1
     bad = run_camatlas("measure", "--atlas", path, "--surveillance", "indoors", check=False)

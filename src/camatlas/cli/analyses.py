@@ -243,8 +243,12 @@ def measure(
         else ""
     )
     counted = (
-        f"{s['cameras']} street-facing cameras (and {s['cameras_indoor']} tagged indoor, "
-        "not counted)"
+        f"{s['cameras']} street-facing cameras "
+        + (
+            f"(and {s['cameras_indoor']} tagged indoor, not counted)"
+            if s["cameras_indoor"]
+            else "(none tagged indoor)"
+        )
         if result.parameters.get("surveillance") is None
         else f"{s['cameras']} cameras ({s['counted']})"
     )
