@@ -25,6 +25,7 @@ from camatlas.atlas import Atlas, open_atlas
 from camatlas.coverage import coverage_of_lines, watched_intervals
 from camatlas.errors import InputError
 from camatlas.records import Area, Building, Camera, Direction, SourceData, Street
+from camatlas.tags import underground
 from camatlas.views import compute_views
 from camatlas.vocab import DORI_LEVELS
 from tests.cli import run_camatlas
@@ -939,3 +940,59 @@ def test_a_camera_at_a_zone_border_of_a_wide_network_watches_both_sides(tmp_path
     # each side measured in its own zone: the road's length is true on the ground
     length = sum(geod.geometry_length(w.geometry) for w in ways)
     assert result.summary["street_length_m"] == pytest.approx(length, rel=0.002)
+
+
+# --- streets below ground --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tags", "why"),
+    [
+        ({"tunnel": "yes"}, "tunnel=yes"),
+        ({"tunnel": "building_passage"}, None),  # a passage through a building, at street level
+        ({"layer": "-1"}, "layer=-1"),
+        ({"layer": "1", "bridge": "yes"}, None),
+        ({"level": "-2;-1"}, "level=-2;-1"),
+        ({"level": "-1;0"}, None),  # reaches the ground
+        ({"level": "basement"}, None),  # not a number: says nothing
+        ({"indoor": "yes"}, "indoor=yes"),
+        ({"location": "underground"}, "location=underground"),
+        ({"TUNNEL": "yes"}, None),  # keys are case-sensitive in OSM
+        ({}, None),
+    ],
+)
+def test_which_ways_are_below_ground(tags: dict[str, str], why: str | None) -> None:
+    assert underground({"highway": "footway", **tags}) == why
+
+
+def test_streets_below_ground_are_left_out_and_reported(tmp_path: Path) -> None:
+    # Over the town's y = 0 street, a camera at (50, 0) looks east: a footway tunnel runs
+    # under it (layer -1), a bridge over it (layer 1), and an indoor corridor of a mall.
+    below = [
+        Street(id="osm:way/700", highway="footway", geometry=metric_line([(20, 2), (120, 2)]),
+               tags={"highway": "footway", "tunnel": "yes", "layer": "-1"}),
+        Street(id="osm:way/701", highway="footway", geometry=metric_line([(20, 5), (120, 5)]),
+               tags={"highway": "footway", "level": "-1", "indoor": "yes"}),
+    ]  # fmt: skip
+    bridge = Street(id="osm:way/702", highway="footway", geometry=metric_line([(20, 8), (120, 8)]),
+                    tags={"highway": "footway", "bridge": "yes", "layer": "1"})  # fmt: skip
+    osm, registry = town_data()
+    osm.streets = [*osm.streets, *below, bridge]
+    with open_atlas(tmp_path / "town.gpkg") as atlas:
+        atlas.import_data(osm, sha256="osm-below")
+        atlas.import_data(registry, sha256="registry-below")
+        result = measure(atlas, write=False)
+        counted = measure(atlas, include_underground=True, write=False)
+    s = result.summary
+    assert s["street_length_m"] == pytest.approx(COUNTED_LENGTH_M + 100, rel=1e-6)  # the bridge
+    assert s["left_out"]["streets"] == 2
+    assert s["left_out"]["length_m"] == pytest.approx(200, rel=1e-3)
+    assert s["left_out"]["by_tag"] == {"tunnel=yes": 1, "indoor=yes": 1}
+    assert "osm:way/700" not in set(result.streets["id"]) and "osm:way/702" in set(
+        result.streets["id"]
+    )
+    # Counted, the two ways add their length, and the camera above "sees" them.
+    c = counted.summary
+    assert c["left_out"] is None
+    assert c["street_length_m"] == pytest.approx(COUNTED_LENGTH_M + 300, rel=1e-6)
+    assert c["watched_length_m"] > s["watched_length_m"]

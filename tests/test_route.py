@@ -348,6 +348,35 @@ def test_edge_exposure_by_level_and_cameras() -> None:
     assert high["watched_m"] == 0 and high["cameras"] == ()
 
 
+def test_ways_below_ground_are_never_in_view_and_snapped_onto_last() -> None:
+    # A street along y = 0 and, 3 m beside it under the same camera's view, a metro passage
+    # (tunnel) joining the same two ends; a third street far off in the north.
+    town = Town()
+    a, b = town.node(1, 0, 0), town.node(2, 200, 0)
+    m1, m2 = town.node(3, 0, 3), town.node(4, 200, 3)
+    street = town.way(a, b)
+    passage = town.way(a, m1, m2, b, highway="footway", tunnel="yes", layer="-1")
+    town.way(town.node(5, 0, 1000), town.node(6, 200, 1000))
+    views = views_frame(camera_view("cam", box(-10, -10, 210, 10)))
+    graph = network.graph_from_streets(town.frame(), views=views, crs=UTM)
+    edges = graph.edges.set_index("street_id")
+    assert bool(edges.loc[passage, "underground"]) and not bool(edges.loc[street, "underground"])
+    assert float(edges.loc[passage, "watched_m"]) == 0 and edges.loc[passage, "cameras"] == ()
+    assert float(edges.loc[street, "watched_m"]) == pytest.approx(200)
+    # On the passage's line, 3 m from it and 3 m from the street: the street above is chosen.
+    on_passage = graph.snap(*town.latlon((100, 3)))
+    assert graph.edges.iloc[on_passage.edge]["street_id"] == street
+    # The least-watched route goes through the passage, which no camera sees: only the
+    # metre of street from each end to the passage's entrance is in view.
+    options = graph.least_watched(town.latlon((1, 0)), town.latlon((199, 0)))
+    assert len(options) == 2 and options[0].watched_m == pytest.approx(198)
+    assert options[-1].watched_m == pytest.approx(2) and options[-1].length_m > 200
+    # Stored and read back, the graph keeps which ways are below ground.
+    again = network.StreetGraph.from_bytes(graph.to_bytes())
+    assert again.snap(*town.latlon((100, 3))).edge == on_passage.edge
+    assert again.edges["underground"].tolist() == graph.edges["underground"].tolist()
+
+
 def test_route_starts_and_ends_at_the_snapped_points_inside_edges() -> None:
     town, views = three_ways()
     graph = network.graph_from_streets(town.frame(), views=views)

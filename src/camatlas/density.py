@@ -24,6 +24,7 @@ from camatlas.assumptions import SightParameters
 from camatlas.errors import InputError
 from camatlas.geo import FloatArray, IntArray
 from camatlas.lazy import gpd, h3, pd
+from camatlas.tags import parse_tags, underground
 from camatlas.vocab import COUNTED_HIGHWAYS
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "rank",
     "ratio",
     "surveillance_scope",
+    "underground_streets",
 ]
 
 _AREA_YES = r'"area"\s*:\s*"yes"'
@@ -53,15 +55,29 @@ def surveillance_scope(cameras: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
     return np.where(pd.isna(scope), "unknown", scope).astype(object)
 
 
-def counted_streets(streets: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
-    """Which streets count for street length: ``highway`` in :data:`COUNTED_HIGHWAYS` and
-    not ``area=yes``."""
+def counted_streets(
+    streets: gpd.GeoDataFrame, *, include_underground: bool = False
+) -> npt.NDArray[np.bool_]:
+    """Which streets count for street length: ``highway`` in :data:`COUNTED_HIGHWAYS`, not
+    ``area=yes``, and not below ground or indoors (:func:`underground_streets`) unless
+    ``include_underground``."""
     highway = streets["highway"].astype(str).to_numpy()
     keep = np.isin(highway, sorted(COUNTED_HIGHWAYS))
     if "tags" in streets.columns:
         tags = streets["tags"].fillna("").astype(str)
         keep &= ~tags.str.contains(_AREA_YES, regex=True).to_numpy()
+    if not include_underground:
+        keep &= pd.isna(underground_streets(streets))
     return np.asarray(keep, dtype=bool)
+
+
+def underground_streets(streets: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
+    """Per street, the tag that puts it below ground or indoors (:func:`camatlas.tags.underground`),
+    or None."""
+    if "tags" not in streets.columns:
+        return np.full(len(streets), None, dtype=object)
+    found = [underground(tags) for tags in parse_tags(streets["tags"])]
+    return np.asarray(found, dtype=object)
 
 
 def physical_cameras(cameras: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -12,7 +12,7 @@ same wherever it is computed:
 - intervals along lines (metres from a line's start): :func:`merge_intervals`,
   :func:`overlap_lengths`, :func:`interval_gaps`, :func:`covered_length`;
 - polygons: :func:`repair_polygons` (the one repair of invalid footprints and
-  areas), :func:`as_multipolygons`, :func:`geodesic_area_km2`.
+  areas), :func:`as_multipolygons`, :func:`geodesic_area_km2`; :func:`geodesic_length_m`.
 
 Coordinates are WGS 84 longitude/latitude degrees unless a function says
 metres; intervals and lengths are metres.
@@ -679,4 +679,16 @@ def geodesic_area_km2(geometries: Any) -> FloatArray:
     for i, geom in enumerate(geoms):
         if geom is not None and not geom.is_empty:
             out[i] = abs(geod.geometry_area_perimeter(geom)[0]) / 1e6
+    return out
+
+
+def geodesic_length_m(geometries: Any) -> FloatArray:
+    """Length on the WGS 84 ellipsoid of lon/lat (Multi)LineStrings, metres (0 for missing
+    ones)."""
+    geod = pyproj.Geod(ellps="WGS84")
+    geoms = np.asarray(geometries, dtype=object).ravel()
+    out = np.zeros(len(geoms))
+    for i, geom in enumerate(geoms):
+        if geom is not None and not geom.is_empty:
+            out[i] = geod.geometry_length(geom)
     return out

@@ -30,10 +30,11 @@ metres (feet converted at 0.3048 m), coordinates in WGS 84 longitude/latitude.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from camatlas.records import Area, Building, Camera, Direction, Street, TagProblem
 from camatlas.vocab import CAMERA_TYPES, FIELDS, KIND_TAG_VALUES, SURVEILLANCE_SCOPES
@@ -49,7 +50,9 @@ __all__ = [
     "parse_count",
     "parse_direction",
     "parse_length_m",
+    "parse_tags",
     "street_from_tags",
+    "underground",
 ]
 
 _T = TypeVar("_T")
@@ -409,6 +412,55 @@ def _or_none(parse: Callable[[str], float], value: str | None) -> float | None:
 
 
 # --- streets, buildings and areas from OSM tags --------------------------------------
+
+
+def parse_tags(texts: Iterable[Any]) -> list[dict[str, str]]:
+    """JSON tag texts (or missing values), as the atlas stores them, as dicts."""
+    out: list[dict[str, str]] = []
+    for text in texts:
+        if isinstance(text, str) and text:
+            value = json.loads(text)
+            out.append(value if isinstance(value, dict) else {})
+        else:
+            out.append({})
+    return out
+
+
+_NOT_A_TUNNEL = frozenset({"no", "building_passage"})  # a passage under a building is at ground
+_INDOOR = frozenset({"yes", "corridor", "room", "area"})
+_UNDER = frozenset({"underground", "indoor"})
+
+
+def underground(tags: Mapping[str, str]) -> str | None:
+    """Why a way lies below ground or indoors, as the tag that says so (``tunnel=yes``,
+    ``layer=-1``, ``level=-2``, ``indoor=yes``, ``location=underground``), or None.
+
+    A street camera does not see such a way (a road tunnel, a metro passage, a mall's
+    corridor below a square). Bridges (``layer`` above 0), ``tunnel=building_passage``
+    (a passage through a building at street level) and a ``level`` list reaching 0 or
+    above (``-1;0``) are not underground.
+
+    >>> underground({"highway": "footway", "tunnel": "yes"})
+    'tunnel=yes'
+    >>> underground({"highway": "footway", "layer": "1", "bridge": "yes"}) is None
+    True
+    """
+    tunnel = tags.get("tunnel", "").strip().lower()
+    if tunnel and tunnel not in _NOT_A_TUNNEL:
+        return f"tunnel={tunnel}"
+    for key, values in (("indoor", _INDOOR), ("location", _UNDER)):
+        value = tags.get(key, "").strip().lower()
+        if value in values:
+            return f"{key}={value}"
+    for key in ("layer", "level"):
+        text = tags.get(key, "")
+        try:
+            levels = [float(part) for part in text.split(";") if part.strip()]
+        except ValueError:
+            continue  # not a number: says nothing about where the way is
+        if levels and max(levels) < 0:
+            return f"{key}={text.strip()}"
+    return None
 
 
 def street_from_tags(

@@ -155,6 +155,12 @@ def sight(
     default=DEFAULT_MIN_BLIND_M,
     help="Shortest unwatched stretch reported as a blind spot, metres.",
 )
+@click.option(
+    "--include-underground",
+    is_flag=True,
+    help="Count streets below ground or indoors (tunnels, layer or level below 0, indoor=yes, "
+    "location=underground), which street cameras do not see (default: left out, and reported).",
+)
 @click.option("--top", type=int, default=15, help="Areas shown in the ranking (text output).")
 @opt.json_option
 def measure(
@@ -174,6 +180,7 @@ def measure(
     population_key: str | None,
     rank_by: str,
     min_blind: float,
+    include_underground: bool,
     top: int,
     as_json: bool,
 ) -> None:
@@ -210,6 +217,7 @@ def measure(
                 population_key=population_key,
                 rank_by=rank_by,
                 min_blind_m=min_blind,
+                include_underground=include_underground,
                 progress=bar,
             )
     if as_json:
@@ -232,6 +240,14 @@ def measure(
         )
         + f", by {s['cameras_watching_streets']} cameras."
     )
+    gone = s["left_out"]
+    if gone and gone["streets"]:
+        tags = ", ".join(f"{tag} {n}" for tag, n in gone["by_tag"].items())
+        say(
+            f"Left out: {gone['streets']} ways below ground or indoors, "
+            f"{gone['length_m'] / 1000:.2f} km ({tags}): street cameras do not see them "
+            "(--include-underground counts them)."
+        )
     say(
         "Best level in view: "
         + ", ".join(f"{level} {s[f'watched_m_{level}'] / 1000:.2f} km" for level in DORI_LEVELS)

@@ -52,6 +52,7 @@ from camatlas.density import (
     rank,
     ratio,
     surveillance_scope,
+    underground_streets,
 )
 from camatlas.errors import InputError
 from camatlas.geo import (
@@ -59,6 +60,7 @@ from camatlas.geo import (
     IntArray,
     expand_bbox,
     geodesic_area_km2,
+    geodesic_length_m,
     interval_gaps,
     overlap_lengths,
 )
@@ -112,6 +114,10 @@ class MeasureParameters:
         admin_level for ``by="admin"``.
     population, population_key
         CSV with columns ``population_key`` and ``population`` joined to user polygons.
+    include_underground
+        Count streets below ground or indoors (tunnels, ``layer`` or ``level`` below 0,
+        ``indoor=yes``, ``location=underground``; see :func:`camatlas.tags.underground`),
+        which street cameras do not see; by default they are left out, and reported.
     rank_by
         Figure the areas are ranked by (largest first), one of :data:`camatlas.vocab.RANK_BY`.
     min_blind_m
@@ -129,6 +135,7 @@ class MeasureParameters:
     population_key: str | None = None
     rank_by: str = RANK_BY[0]
     min_blind_m: float = DEFAULT_MIN_BLIND_M
+    include_underground: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.completeness <= 1.0:
@@ -439,6 +446,7 @@ def measure(
     population_key: str | None = None,
     rank_by: str = RANK_BY[0],
     min_blind_m: float = DEFAULT_MIN_BLIND_M,
+    include_underground: bool = False,
     write: bool = True,
     progress: Progress | None = None,
 ) -> MeasureResult:
@@ -452,8 +460,9 @@ def measure(
         The atlas: its cameras, streets, buildings and (for ``by="admin"``) areas.
     by, samples, seed, completeness, kinds, surveillance, admin_level, population, population_key
         What to count and how: see :class:`MeasureParameters`.
-    rank_by, min_blind_m
-        How to rank the areas, and the shortest blind spot: see :class:`MeasureParameters`.
+    rank_by, min_blind_m, include_underground
+        How to rank the areas, the shortest blind spot, and whether to count streets below
+        ground: see :class:`MeasureParameters`.
     sight
         View parameters (:class:`camatlas.assumptions.SightParameters`): overrides of
         range and width, occlusion, indoor cameras.
@@ -499,6 +508,7 @@ def measure(
         population_key=population_key,
         rank_by=rank_by,
         min_blind_m=min_blind_m,
+        include_underground=include_underground,
     )
     params = sight if sight is not None else SightParameters()
     records = atlas.cameras()
@@ -514,8 +524,12 @@ def measure(
     physical = physical_cameras(records)
     indoor = surveillance_scope(physical) == "indoor"
     counts = np.ones(len(physical), dtype=bool) if options.surveillance is not None else ~indoor
-    streets = atlas.streets()
-    streets = streets[counted_streets(streets)]
+    every_street = atlas.streets()
+    streets = every_street[counted_streets(every_street, include_underground=True)]
+    below = underground_streets(streets)
+    left_out = _left_out(streets, below) if not options.include_underground else None
+    if left_out is not None:
+        streets = streets[pd.isna(below)]
     drivable = np.isin(streets["highway"].astype(str).to_numpy(), sorted(DRIVABLE_HIGHWAYS))
     reach = float(
         np.nanmax(np.r_[base["range_high"].to_numpy(float), base["range_m"].to_numpy(float), 0.0])
@@ -553,6 +567,7 @@ def measure(
     summary.setdefault("population", None)
     summary.setdefault("population_cameras", None)
     summary.setdefault("cameras_per_1000_residents", None)
+    summary["left_out"] = left_out
     summary["completeness"] = completeness_estimates(summary, options.completeness)
     summary["assumptions"] = assumptions_summary(base, params)
     summary["views"] = "; ".join(dict.fromkeys(z.views for z in zones if z.views)) or None
@@ -583,6 +598,23 @@ def measure(
             stored,
         )
     return result
+
+
+def _left_out(streets: gpd.GeoDataFrame, below: npt.NDArray[np.object_]) -> dict[str, Any]:
+    """What the street length leaves out of the counted ``streets``: those below ground or
+    indoors (``below``: the tag that says so, per street)."""
+    gone = pd.notna(below)
+    tags = pd.Series(below[gone], dtype=object).value_counts()
+    return {
+        "streets": int(gone.sum()),
+        "length_m": float(geodesic_length_m(streets.geometry.array[gone]).sum()),
+        "by_tag": {str(k): int(v) for k, v in tags.items()},
+        "why": (
+            "below ground or indoors (tunnels, layer or level below 0, indoor=yes, "
+            "location=underground): street cameras do not see them; --include-underground "
+            "counts them"
+        ),
+    }
 
 
 def _uncertainty(

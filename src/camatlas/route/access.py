@@ -11,13 +11,12 @@ this module reads the access and one-way tags that open or close them.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from camatlas.geo import BoolArray
+from camatlas.tags import parse_tags
 from camatlas.vocab import NOT_A_WAY, PROFILE_HIGHWAYS
 
 __all__ = ["PROFILE_ACCESS_KEYS", "parse_tags", "street_access"]
@@ -122,15 +121,3 @@ def _direction(kind: str, tag: dict[str, str], profile: str) -> tuple[bool, bool
         profile == "car" and kind == "motorway"
     )
     return True, not implied
-
-
-def parse_tags(texts: Iterable[Any]) -> list[dict[str, str]]:
-    """JSON tag texts (or missing values) as dicts."""
-    out: list[dict[str, str]] = []
-    for text in texts:
-        if isinstance(text, str) and text:
-            value = json.loads(text)
-            out.append(value if isinstance(value, dict) else {})
-        else:
-            out.append({})
-    return out

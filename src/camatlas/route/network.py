@@ -57,6 +57,7 @@ from camatlas.geo import (
 from camatlas.lazy import gpd, pd, pyproj
 from camatlas.route import search as _search
 from camatlas.route.access import parse_tags, street_access
+from camatlas.tags import underground
 from camatlas.vocab import DEFAULT_MAX_SNAP_M, PROFILES
 
 __all__ = [
@@ -259,9 +260,9 @@ WATCHED_COLUMNS = COVERAGE_COLUMNS[1:-2]
 """The watched-metres columns of every edge: in any view, then by best DORI level."""
 
 _TEXT_COLUMNS = ("street_id", "highway", "name")
-_NUMBER_COLUMNS = ("u", "v", "forward", "backward", "length_m", *WATCHED_COLUMNS)
+_NUMBER_COLUMNS = ("u", "v", "forward", "backward", "length_m", "underground", *WATCHED_COLUMNS)
 
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 """Version of the stored street graph (:meth:`StreetGraph.to_bytes`)."""
 
 
@@ -314,8 +315,10 @@ class StreetGraph:
     allowed), ``length_m``, ``watched_m`` (metres inside any view),
     ``watched_m_identification`` ... ``watched_m_detection`` (metres by the
     best DORI level there), ``cameras`` (distinct physical ids) and
-    ``camera_count``. Islands are left out: the largest connected part of the
-    network (strongly connected for bikes and cars) is kept, and so is every
+    ``camera_count``, and ``underground`` (below ground or indoors: routed on, never
+    in view, and snapped onto only when no street above ground is in reach). Islands
+    are left out: the largest connected part of the network (strongly connected for
+    bikes and cars) is kept, and so is every
     part with at least ``max(50 nodes, 1% of the largest)``; ``detached``
     holds the edges left out and ``edge_component`` the kept part of each
     edge (0 the largest).
@@ -361,7 +364,8 @@ class StreetGraph:
         self.network = _network(arrays)
         self._edges: gpd.GeoDataFrame | None = None
         self._detached: gpd.GeoDataFrame | None = None
-        self._tree: shapely.STRtree | None = None
+        self._underground = np.asarray(columns["underground"], dtype=bool)
+        self._trees: list[tuple[shapely.STRtree, IntArray]] | None = None
         self._detached_tree: shapely.STRtree | None = None
 
     @property
@@ -540,10 +544,23 @@ class StreetGraph:
                 value=(round(lat, 6), round(lon, 6)),
             )
         point = shapely.Point(x, y)
-        if self._tree is None:
-            self._tree = shapely.STRtree(self._lines())
-        found, distance = self._tree.query_nearest(point, return_distance=True)
-        edge, dist = int(found[0]), float(distance[0])
+        # Snap onto a street above ground when one is within reach: a point on a square is
+        # not in the underground mall below it. Only then onto the ways below ground.
+        if self._trees is None:
+            lines = self._lines()
+            above = np.flatnonzero(~self._underground).astype(np.int64)
+            self._trees = [(shapely.STRtree(lines[above]), above)]
+            if len(above) < len(lines):
+                everything = np.arange(len(lines), dtype=np.int64)
+                self._trees.append((shapely.STRtree(lines), everything))
+        edge, dist = -1, math.inf
+        for tree, edges in self._trees:
+            if len(edges) == 0:
+                continue
+            found, distance = tree.query_nearest(point, return_distance=True)
+            edge, dist = int(edges[int(found[0])]), float(distance[0])
+            if dist <= max_snap_m:
+                break
         if dist > max_snap_m:
             raise NotFoundError(
                 self._too_far(point, dist, max_snap_m),
@@ -850,7 +867,15 @@ def graph_from_streets(
     kinds = np.asarray(highway, dtype=object)
     kept_geoms = edge_geoms[kept]
     lines = gpd.GeoSeries(kept_geoms, crs=crs)
+    # Below ground or indoors: routed on, but no street camera sees it (camatlas.tags.underground).
+    below = np.fromiter((underground(tag) is not None for tag in tags), bool, len(tags))
+    under = below[street_row][kept]
     exposure = _edge_exposure(lines, views)
+    if under.any():
+        exposure.loc[under, list(WATCHED_COLUMNS)] = 0.0
+        exposure["cameras"] = [
+            () if u else c for u, c in zip(under, exposure["cameras"], strict=True)
+        ]
     columns: dict[str, Any] = {
         "street_id": [str(x) for x in ids[street_row][kept].tolist()],
         "highway": [None if x is None else str(x) for x in kinds[street_row][kept].tolist()],
@@ -860,6 +885,7 @@ def graph_from_streets(
         "forward": fwd[kept].astype(bool),
         "backward": bwd[kept].astype(bool),
         "length_m": shapely.length(kept_geoms).astype(np.float64),
+        "underground": under,
     }
     for column in WATCHED_COLUMNS:
         columns[column] = exposure[column].to_numpy(dtype=np.float64)
@@ -876,6 +902,7 @@ def graph_from_streets(
     camera_names = sorted({c for found in cameras for c in found})
     code = {name: k for k, name in enumerate(camera_names)}
     pieces = _view_pieces(lines, views)
+    pieces = pieces[~under[pieces["edge"].to_numpy(dtype=np.int64)]]
     arrays = EdgeArrays(
         columns=columns,
         coords=coords,
