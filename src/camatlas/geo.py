@@ -29,7 +29,7 @@ metres; intervals and lengths are metres.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -674,11 +674,16 @@ def as_multipolygons(geometries: Any) -> ObjectArray:
 def geodesic_area_km2(geometries: Any) -> FloatArray:
     """Area on the WGS 84 ellipsoid of lon/lat (Multi)Polygons, km² (0 for missing ones)."""
     geod = pyproj.Geod(ellps="WGS84")
+    return _each(geometries, lambda geom: abs(geod.geometry_area_perimeter(geom)[0]) / 1e6)
+
+
+def _each(geometries: Any, measure: Callable[[BaseGeometry], float]) -> FloatArray:
+    """``measure(geometry)`` of each geometry present, 0 for missing or empty ones."""
     geoms = np.asarray(geometries, dtype=object).ravel()
     out = np.zeros(len(geoms))
     for i, geom in enumerate(geoms):
         if geom is not None and not geom.is_empty:
-            out[i] = abs(geod.geometry_area_perimeter(geom)[0]) / 1e6
+            out[i] = measure(geom)
     return out
 
 
@@ -686,9 +691,4 @@ def geodesic_length_m(geometries: Any) -> FloatArray:
     """Length on the WGS 84 ellipsoid of lon/lat (Multi)LineStrings, metres (0 for missing
     ones)."""
     geod = pyproj.Geod(ellps="WGS84")
-    geoms = np.asarray(geometries, dtype=object).ravel()
-    out = np.zeros(len(geoms))
-    for i, geom in enumerate(geoms):
-        if geom is not None and not geom.is_empty:
-            out[i] = geod.geometry_length(geom)
-    return out
+    return _each(geometries, geod.geometry_length)

@@ -196,12 +196,7 @@ def measure(
         params = opt.sight_parameters(
             range_m=range_m, width=width, no_occlusion=no_occlusion, include_indoor=include_indoor
         )
-        kinds = None if kind is None else [k.strip() for k in kind.split(",") if k.strip()]
-        scopes = (
-            None
-            if surveillance is None
-            else [k.strip() for k in surveillance.split(",") if k.strip()]
-        )
+        kinds, scopes = opt.comma_list(kind), opt.comma_list(surveillance)
         with camatlas.open_atlas(atlas, create=False) as at, progress("measure") as bar:
             result = camatlas.measure(
                 at,

@@ -178,9 +178,16 @@ _READING_NAMES = (
 )  # fmt: skip
 
 
+def comma_list(text: str | None) -> list[str] | None:
+    """A comma-separated option (``--kind camera,alpr``) as its items; None when not given."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def layers(text: str) -> tuple[str, ...]:
     """``--layers`` as a tuple of layer names."""
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    chosen = tuple(comma_list(text) or ())
     if not chosen:
         raise fail(f"--layers {text!r}: choose among {', '.join(LAYERS)}")
     from camatlas.sources import check_layers  # loads the readers' stack: not for --help

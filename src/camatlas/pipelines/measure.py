@@ -526,9 +526,10 @@ def measure(
     counts = np.ones(len(physical), dtype=bool) if options.surveillance is not None else ~indoor
     every_street = atlas.streets()
     streets = every_street[counted_streets(every_street, include_underground=True)]
-    below = underground_streets(streets)
-    left_out = _left_out(streets, below) if not options.include_underground else None
-    if left_out is not None:
+    left_out = None
+    if not options.include_underground:
+        below = underground_streets(streets)
+        left_out = _left_out(streets, below)
         streets = streets[pd.isna(below)]
     drivable = np.isin(streets["highway"].astype(str).to_numpy(), sorted(DRIVABLE_HIGHWAYS))
     reach = float(

@@ -904,19 +904,19 @@ class GeoPackageStore:
         )
 
     def blob_names(self) -> list[str]:
-        exists = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'camatlas_blobs'"
-        ).fetchone()
-        if exists is None:
+        if not self._has_blobs():
             return []
         rows = self.conn.execute("SELECT name FROM camatlas_blobs ORDER BY name").fetchall()
         return [str(r[0]) for r in rows]
 
-    def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
-        exists = self.conn.execute(
+    def _has_blobs(self) -> bool:
+        found = self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'camatlas_blobs'"
         ).fetchone()
-        if exists is None:
+        return found is not None
+
+    def read_blob(self, name: str) -> tuple[bytes, dict[str, Any], str] | None:
+        if not self._has_blobs():
             return None
         row = self.conn.execute(
             "SELECT data, parameters, created_at FROM camatlas_blobs WHERE name = ?", (name,)
