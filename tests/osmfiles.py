@@ -22,6 +22,8 @@ class OsmData:
     relations: list[tuple[int, list[tuple[str, int, str]], Tags, str | None]] = field(
         default_factory=list
     )
+    bounds: tuple[float, float, float, float] | None = None
+    """The box the file's header states (west, south, east, north), if any."""
 
     def node(
         self, id: int, lon: float, lat: float, tags: Tags | None = None, ts: str | None = None
@@ -57,6 +59,9 @@ def _ts_xml(ts: str | None) -> str:
 
 def osm_xml(data: OsmData) -> str:
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6' generator='test'>"]
+    if data.bounds is not None:
+        west, south, east, north = data.bounds
+        lines.append(f"<bounds minlon='{west}' minlat='{south}' maxlon='{east}' maxlat='{north}'/>")
     for node_id, lon, lat, tags, ts in data.nodes:
         lines.append(
             f"<node id='{node_id}' lat='{lat:.7f}' lon='{lon:.7f}'{_ts_xml(ts)}>"
@@ -83,7 +88,13 @@ def write_xml(path: Path, data: OsmData) -> Path:
 
 def write_pbf(path: Path, data: OsmData) -> Path:
     mutable = osmium.osm.mutable
-    with osmium.SimpleWriter(str(path)) as writer:
+    header = osmium.io.Header()
+    if data.bounds is not None:
+        west, south, east, north = data.bounds
+        header.add_box(
+            osmium.osm.Box(osmium.osm.Location(west, south), osmium.osm.Location(east, north))
+        )
+    with osmium.SimpleWriter(str(path), header=header) as writer:
         for node_id, lon, lat, tags, ts in data.nodes:
             writer.add_node(mutable.Node(id=node_id, location=(lon, lat), tags=tags, timestamp=ts))
         for way_id, refs, tags, ts in data.ways:

@@ -669,6 +669,58 @@ def test_admin_level_choice_and_ranking(town: Atlas) -> None:
     assert by_share.by_area["name"].tolist() == ["East", "West"]
 
 
+def test_partial_areas_get_counts_but_no_density_and_what_falls_in_no_area_is_said(
+    tmp_path: Path,
+) -> None:
+    atlas = town_atlas(tmp_path / "edge.gpkg")
+    harbour = metric_box(-50, -50, 250, 250)
+    hill = metric_box(240, 260, 650, 450)  # cut by the edge of its file: partial
+    quarters = [
+        Area(id="osm:relation/20", name="Harbour", admin_level=10, population=900.0,
+             geometry=harbour),
+        Area(id="osm:relation/21", name="Hill", admin_level=10, population=4000.0,
+             geometry=hill, partial=True),
+    ]  # fmt: skip
+    atlas.import_data(
+        SourceData(path="edge.osm.pbf", format="osm-pbf", source="osm", areas=quarters),
+        sha256="edge",
+    )
+    result = measure(atlas, by="admin:10", write=False)
+    rows = result.by_area.set_index("name")
+    assert rows["partial"].to_dict() == {"Harbour": False, "Hill": True}
+    assert rows.loc["Hill", "cameras"] == 2  # cameras 3 and 6: counted for its part
+    assert rows.loc["Hill", "street_length_m"] > 0
+    for density in ("cameras_per_km2", "cameras_per_street_km", "cameras_per_drivable_km",
+                    "cameras_per_1000_residents"):  # fmt: skip
+        assert math.isnan(rows.loc["Hill", density]), density
+        assert rows.loc["Harbour", density] > 0, density
+    assert rows.loc["Harbour", "cameras"] == 2  # cameras 1 (with 5, linked) and 2
+    assert result.by_area["name"].tolist() == ["Harbour", "Hill"]  # no density: ranked last
+    s = result.summary
+    assert s["partial_areas"] == 1
+    assert s["cameras_in_no_area"] == 2  # cameras 4 and 8; 7 is indoor, not counted
+    # street metres outside both quarters, measured here on the plane of the grid
+    grid = [shapely.LineString([(0, y), (600, y)]) for y in GRID_Y]
+    grid += [shapely.LineString([(x, 0), (x, 400)]) for x in GRID_X]
+    quarters_xy = shapely.union(shapely.box(-50, -50, 250, 250), shapely.box(240, 260, 650, 450))
+    outside = sum(line.difference(quarters_xy).length for line in grid)
+    assert s["street_length_m_in_no_area"] == pytest.approx(outside, rel=0.01)
+    # population figures only where every area is whole
+    assert s["population"] is None and s["cameras_per_1000_residents"] is None
+    whole = measure(atlas, by="admin:9", write=False).summary
+    assert whole["partial_areas"] == 0 and whole["cameras_in_no_area"] == 0
+    assert whole["street_length_m_in_no_area"] == pytest.approx(0.0, abs=1e-6)
+    assert whole["population"] == 2500
+    # the command line marks partial areas and says what falls in no area
+    text = run_camatlas("measure", "--atlas", str(tmp_path / "edge.gpkg"), "--by", "admin:10")
+    assert "Hill (partial)" in text.stdout and "Harbour (partial)" not in text.stdout
+    assert "In no area: 2 counted cameras" in text.stdout
+    assert "1 area is partial (cut by the edge of the imported file)" in text.stdout
+    with pytest.raises(InputError, match=r"no admin areas at admin_level 11.*partial areas"):
+        measure(atlas, by="admin:11", write=False)
+    atlas.close()
+
+
 def test_h3_cells_share_out_cameras_and_streets(town: Atlas) -> None:
     result = measure(town, by="h3:10", write=False)
     cells = result.by_area

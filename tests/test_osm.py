@@ -311,6 +311,107 @@ def test_areas_are_read_only_when_asked_for(tmp_path: Path) -> None:
     assert "missing from the file" in rejected.reason
 
 
+def _boundary(d: OsmData, rel_id: int, level: str, name: str, members: list[Any]) -> None:
+    tags = {"type": "boundary", "boundary": "administrative", "admin_level": level}
+    d.relation(rel_id, members, {**tags, "name": name})
+
+
+def cut_districts(strategy: str) -> OsmData:
+    """An extract of the box (0, 0)-(0.02, 0.02) cutting admin boundaries at its edge, as
+    osmium writes it: ways reaching into the box whole ("complete_ways") or only their
+    nodes inside it ("simple"); ways wholly outside it are missing either way."""
+    d = OsmData(bounds=(0.0, 0.0, 0.02, 0.02))
+    outside: set[int] = set()
+
+    def node(node_id: int, lon: float, lat: float) -> int:
+        if (0 <= lon <= 0.02 and 0 <= lat <= 0.02) or strategy == "complete_ways":
+            d.node(node_id, lon, lat)
+        else:
+            outside.add(node_id)
+        return node_id
+
+    # Whole inside the box, level 9.
+    d.way(10, d.square(100, 0.002, 0.002, 0.004))
+    _boundary(d, 1, "9", "Whole", [("w", 10, "outer")])
+    # Across the east edge, level 9, with a label node: its part inside is
+    # box(0.01, 0.005, 0.02, 0.015). Way 23 (x = 0.03) lies outside: missing.
+    d.way(20, [node(200, 0.03, 0.005), node(201, 0.018, 0.005), node(202, 0.01, 0.005)])
+    d.way(21, [202, node(203, 0.01, 0.015)])
+    d.way(22, [203, node(204, 0.018, 0.015), node(205, 0.03, 0.015)])
+    d.node(206, 0.015, 0.01)
+    members = [("w", 20, "outer"), ("w", 21, "outer"), ("w", 22, "outer"), ("w", 23, "outer")]
+    _boundary(d, 2, "9", "East", [*members, ("n", 206, "label")])
+    # Across the west edge, level 9, no label: the other side would hold "Whole" and
+    # part of "East", so its part inside is box(0, 0, 0.001, 0.02).
+    d.way(30, [node(300, -0.01, -0.01), node(301, 0.001, -0.01), node(302, 0.001, 0.0)])
+    d.way(31, [302, node(303, 0.001, 0.02)])
+    d.way(32, [303, node(304, 0.001, 0.03), node(305, -0.01, 0.03)])
+    members = [("w", 30, "outer"), ("w", 31, "outer"), ("w", 32, "outer"), ("w", 33, "outer")]
+    _boundary(d, 3, "9", "West", members)
+    # Level 8, alone at its level and without a label: either side may be it.
+    d.way(40, [node(400, 0.005, -0.01), node(401, 0.005, 0.003), node(402, 0.015, 0.003)])
+    d.way(41, [402, node(403, 0.015, -0.01)])
+    _boundary(d, 4, "8", "Alone", [("w", 40, "outer"), ("w", 41, "outer"), ("w", 42, "outer")])
+    # Level 7, no ring inside the box but its admin_centre is: it covers the whole box.
+    d.node(500, 0.01, 0.01)
+    _boundary(d, 5, "7", "Around", [("w", 50, "outer"), ("n", 500, "admin_centre")])
+    # Level 6, no ring inside the box and no marker: nothing says whether it covers it.
+    d.way(60, [node(600, 0.03, 0.03), node(601, 0.04, 0.03)])
+    _boundary(d, 6, "6", "Beyond", [("w", 60, "outer"), ("w", 61, "outer")])
+    for way_id, refs, tags, ts in list(d.ways):
+        d.ways.remove((way_id, refs, tags, ts))
+        if any(r not in outside for r in refs):
+            d.way(way_id, refs, tags, ts)  # the ids of nodes outside stay, as osmium writes
+    return d
+
+
+@pytest.mark.parametrize("strategy", ["complete_ways", "simple"])
+@pytest.mark.parametrize("writer", [write_xml, write_pbf])
+def test_areas_cut_by_the_edge_are_kept_clipped_to_it_where_evidence_says_which_side(
+    tmp_path: Path, strategy: str, writer: Any
+) -> None:
+    name = "cut.osm" if writer is write_xml else "cut.osm.pbf"
+    path = writer(tmp_path / name, cut_districts(strategy))
+    data = read_osm(path, layers=("areas",))
+    areas = {a.name: a for a in data.areas}
+    assert set(areas) == {"Whole", "East", "West", "Around"}
+    assert not areas["Whole"].partial
+    expected = {
+        "East": shapely.box(0.01, 0.005, 0.02, 0.015),
+        "West": shapely.box(0.0, 0.0, 0.001, 0.02),
+        "Around": shapely.box(0.0, 0.0, 0.02, 0.02),
+    }
+    for name, shape in expected.items():
+        area = areas[name]
+        assert area.partial, name
+        assert area.geometry.symmetric_difference(shape).area < 1e-12, name
+    rejected = {r.value: r.reason for r in data.rejected}
+    assert set(rejected) == {"Alone", "Beyond"}
+    assert "neither a label or admin_centre node nor the areas" in rejected["Alone"]
+    assert "none of its rings reach into the data's bounds" in rejected["Beyond"]
+
+
+def test_without_bounds_in_the_file_cut_areas_are_refused(tmp_path: Path) -> None:
+    d = cut_districts("complete_ways")
+    d.bounds = None
+    data = read_osm(write_pbf(tmp_path / "cut.osm.pbf", d), layers=("areas",))
+    assert [a.name for a in data.areas] == ["Whole"]
+    assert {r.value for r in data.rejected} == {"East", "West", "Alone", "Around", "Beyond"}
+    assert all("missing from the file" in r.reason for r in data.rejected)
+
+
+def test_a_ring_open_deep_inside_the_bounds_is_broken_not_cut(tmp_path: Path) -> None:
+    d = OsmData(bounds=(0.0, 0.0, 0.02, 0.02))
+    d.node(1, 0.005, 0.005)
+    d.node(2, 0.015, 0.005)
+    d.node(3, 0.015, 0.025)
+    d.way(10, [1, 2, 3])
+    _boundary(d, 1, "9", "Broken", [("w", 10, "outer"), ("w", 11, "outer")])
+    (rejected,) = read_osm(write_pbf(tmp_path / "b.osm.pbf", d), layers=("areas",)).rejected
+    assert "inside the data's bounds" in rejected.reason
+    assert "broken, not cut by the edge" in rejected.reason
+
+
 # --- extracts with missing nodes or members -------------------------------------------------
 
 

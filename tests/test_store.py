@@ -16,6 +16,7 @@ import shapely
 
 import camatlas
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
+from camatlas.records import Area
 from camatlas.store import open_store
 from camatlas.store.gpkg import GPKG_APPLICATION_ID, decode_geometries, encode_geometries
 from tests.cli import environment, run_camatlas
@@ -218,6 +219,26 @@ def test_an_atlas_from_a_newer_camatlas_is_refused(atlas_url: str) -> None:
     atlas_sql(atlas_url, "UPDATE camatlas_schema SET value = '999' WHERE key = 'schema_version'")
     with pytest.raises(AtlasError, match="newer camatlas"):
         camatlas.open_atlas(atlas_url)
+
+
+def test_an_atlas_of_schema_version_1_is_migrated_when_opened(atlas_url: str) -> None:
+    area = Area("osm:relation/7", "Ribeira", 10, shapely.box(-8.62, 41.14, -8.60, 41.16).buffer(0))
+    data = osm_data()
+    data.areas = [area]
+    with camatlas.open_atlas(atlas_url) as atlas:
+        atlas.import_data(data, sha256="a" * 64)
+    # Make it an atlas of version 1 as an older camatlas wrote it: no areas.partial.
+    atlas_sql(atlas_url, "ALTER TABLE areas DROP COLUMN partial")
+    atlas_sql(atlas_url, "UPDATE camatlas_schema SET value = '1' WHERE key = 'schema_version'")
+    with camatlas.open_atlas(atlas_url, read_only=True) as atlas:
+        areas = atlas.areas()
+        assert areas["partial"].tolist() == [False]
+        assert areas["name"].tolist() == ["Ribeira"]
+    version = atlas_sql(atlas_url, "SELECT value FROM camatlas_schema WHERE key = 'schema_version'")
+    assert version == [("2",)]
+    with camatlas.open_atlas(atlas_url) as atlas:  # and stays writable as version 2
+        atlas.import_data(data, sha256="b" * 64)
+        assert len(atlas.areas()) == 1
 
 
 def test_a_plain_geopackage_is_not_taken_for_an_atlas(tmp_path: Path) -> None:

@@ -176,6 +176,23 @@ def cameras_per_area(
     return np.bincount(area_idx, minlength=n).astype(np.int64)
 
 
+def in_no_area(
+    areas: gpd.GeoDataFrame, physical: gpd.GeoDataFrame, *, by_cell: bool = False
+) -> npt.NDArray[np.bool_]:
+    """Which physical cameras lie in none of the areas (H3 cells hold every camera)."""
+    found = np.zeros(len(physical), dtype=bool)
+    if by_cell or len(physical) == 0:
+        return found
+    if len(areas) == 0:
+        return ~found
+    tree = shapely.STRtree(np.asarray(areas.geometry.array, dtype=object))
+    camera_idx, _ = tree.query(
+        np.asarray(physical.geometry.array, dtype=object), predicate="within"
+    )
+    found[camera_idx] = True
+    return ~found
+
+
 def rank(frame: gpd.GeoDataFrame, rank_by: str) -> gpd.GeoDataFrame:
     key = frame[rank_by].to_numpy(dtype=np.float64)
     order = np.lexsort((frame["id"].astype(str).to_numpy(), np.where(np.isnan(key), np.inf, -key)))

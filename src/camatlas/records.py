@@ -160,7 +160,9 @@ class Area:
     """One administrative area (an OSM ``boundary=administrative`` relation) as a (Multi)Polygon.
 
     ``population`` is the OSM ``population`` tag (residents) when it is a
-    plain number, used for cameras per 1,000 residents.
+    plain number, used for cameras per 1,000 residents. ``partial`` areas are
+    cut by the edge of the file they came from and hold only the part inside
+    it: their counts are of that part, and no density is given for them.
     """
 
     id: str
@@ -170,6 +172,7 @@ class Area:
     population: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
     source: str = "osm"
+    partial: bool = False
 
 
 # --- what a reader found -------------------------------------------------------------

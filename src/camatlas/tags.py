@@ -498,11 +498,14 @@ def building_from_tags(ref: str, tags: dict[str, str], geometry: BaseGeometry) -
     )
 
 
-def area_from_tags(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Area:
+def area_from_tags(
+    ref: str, tags: dict[str, str], geometry: BaseGeometry, *, partial: bool = False
+) -> Area:
     """An :class:`~camatlas.records.Area` from a ``boundary=administrative`` relation's tags.
 
     ``admin_level`` is a whole number or None; ``population`` a plain number of
-    residents or None.
+    residents or None; ``partial`` says the geometry is only the part of the
+    area inside the file it came from.
     """
     level = _or_none(parse_count, tags.get("admin_level"))
     return Area(
@@ -512,6 +515,7 @@ def area_from_tags(ref: str, tags: dict[str, str], geometry: BaseGeometry) -> Ar
         geometry=geometry,
         population=_or_none(parse_count, tags.get("population")),
         tags=tags,
+        partial=partial,
     )
 
 

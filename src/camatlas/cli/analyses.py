@@ -300,7 +300,7 @@ def measure(
         for row in result.by_area.head(top).itertuples():
             table.add_row(
                 str(row.rank),
-                text(row.name),
+                text(row.name) + (" (partial)" if row.partial else ""),
                 f"{row.area_km2:.2f}",
                 str(row.cameras),
                 str(row.cameras_indoor),
@@ -313,6 +313,7 @@ def measure(
                 else f"{100 * row.watched_share:.1f}%",
             )
         out.print(table)
+        say(_outside_areas_line(s, top < len(result.by_area)))
     b = s["blind_spots"]
     say(
         f"Blind spots: {b['count']} unwatched stretches of at least "
@@ -330,3 +331,20 @@ def measure(
     )
     say(f"Written to {shown(atlas)}: layers {', '.join(MEASURE_LAYERS)}.")
     footer(s.get("views"))
+
+
+def _outside_areas_line(s: dict[str, object], shortened: bool) -> str:
+    """What falls in no area, and what the partial areas are."""
+    line = (
+        f"In no area: {s['cameras_in_no_area']} counted cameras and "
+        f"{float(s['street_length_m_in_no_area']) / 1000:.2f} km of street."  # type: ignore[arg-type]
+    )
+    partial = s["partial_areas"]
+    if partial:
+        line += (
+            f" {partial} {'area is' if partial == 1 else 'areas are'} partial (cut by the edge "
+            "of the imported file): figures of the part inside it, and no density."
+        )
+    if shortened:
+        line += " (--top limits the rows shown, not the figures.)"
+    return line

@@ -47,6 +47,7 @@ from camatlas.density import (
     h3_cells,
     h3_resolution,
     h3_street_step_m,
+    in_no_area,
     percentiles,
     physical_cameras,
     rank,
@@ -62,6 +63,7 @@ from camatlas.geo import (
     geodesic_area_km2,
     geodesic_length_m,
     interval_gaps,
+    merge_intervals,
     overlap_lengths,
 )
 from camatlas.lazy import gpd, pd, pyproj
@@ -181,7 +183,7 @@ class _Areas:
     """Polygons (WGS 84) to aggregate by, with population where known."""
 
     kind: str  # "atlas", "admin", "polygons" or "h3"
-    frame: gpd.GeoDataFrame  # columns id, name, population, area_km2, geometry
+    frame: gpd.GeoDataFrame  # columns id, name, population, [partial,] area_km2, geometry
     description: str
 
 
@@ -214,8 +216,11 @@ def _admin_areas(atlas: Atlas, arg: str, admin_level: int | None) -> _Areas:
     chosen = areas[areas["admin_level"] == admin_level]
     if len(chosen) == 0:
         raise InputError(
-            f"{atlas.url}: no admin areas at admin_level {admin_level}; levels present: "
-            f"{', '.join(map(str, levels)) or 'none'}",
+            f"{atlas.url}: the atlas holds no admin areas at admin_level {admin_level}; "
+            f"levels it holds: {', '.join(map(str, levels)) or 'none'}. Boundaries cut by "
+            "the edge of an imported file are kept (as partial areas) only where the file "
+            "tells which side is inside; the import's rejected rows say why the others "
+            "were not",
             value=admin_level,
         )
     frame = gpd.GeoDataFrame(
@@ -224,6 +229,7 @@ def _admin_areas(atlas: Atlas, arg: str, admin_level: int | None) -> _Areas:
             "name": chosen["name"].to_numpy(),
             "admin_level": chosen["admin_level"].astype("int64").to_numpy(),
             "population": pd.to_numeric(chosen["population"], errors="coerce").to_numpy(),
+            "partial": chosen["partial"].fillna(False).astype(bool).to_numpy(),
         },
         geometry=chosen.geometry.to_numpy(),
         crs="EPSG:4326",
@@ -557,9 +563,14 @@ def measure(
     summary, land = _summary(zones, physical, counts, indoor, drivable, records, tally, options)
     by_area = _area_rows(areas, physical, counts, indoor, drivable, tally, zones, land, summary,
                          sampled_area_share)  # fmt: skip
+    summary["cameras_in_no_area"] = None
+    summary["street_length_m_in_no_area"] = None
+    summary["partial_areas"] = None
+    if areas is not None:
+        summary.update(_outside_areas(areas, physical[counts], zones, tally))
     if areas is not None and areas.kind != "atlas":
         pop = by_area["population"].to_numpy(dtype=np.float64)
-        if len(pop) and np.isfinite(pop).all():
+        if len(pop) and np.isfinite(pop).all() and not by_area["partial"].any():
             summary["population"] = float(pop.sum())
             summary["population_cameras"] = int(by_area["cameras"].sum())
             summary["cameras_per_1000_residents"] = ratio(
@@ -599,6 +610,24 @@ def measure(
             stored,
         )
     return result
+
+
+def _outside_areas(
+    areas: _Areas, counted: gpd.GeoDataFrame, zones: list[_Zone], tally: _Tally
+) -> dict[str, Any]:
+    """The counted cameras and street metres that fall in no area, and how many areas are
+    partial (cut by the edge of their file)."""
+    in_areas = 0.0
+    for zone in zones:
+        _, start, end = merge_intervals(zone.area_line, zone.area_start, zone.area_end)
+        in_areas += float((end - start).sum())
+    outside = in_no_area(areas.frame, counted, by_cell=areas.kind == "h3")
+    partial = areas.frame["partial"] if "partial" in areas.frame.columns else None
+    return {
+        "cameras_in_no_area": int(np.count_nonzero(outside)),
+        "street_length_m_in_no_area": max(tally.street_length_m - in_areas, 0.0),
+        "partial_areas": 0 if partial is None else int(partial.sum()),
+    }
 
 
 def _left_out(streets: gpd.GeoDataFrame, below: npt.NDArray[np.object_]) -> dict[str, Any]:
@@ -836,7 +865,12 @@ def _area_rows(
                 | (frame["cameras_indoor"] > 0)
             ]
             sampled_watched = [w[frame.index.to_numpy()] for w in sampled_watched]
-    cams = frame["cameras"].to_numpy(dtype=np.float64)
+    if "partial" not in frame.columns:
+        frame["partial"] = False
+    whole = ~frame["partial"].to_numpy(dtype=bool)
+    # A partial area holds only the part of it inside the data: its counts are of that
+    # part, and no density is given for it, as it would read as the whole area's.
+    cams = np.where(whole, frame["cameras"].to_numpy(dtype=np.float64), np.nan)
     length_m = frame["street_length_m"].to_numpy(dtype=np.float64)
     frame["watched_share"] = ratio(frame["watched_length_m"].to_numpy(dtype=np.float64), length_m)
     frame["watched_m_per_street_km"] = 1000.0 * frame["watched_share"]

@@ -33,6 +33,7 @@ import array
 import mmap
 import os
 import re
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -57,7 +58,13 @@ from camatlas.records import Rejected, SourceData
 from camatlas.sources import pbf
 from camatlas.sources.formats import ONE_PLACE_STREET, check_layers, file_format
 from camatlas.sources.formats import Progress as ProgressCallback
-from camatlas.sources.multipolygon import area_from_members
+from camatlas.sources.multipolygon import (
+    NOT_CLOSED,
+    CutArea,
+    area_from_members,
+    choose_sides,
+    cut_area,
+)
 from camatlas.tags import area_from_tags, building_from_tags, camera_from_tags, street_from_tags
 
 __all__ = ["DEFAULT_LAYERS", "read_osm"]
@@ -74,6 +81,7 @@ _CAMERA = 4
 _MEMBER = 8
 
 _SURVEILLANCE = ("man_made", "surveillance")
+_MARKER_ROLES = frozenset({"label", "admin_centre"})  # nodes that lie inside their area
 _NO_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)  # libosmium's value for "not given"
 _NODE_BATCH = 1 << 16  # nodes looked up in one numpy call in pass 3
 _PROGRESS_EVERY = 1 << 13  # elements between two progress reports
@@ -192,6 +200,8 @@ class _OsmFile:
         self._progress = progress
         self._size = path.stat().st_size
         self.deleted: frozenset[tuple[str, int]] = frozenset()
+        self.bounds: shapely.Polygon | None = None
+        """The box the file's header says it holds (PBF header, XML ``<bounds>``), if any."""
         self.current: Callable[[], str] = str
         """The element handed out last, as ``node/123`` (the one being taken), or ``""``."""
         if self.is_pbf:
@@ -203,6 +213,25 @@ class _OsmFile:
         else:
             _check_xml_coordinates(path)
             self.deleted = _josm_deleted(path)
+        self.bounds = self._header_bounds()
+
+    def _header_bounds(self) -> shapely.Polygon | None:
+        try:
+            reader = osmium.io.Reader(self._file, osmium.osm.NOTHING)
+        except _READ_ERRORS as exc:
+            raise self._read_error(exc, "") from None
+        try:
+            box = reader.header().box()
+        except _READ_ERRORS as exc:
+            raise self._read_error(exc, "") from None
+        finally:
+            with suppress(*_READ_ERRORS):
+                reader.close()
+        if not box.valid():
+            return None
+        west, south = box.bottom_left.lon, box.bottom_left.lat
+        east, north = box.top_right.lon, box.top_right.lat
+        return shapely.box(west, south, east, north) if west < east and south < north else None
 
     def read(
         self, stage: str, entities: osmium.osm.osm_entity_bits, *filters: osmium.BaseFilter
@@ -691,6 +720,7 @@ class _OsmImport:
             np.array([ref for kind, ref, _ in rel.members if kind == "n"], dtype=np.int64)
             for rel in self.camera_relations
         )
+        parts.extend(self._markers(rel) for rel in self.area_relations)
         needed = np.unique(np.concatenate(parts))
         if len(needed) == 0:
             return _Locations(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
@@ -832,13 +862,65 @@ class _OsmImport:
                 self._add_building(f"relation/{rel.id}", rel.tags, polygon)
 
     def _build_areas(self, locations: _Locations) -> None:
+        """Areas whole in the file, then those cut by its edge (see :func:`_cut_areas`)."""
+        cut: list[tuple[_Relation, CutArea]] = []
         for rel in self.area_relations:
             polygon, reason = self._relation_area(rel, locations)
             where = f"relation/{rel.id}"
-            if polygon is None:
-                self.data.rejected.append(Rejected(where, rel.tags.get("name", ""), reason))
+            if polygon is not None:
+                self.data.areas.append(area_from_tags(where, rel.tags, polygon))
                 continue
-            self.data.areas.append(area_from_tags(where, rel.tags, polygon))
+            if self.osm.bounds is not None and reason.startswith(NOT_CLOSED):
+                parts, _ = self._members(rel)
+                candidate, why = cut_area(
+                    parts["outer"], parts["inner"], locations.lookup, self.osm.bounds
+                )
+                if candidate is not None:
+                    cut.append((rel, candidate))
+                    continue
+                reason = f"{reason}; {why}"
+            self.data.rejected.append(Rejected(where, rel.tags.get("name", ""), reason))
+        self._cut_areas(cut, locations)
+
+    def _cut_areas(self, cut: list[tuple[_Relation, CutArea]], locations: _Locations) -> None:
+        """Keep areas cut by the edge of the file as partial areas, clipped to its bounds.
+
+        The side of the cut rings that is inside is taken from evidence, one
+        admin_level at a time (:func:`~camatlas.sources.multipolygon.choose_sides`);
+        the areas it does not decide are refused, saying why.
+        """
+        by_level: dict[str | None, list[tuple[_Relation, CutArea]]] = defaultdict(list)
+        for rel, candidate in cut:
+            by_level[rel.tags.get("admin_level")].append((rel, candidate))
+        whole: dict[str | None, list[BaseGeometry]] = defaultdict(list)
+        for area in self.data.areas:
+            whole[area.tags.get("admin_level")].append(area.geometry)
+        for level, group in by_level.items():
+            markers: list[BaseGeometry | None] = []
+            for rel, _ in group:
+                found, lon, lat = locations.lookup(self._markers(rel))
+                markers.append(shapely.MultiPoint(np.column_stack((lon[found], lat[found]))))
+            neighbours = shapely.union_all(whole[level]) if whole[level] else None
+            decided = choose_sides([c for _, c in group], markers, neighbours)
+            for (rel, candidate), (side, why) in zip(group, decided, strict=True):
+                where = f"relation/{rel.id}"
+                if side is not None and candidate.sides[side].is_empty:
+                    why = f"{why}: it lies outside the data's bounds"
+                    side = None
+                if side is None:
+                    self.data.rejected.append(Rejected(where, rel.tags.get("name", ""), why))
+                    continue
+                self.data.areas.append(
+                    area_from_tags(where, rel.tags, candidate.sides[side], partial=True)
+                )
+
+    @staticmethod
+    def _markers(rel: _Relation) -> Int64Array:
+        """Ids of a relation's nodes that lie inside its area (``label``, ``admin_centre``)."""
+        return np.array(
+            [ref for kind, ref, role in rel.members if kind == "n" and role in _MARKER_ROLES],
+            dtype=np.int64,
+        )
 
     def _relation_area(
         self, rel: _Relation, locations: _Locations
@@ -851,6 +933,14 @@ class _OsmImport:
         out. A relation whose outer rings are cut by the edge of the extract is
         refused, as its area would be wrong; inner rings that are cut are left out.
         """
+        parts, missing = self._members(rel)
+        return area_from_members(
+            parts["outer"], parts["inner"], locations.lookup, missing_outer=missing
+        )
+
+    def _members(self, rel: _Relation) -> tuple[dict[str, list[Int64Array]], int]:
+        """Node ids of a relation's member ways in the file by role, and how many outer
+        member ways are missing."""
         parts: dict[str, list[Int64Array]] = {"outer": [], "inner": []}
         missing = 0
         for kind, ref, role in rel.members:
@@ -861,9 +951,7 @@ class _OsmImport:
                 parts[role or "outer"].append(node_ids)
             elif role != "inner":
                 missing += 1
-        return area_from_members(
-            parts["outer"], parts["inner"], locations.lookup, missing_outer=missing
-        )
+        return parts, missing
 
     def _member_refs(self, way_id: int) -> Int64Array | None:
         row = self.ways.member_rows.get(way_id)

@@ -52,10 +52,12 @@ from camatlas.store.rows import (
     typed_frame,
 )
 from camatlas.store.schema import (
+    BOOLEAN_COLUMNS,
     GEOMETRY_TYPES,
     LAYER_COLUMNS,
     LAYER_DESCRIPTIONS,
     LAYERS,
+    MIGRATIONS,
     SCHEMA_VERSION,
     TABLE_COLUMNS,
 )
@@ -433,6 +435,46 @@ class GeoPackageStore:
                 f"{self.path}: written by a newer camatlas (schema version {version}, "
                 f"this camatlas reads up to {SCHEMA_VERSION}); upgrade camatlas to open it"
             )
+        if version < SCHEMA_VERSION:
+            try:
+                self._migrate()
+            except BaseException:
+                self.conn.close()
+                raise
+
+    def _migrate(self) -> None:
+        """Take an atlas of an older schema version to this one, in one transaction
+        (:data:`~camatlas.store.schema.MIGRATIONS`); even one opened read-only, as the
+        tables must be this version's to be read."""
+        self._begin_writing()
+        try:
+            (value,) = self.conn.execute(
+                "SELECT value FROM camatlas_schema WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(value)  # again, under the lock
+            while version < SCHEMA_VERSION:
+                steps = MIGRATIONS.get(version)
+                if steps is None:
+                    raise AtlasError(
+                        f"{self.path}: cannot upgrade an atlas of schema version {version} "
+                        f"to {SCHEMA_VERSION}: no migration is known"
+                    )
+                for table, column, default in steps:
+                    kind = dict(LAYER_COLUMNS.get(table) or TABLE_COLUMNS[table])[column]
+                    self.conn.execute(
+                        f'ALTER TABLE "{table}" ADD COLUMN "{column}" {_SQL_TYPES[kind]}'
+                    )
+                    value = {"false": 0, "true": 1}.get(default, default)
+                    self.conn.execute(f'UPDATE "{table}" SET "{column}" = ?', (value,))
+                version += 1
+            self.conn.execute(
+                "UPDATE camatlas_schema SET value = ? WHERE key = 'schema_version'",
+                (str(version),),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def _create(self) -> None:
         """Make the tables of a new atlas, under the write lock: of processes creating the
@@ -722,8 +764,8 @@ class GeoPackageStore:
         )
         rows = cur.fetchall()
         frame = pd.DataFrame([r[1:] for r in rows], columns=names)
-        if layer == "cameras":
-            frame["direction_known"] = frame["direction_known"].astype(bool)
+        for name in BOOLEAN_COLUMNS[layer]:
+            frame[name] = frame[name].fillna(False).astype(bool)
         geometry = decode_geometries([r[0] for r in rows])
         return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=f"EPSG:{WGS84}")
 

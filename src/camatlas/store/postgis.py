@@ -28,7 +28,7 @@ Feature ids
 
 Schema versions
     ``camatlas_schema`` holds ``schema_version``. Opening an older atlas
-    migrates it (:data:`_MIGRATIONS`); an atlas written by a newer camatlas is
+    migrates it (:data:`~camatlas.store.schema.MIGRATIONS`); an atlas written by a newer camatlas is
     refused.
 
 Privileges
@@ -75,9 +75,11 @@ from camatlas.store.rows import (
     typed_frame,
 )
 from camatlas.store.schema import (
+    BOOLEAN_COLUMNS,
     GEOMETRY_TYPES,
     LAYER_COLUMNS,
     LAYERS,
+    MIGRATIONS,
     SCHEMA_VERSION,
     TABLE_COLUMNS,
 )
@@ -106,12 +108,27 @@ _TYPMODS = {
 _ANALYZE_AFTER_ROWS = 10_000
 """Tables that took at least this many rows in a transaction are analyzed before it commits."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
-"""SQL that takes an atlas from schema version ``k`` to ``k + 1``, keyed by ``k``.
 
-Statements run with the atlas schema first on the search path, in one
-transaction with the version update.
-"""
+def _migration_sql(version: int) -> list[sql.Composed] | None:
+    """SQL that takes an atlas from schema version ``version`` to the next (see
+    :data:`~camatlas.store.schema.MIGRATIONS`), run with the atlas schema first on the
+    search path; None when no migration is known."""
+    steps = MIGRATIONS.get(version)
+    if steps is None:
+        return None
+    statements = []
+    for table, column, value in steps:
+        kind = dict(LAYER_COLUMNS.get(table) or TABLE_COLUMNS[table])[column]
+        statements += [
+            sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                _ident(table), _ident(column), sql.SQL(_SQL_TYPES[kind])
+            ),
+            sql.SQL("UPDATE {} SET {} = {}").format(
+                _ident(table), _ident(column), sql.Literal(value)
+            ),
+        ]
+    return statements
+
 
 _Self = TypeVar("_Self", bound="PostGISStore")
 _P = ParamSpec("_P")
@@ -389,14 +406,14 @@ class PostGISStore:
             self._lock(self._lock_key())
             version = self._version()  # again, under the lock
             while version < SCHEMA_VERSION:
-                steps = _MIGRATIONS.get(version)
+                steps = _migration_sql(version)
                 if steps is None:
                     raise AtlasError(
                         f"{self.url}: cannot upgrade an atlas of schema version {version} "
                         f"to {SCHEMA_VERSION}: no migration is known"
                     )
                 for statement in steps:
-                    self.conn.execute(sql.SQL(statement))  # type: ignore[arg-type]
+                    self.conn.execute(statement)
                 version += 1
             self.conn.execute(
                 "UPDATE camatlas_schema SET value = %s WHERE key = 'schema_version'",
@@ -764,8 +781,8 @@ class PostGISStore:
             )
             rows = cur.fetchall()
         frame = pd.DataFrame([r[1:] for r in rows], columns=names)
-        if layer == "cameras":
-            frame["direction_known"] = frame["direction_known"].astype(bool)
+        for name in BOOLEAN_COLUMNS[layer]:
+            frame[name] = frame[name].fillna(False).astype(bool)
         geometry: list[Any] = list(shapely.from_wkb([r[0] for r in rows])) if rows else []
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=f"EPSG:{WGS84}")
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 from camatlas.vocab import LAYERS
 
 __all__ = [
+    "BOOLEAN_COLUMNS",
     "GEOMETRY_TYPES",
     "LAYERS",
     "LAYER_COLUMNS",
     "LAYER_DESCRIPTIONS",
+    "MIGRATIONS",
     "RESERVED_NAMES",
     "SCHEMA_VERSION",
     "TABLE_COLUMNS",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the atlas schema this camatlas writes; newer atlases are refused."""
+SCHEMA_VERSION = 2
+"""Version of the atlas schema this camatlas writes; newer atlases are refused, older ones
+migrated (:data:`MIGRATIONS`).
+
+Version 2 added ``areas.partial``: areas cut by the edge of their file, kept clipped to it."""
 
 # Columns of each layer besides the geometry, shared by every backend so that
 # both hold the same atlas. Types are abstract: text, real, integer, boolean.
@@ -72,8 +77,23 @@ LAYER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("population", "real"),
         ("source", "text"),
         ("tags", "text"),
+        # Added by schema version 2, hence last (a migrated atlas has it last too).
+        ("partial", "boolean"),
     ),
 }
+
+BOOLEAN_COLUMNS = {
+    layer: tuple(name for name, kind in columns if kind == "boolean")
+    for layer, columns in LAYER_COLUMNS.items()
+}
+"""The boolean columns of each layer, read back as bool (SQLite stores them as 0 and 1)."""
+
+MIGRATIONS: dict[int, tuple[tuple[str, str, str], ...]] = {
+    1: (("areas", "partial", "false"),),
+}
+"""The columns that take an atlas from schema version ``k`` to ``k + 1``, keyed by ``k``:
+(layer or table, column, value of the rows already there). Each backend adds them in one
+transaction with the version update."""
 
 GEOMETRY_TYPES = {
     "cameras": "POINT",
@@ -125,7 +145,8 @@ LAYER_DESCRIPTIONS = {
     "cameras": "Surveillance cameras and other devices, one row per source record",
     "streets": "Streets (OpenStreetMap highway ways)",
     "buildings": "Building footprints (OpenStreetMap)",
-    "areas": "Administrative areas with their population where known (OpenStreetMap)",
+    "areas": "Administrative areas with their population where known (OpenStreetMap); "
+    "partial ones are cut by the edge of their file",
     "sources": "Every import: input path, format, SHA-256, time and counts",
     "normalization_report": "Tag values that could not be interpreted, or defaults assumed",
     "camera_links": "Pairs of cameras from different sources taken as one physical camera",
