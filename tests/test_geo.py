@@ -12,6 +12,7 @@ from camatlas.geo import (
     ZONE_WIDTH_DEG,
     MetricCRS,
     Zoning,
+    densest_bbox,
     line_ends,
     utm_epsg,
 )
@@ -155,3 +156,16 @@ def test_other_crs_are_projected_by_pyproj() -> None:
     assert (float(lon), float(lat)) == pytest.approx((2.35, 48.85), abs=1e-9)
     assert lambert.crs.to_epsg() == 2154
     assert MetricCRS(lambert.wkt, None).crs == lambert.crs  # the WKT read back
+
+
+def test_the_densest_cluster_leaves_outliers_out() -> None:
+    rng = np.random.default_rng(3)
+    city = rng.uniform([-8.62, 41.14], [-8.60, 41.16], size=(300, 2))  # 300 cameras in a city
+    town = rng.uniform([-8.30, 41.30], [-8.29, 41.31], size=(40, 2))  # a town 30 km away
+    stray = np.array([[2.35, 48.85], [-74.0, 40.7]])  # two far away
+    points = np.vstack([city, town, stray])
+    west, south, east, north = densest_bbox(points[:, 0], points[:, 1])
+    assert (west, south, east, north) == pytest.approx(
+        (city[:, 0].min(), city[:, 1].min(), city[:, 0].max(), city[:, 1].max())
+    )
+    assert densest_bbox(np.zeros(0), np.zeros(0)) is None

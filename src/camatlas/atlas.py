@@ -39,6 +39,7 @@ from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import gpd, pd
 from camatlas.merge import check_link_distance, find_links, physical_ids
 from camatlas.paths import check_output
+from camatlas.places import find_places, place_index
 from camatlas.records import BBox, Rejected, SourceData, SourceRecord
 from camatlas.sources import Progress, TableOptions, check_layers, file_format, read_file
 from camatlas.stats import COLUMNS as STATS_COLUMNS
@@ -450,6 +451,23 @@ class Atlas:
             made = make(self)
             self._cache[key] = (version, made)
             return made
+
+    def places(self) -> pd.DataFrame:
+        """The named places of the atlas (:func:`camatlas.places.place_index`): its areas,
+        streets and cameras by name; kept until the atlas changes."""
+        return self.cached(
+            "places",
+            lambda a: place_index(
+                areas=a.areas(),
+                streets=a.streets(),
+                cameras=a.cameras(),
+            ),
+        )
+
+    def find(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Places whose name matches ``query``, best first (:func:`camatlas.places.find_places`):
+        areas, streets and cameras of this atlas, each with a point and a box (lon/lat)."""
+        return find_places(self.places(), query, limit)
 
     def zoning(self, max_width_deg: float | None = ZONE_WIDTH_DEG) -> Zoning:
         """The UTM zone of each place of the atlas (:class:`camatlas.geo.Zoning`), from its

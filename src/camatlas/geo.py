@@ -4,7 +4,8 @@ One helper for each job, so that a metre, a zone or a repaired footprint is the
 same wherever it is computed:
 
 - distances in metres on the ground: :func:`great_circle_m`, and boxes grown by
-  metres (:func:`expand_bbox`) and distances to them (:func:`bbox_distance_m`);
+  metres (:func:`expand_bbox`), distances to them (:func:`bbox_distance_m`) and the box of
+  the densest cluster of points (:func:`densest_bbox`);
 - the metric CRS each place is measured in: :func:`utm_epsg`, :func:`local_crs`
   and :class:`Zoning`, the one rule by which sight, measure, route and exposure
   choose the UTM zone of a camera, a street or a track; :class:`MetricCRS`
@@ -109,6 +110,26 @@ def expand_bbox(bbox: Sequence[float], metres: float) -> BBox:
         min(east + dlon, 180.0),
         min(north + dlat, 90.0),
     )
+
+
+def densest_bbox(
+    lon: FloatArray, lat: FloatArray, cell_deg: float = 0.02, reach: int = 2
+) -> BBox | None:
+    """The box of the densest cluster of points: the points within ``reach`` cells of the
+    fullest cell of a ``cell_deg`` grid (by default a 10 x 10 km block around the fullest
+    2 km cell). None without points.
+
+    >>> densest_bbox(np.array([0.0, 0.001, 0.002, 50.0]), np.array([0.0, 0.001, 0.0, 50.0]))
+    (0.0, 0.0, 0.002, 0.001)
+    """
+    x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    if len(x) == 0:
+        return None
+    cells = np.column_stack((np.floor(x / cell_deg), np.floor(y / cell_deg))).astype(np.int64)
+    unique, counts = np.unique(cells, axis=0, return_counts=True)
+    fullest = unique[int(np.argmax(counts))]
+    near = (np.abs(cells - fullest) <= reach).all(axis=1)
+    return (float(x[near].min()), float(y[near].min()), float(x[near].max()), float(y[near].max()))
 
 
 def bbox_distance_m(bbox: Sequence[float], lat: float, lon: float) -> float:

@@ -600,7 +600,7 @@ def measure(
     }
     result = MeasureResult(summary, street_frame, by_area, blind, parameters, uncertainty)
     if write:
-        stored = dict(parameters, summary=json_ready(summary))
+        stored = dict(parameters, summary=json_ready(summary), uncertainty=json_ready(uncertainty))
         atlas.write_results(
             {
                 "street_coverage": _storable(street_frame),

@@ -40,7 +40,7 @@ from camatlas import __version__
 from camatlas.atlas import open_atlas
 from camatlas.errors import AtlasError, CamatlasError, NotFoundError
 from camatlas.vocab import PROVENANCE
-from camatlas.web.routers import atlas, cameras, layers, pages, routes, tiles
+from camatlas.web.routers import atlas, cameras, layers, pages, places, routes, tiles
 from camatlas.web.security import RequestGuard, content_security_policy
 from camatlas.web.served import ClientLeft, ServedAtlas
 from camatlas.web.settings import ServerSettings, served_hosts
@@ -151,6 +151,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     static = Path(str(resources.files("camatlas.web") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (pages, atlas, cameras, layers, routes, tiles):
+    for module in (pages, atlas, cameras, layers, places, routes, tiles):
         app.include_router(module.router)
     return app

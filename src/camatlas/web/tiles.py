@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from camatlas.errors import InputError, NotFoundError
+from camatlas.geo import densest_bbox
 from camatlas.records import BBox
 from camatlas.vocab import DRAWN_AT_LOW_ZOOM, SURVEILLANCE_SCOPES
 
@@ -376,6 +377,11 @@ class CameraIndex:
             float(self.lon.max()),
             float(self.lat.max()),
         )
+
+    def focus(self) -> BBox | None:
+        """(west, south, east, north) of the densest cluster of cameras (see
+        :func:`camatlas.geo.densest_bbox`), where the map opens; None without cameras."""
+        return densest_bbox(self.lon, self.lat)
 
     def on_tile(self, z: int, x: int, y: int) -> npt.NDArray[np.intp]:
         """Positions (in this index) of the cameras on tile ``z/x/y``."""

@@ -31,7 +31,8 @@ async def health(served: Served) -> dict[str, Any]:
 
 @router.get("/api/config")
 async def config(served: Served) -> dict[str, Any]:
-    """What the map needs: tiled layers and their zooms, bounds, attribution, base map."""
+    """What the map needs: tiled layers and their zooms, bounds (and ``focus``, the densest
+    cluster of cameras, where the map opens), attribution, base map."""
     settings = served.settings
     index = await served.index()
     names = await served.result_names()
@@ -46,6 +47,7 @@ async def config(served: Served) -> dict[str, Any]:
         }
     )
     bounds = index.bounds()
+    focus = index.focus()
     if bounds is None:
         streets = await served.read(lambda a: a.streets())
         if len(streets):
@@ -55,6 +57,7 @@ async def config(served: Served) -> dict[str, Any]:
         "version": __version__,
         "cameras": len(index),
         "bounds": bounds,
+        "focus": focus or bounds,
         "layers": layers,
         "results": names,
         "cluster_below_zoom": CLUSTER_BELOW_ZOOM,

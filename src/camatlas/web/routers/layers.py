@@ -99,7 +99,8 @@ async def result_table(
 async def measure(served: Served) -> dict[str, Any]:
     """Stored measurements: ``summary`` (the totals of the last ``camatlas measure``:
     street length, watched length and share, cameras per km² and per street km, ...;
-    null when not measured) and every result layer with its parameters. The atlas is
+    null when not measured), ``uncertainty`` (its 5-95 % ranges, when it drew samples)
+    and every result layer with its parameters. The atlas is
     read-only here: run ``camatlas sight`` / ``camatlas measure`` to compute them."""
     frame = await served.results()
     stored = {
@@ -111,4 +112,9 @@ async def measure(served: Served) -> dict[str, Any]:
         for row in frame.to_dict(orient="records")
     }
     measured = stored.get("street_coverage", {}).get("parameters", {})
-    return {"summary": measured.get("summary"), "results": stored, "note": PROVENANCE}
+    return {
+        "summary": measured.get("summary"),
+        "uncertainty": measured.get("uncertainty"),
+        "results": stored,
+        "note": PROVENANCE,
+    }

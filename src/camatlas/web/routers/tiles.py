@@ -1,4 +1,5 @@
-"""Vector tiles of the atlas's layers and result layers, cached and served with ETags."""
+"""Vector tiles of the atlas's layers and result layers, cached and served with ETags;
+the glyphs of the map's labels."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from camatlas.errors import NotFoundError
+from camatlas.web.glyphs import RANGE_SIZE, glyph_range
 from camatlas.web.models import ErrorBody
 from camatlas.web.served import ServedAtlas, served_atlas
 from camatlas.web.tiles import (
@@ -77,3 +80,32 @@ async def tile(
         headers["Content-Encoding"] = "gzip"
         return Response(cached.gzipped, media_type=MVT_MEDIA_TYPE, headers=headers)
     return Response(cached.plain(), media_type=MVT_MEDIA_TYPE, headers=headers)
+
+
+GLYPH_MAX_AGE_S = 86_400
+"""``Cache-Control: max-age`` of glyph files, seconds: they change only with camatlas."""
+
+
+@router.get(
+    "/glyphs/{fontstack}/{first}-{last}.pbf",
+    responses={
+        200: {"content": {"application/x-protobuf": {}}, "description": "SDF glyphs"},
+        404: {"model": ErrorBody, "description": "Not a range of 256 code points"},
+    },
+    response_class=Response,
+)
+async def glyphs(
+    fontstack: str,
+    first: Annotated[int, PathParam(ge=0, le=65280, description="First code point")],
+    last: Annotated[int, PathParam(ge=255, le=65535, description="Last code point")],
+) -> Response:
+    """Signed distance fields of the glyphs of code points ``first`` .. ``last`` (256 of
+    them), for the map's labels, in Noto Sans whatever ``fontstack`` names."""
+    if first % RANGE_SIZE or last != first + RANGE_SIZE - 1:
+        raise NotFoundError(f"no glyph range {first}-{last}: ranges are of 256 code points")
+    body = await run_in_threadpool(glyph_range, first)
+    return Response(
+        body,
+        media_type="application/x-protobuf",
+        headers={"Cache-Control": f"public, max-age={GLYPH_MAX_AGE_S}"},
+    )

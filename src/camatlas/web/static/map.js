@@ -19,6 +19,14 @@ const STREET_WIDTH = ["match", ["get", "highway"],
   1];
 const OSM_ATTRIBUTION_HTML =
   '<a href="https://www.openstreetmap.org/copyright">&copy; OpenStreetMap contributors</a>, ODbL 1.0';
+const NATURAL_EARTH_ATTRIBUTION = "Made with Natural Earth (public domain)";
+const LABEL_FONT = ["Noto Sans Regular"];
+const WATER = "#aad3df";
+const LAND = "#f2efe9";
+// Natural Earth's 1:50m land and countries draw the world below city zoom, then fade out
+// where the atlas's own streets and buildings take over.
+const WORLD_FADE = ["interpolate", ["linear"], ["zoom"], 9, 1, 11, 0];
+const EMPTY = { type: "FeatureCollection", features: [] };
 
 function escapeHtml(text) {
   const div = document.createElement("div");
@@ -47,7 +55,20 @@ function tileUrl(layer) {
 function buildStyle(config) {
   const results = new Set(config.results);
   const sources = {};
-  const layers = [{ id: "background", type: "background", paint: { "background-color": "#f2efe9" } }];
+  const layers = [
+    // water below city zoom (the land is drawn on it), land above (the atlas's streets on it)
+    { id: "background", type: "background",
+      paint: { "background-color": ["interpolate", ["linear"], ["zoom"], 9, WATER, 11, LAND] } },
+    { id: "world-land", type: "fill", source: "world-land", maxzoom: 11,
+      paint: { "fill-color": LAND, "fill-opacity": WORLD_FADE } },
+    { id: "world-borders", type: "line", source: "world-borders", maxzoom: 11,
+      paint: { "line-color": "#9e9ac8", "line-width": ["interpolate", ["linear"], ["zoom"], 1, 0.5, 8, 1.5],
+               "line-opacity": WORLD_FADE } },
+  ];
+  sources["world-land"] = { type: "geojson", data: EMPTY, attribution: NATURAL_EARTH_ATTRIBUTION };
+  sources["world-borders"] = { type: "geojson", data: EMPTY };
+  sources["world-countries"] = { type: "geojson", data: EMPTY };
+  sources["area-labels"] = { type: "geojson", data: "/api/places/labels" };
   const vector = (name) => {
     sources[name] = {
       type: "vector", tiles: [tileUrl(name)], minzoom: 0, maxzoom: 16,
@@ -86,6 +107,14 @@ function buildStyle(config) {
           11, ["*", 0.5, STREET_WIDTH], 16, ["*", 6, STREET_WIDTH], 19, ["*", 18, STREET_WIDTH]],
       } },
   );
+  layers.push(
+    { id: "street-labels", type: "symbol", source: "streets", "source-layer": "streets",
+      minzoom: 15, filter: ["has", "name"],
+      layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": LABEL_FONT,
+                "text-size": ["interpolate", ["linear"], ["zoom"], 15, 11, 18, 14],
+                "text-max-angle": 30, "symbol-spacing": 300 },
+      paint: { "text-color": "#444444", "text-halo-color": "#ffffff", "text-halo-width": 1.5 } },
+  );
   if (results.has("measure_by_area")) {
     vector("measure_by_area");
     layers.push({
@@ -98,6 +127,15 @@ function buildStyle(config) {
         "fill-opacity": 0.55, "fill-outline-color": "#238b45",
       },
     });
+  }
+  if (results.has("measure_by_area")) {
+    // the areas of the last measure, invisible: a click on one shows its figures
+    layers.push(
+      { id: "area-hit", type: "fill", source: "measure_by_area", "source-layer": "measure_by_area",
+        paint: { "fill-color": "#000000", "fill-opacity": 0 } },
+      { id: "area-selected", type: "line", source: "measure_by_area", "source-layer": "measure_by_area",
+        filter: ["==", ["get", "id"], ""], paint: { "line-color": "#54278f", "line-width": 3 } },
+    );
   }
   if (results.has("street_coverage")) {
     vector("street_coverage");
@@ -195,6 +233,20 @@ function buildStyle(config) {
         "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1],
       } },
   );
+  layers.push(
+    // one label per area, at a point inside it; the most detailed level first
+    { id: "area-labels", type: "symbol", source: "area-labels", minzoom: 11, maxzoom: 17,
+      layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT, "text-size": 13,
+                "symbol-sort-key": ["-", 0, ["coalesce", ["get", "admin_level"], 0]],
+                "text-transform": "uppercase", "text-letter-spacing": 0.08, "text-max-width": 8 },
+      paint: { "text-color": "#54278f", "text-halo-color": "#ffffff", "text-halo-width": 2,
+               "text-opacity": 0.85 } },
+    { id: "country-labels", type: "symbol", source: "world-countries", maxzoom: 7,
+      filter: ["has", "name"],
+      layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT,
+                "text-size": ["interpolate", ["linear"], ["zoom"], 1, 10, 6, 15], "text-max-width": 7 },
+      paint: { "text-color": "#333333", "text-halo-color": LAND, "text-halo-width": 1.5 } },
+  );
   sources.routes = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources["route-points"] = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources.exposure = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
@@ -212,7 +264,52 @@ function buildStyle(config) {
       paint: { "circle-radius": 7, "circle-color": ["get", "colour"],
                "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
   );
-  return { version: 8, sources, layers };
+  return {
+    version: 8, sources, layers,
+    glyphs: `${window.location.origin}/glyphs/{fontstack}/{range}.pbf`,
+  };
+}
+
+// Natural Earth's land, borders and countries (vendored TopoJSON of the npm package
+// world-atlas), loaded once the map runs; nothing is fetched from another site.
+async function loadWorld(map) {
+  const base = "/static/vendor/world-atlas";
+  const [land, countries] = await Promise.all([
+    fetchJson(`${base}/land-50m.json`), fetchJson(`${base}/countries-50m.json`),
+  ]);
+  map.getSource("world-land").setData(topojson.feature(land, land.objects.land));
+  map.getSource("world-borders").setData(
+    topojson.mesh(countries, countries.objects.countries, (a, b) => a !== b));
+  const named = topojson.feature(countries, countries.objects.countries).features
+    .filter((f) => f.properties && f.properties.name);
+  map.getSource("world-countries").setData({
+    type: "FeatureCollection",
+    features: named.map((f) => ({
+      type: "Feature", properties: { name: f.properties.name },
+      geometry: { type: "Point", coordinates: labelPoint(f.geometry) },
+    })),
+  });
+}
+
+// Where to write a country's name: the centre of its largest polygon's outer ring.
+function labelPoint(geometry) {
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  let best = null;
+  let bestArea = -1;
+  for (const polygon of polygons) {
+    const ring = polygon[0];
+    let area = 0; let cx = 0; let cy = 0;
+    for (let i = 0; i < ring.length - 1; i++) {
+      const [x0, y0] = ring[i]; const [x1, y1] = ring[i + 1];
+      const cross = x0 * y1 - x1 * y0;
+      area += cross; cx += (x0 + x1) * cross; cy += (y0 + y1) * cross;
+    }
+    if (Math.abs(area) > bestArea && area !== 0) {
+      bestArea = Math.abs(area);
+      best = [cx / (3 * area), cy / (3 * area)];
+    }
+  }
+  return best || polygons[0][0][0];
 }
 
 // A definition list of (label, value) pairs, values as text.
@@ -271,8 +368,8 @@ async function fetchJson(url, options) {
 }
 
 function setUpInteractions(map) {
-  const clickable = ["cameras", "camera-clusters", "views-fill", "density-fill"]
-    .filter((id) => map.getLayer(id));
+  // (a click on an area shows its figures in the panel: see figures.js)
+  const clickable = ["cameras", "camera-clusters", "views-fill"].filter((id) => map.getLayer(id));
   for (const id of clickable) {
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
@@ -294,11 +391,8 @@ function setUpInteractions(map) {
       fetchJson(`/api/cameras/${encodeURIComponent(id)}`)
         .then((record) => popup.setDOMContent(cameraPopup(record)))
         .catch((error) => popup.setDOMContent(el("p", `Could not load the camera: ${error.message}`)));
-    } else if (layer === "views-fill") {
-      popup.setDOMContent(propertiesPopup("Field of view", feature.properties)).addTo(map);
     } else {
-      const title = feature.properties.name || "Density";
-      popup.setDOMContent(propertiesPopup(title, feature.properties)).addTo(map);
+      popup.setDOMContent(propertiesPopup("Field of view", feature.properties)).addTo(map);
     }
   });
 }
@@ -310,10 +404,12 @@ async function startMap() {
     style: buildStyle(config),
     attributionControl: false,
     maxZoom: 20,
+    hash: "map", // the URL keeps the view: #map=zoom/lat/lon (see panel.js for the layers)
     dragRotate: false,
   };
-  if (config.bounds) {
-    const [w, s, e, n] = config.bounds;
+  const opening = config.focus || config.bounds;
+  if (opening) {
+    const [w, s, e, n] = opening;
     options.bounds = [[w, s], [e, n]];
     options.fitBoundsOptions = { padding: 40, maxZoom: 16 };
   } else {
@@ -327,13 +423,14 @@ async function startMap() {
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.addControl(new maplibregl.AttributionControl({
     compact: false,
-    customAttribution: config.basemap ? [] : [OSM_ATTRIBUTION_HTML],
+    customAttribution: config.basemap ? [] : [OSM_ATTRIBUTION_HTML, NATURAL_EARTH_ATTRIBUTION],
   }), "bottom-right");
   map.on("styleimagemissing", (event) => {
     const image = camatlasImage(event.id);
     if (image && !map.hasImage(event.id)) map.addImage(event.id, image, { pixelRatio: CAMATLAS_ICON_RATIO });
   });
   map.on("load", () => {
+    loadWorld(map).catch((error) => console.warn(`No world base map: ${error.message}`));
     setUpInteractions(map);
     document.dispatchEvent(new CustomEvent("camatlas:ready", { detail: window.camatlas }));
   });

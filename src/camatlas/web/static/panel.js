@@ -1,18 +1,35 @@
 // The side panel: summary, layer switches with their legend, route planner, exposure.
 "use strict";
 
+// Each group has a short key: the URL names the groups shown (#...&layers=cameras,views).
 const LAYER_GROUPS = [
-  { name: "Cameras", layers: ["camera-clusters", "camera-cluster-counts", "cameras"], on: true },
-  { name: "Camera density (heat)", layers: ["cameras-heat"], on: false },
-  { name: "Fields of view", layers: ["views-fill", "views-line"], on: true },
-  { name: "DORI zones (what a camera can make out)", layers: ["zones-fill"], on: false },
-  { name: "Watched streets (share of length)", layers: ["coverage-line"], on: true },
-  { name: "Cameras per km² by area", layers: ["density-fill"], on: false },
-  { name: "Blind spots", layers: ["blind-spots"], on: false },
-  { name: "Areas", layers: ["areas-line"], on: true },
-  { name: "Streets and buildings", layers: ["streets-casing", "streets-line", "buildings-fill"], on: true },
-  { name: "Raster base map", layers: ["basemap"], on: true },
+  { key: "cameras", name: "Cameras", layers: ["camera-clusters", "camera-cluster-counts", "cameras"], on: true },
+  { key: "heat", name: "Camera density (heat)", layers: ["cameras-heat"], on: false },
+  { key: "views", name: "Fields of view", layers: ["views-fill", "views-line"], on: true },
+  { key: "dori", name: "DORI zones (what a camera can make out)", layers: ["zones-fill"], on: false },
+  { key: "watched", name: "Watched streets (share of length)", layers: ["coverage-line"], on: true },
+  { key: "density", name: "Cameras per km² by area", layers: ["density-fill"], on: false },
+  { key: "blind", name: "Blind spots", layers: ["blind-spots"], on: false },
+  { key: "areas", name: "Areas", layers: ["areas-line"], on: true },
+  { key: "streets", name: "Streets and buildings", layers: ["streets-casing", "streets-line", "buildings-fill"], on: true },
+  { key: "names", name: "Names of streets, areas and countries", layers: ["street-labels", "area-labels", "country-labels"], on: true },
+  { key: "world", name: "World: land and borders (Natural Earth)", layers: ["world-land", "world-borders"], on: true },
+  { key: "raster", name: "Raster base map", layers: ["basemap"], on: true },
 ];
+
+// The hash parameters of the page (#map=...&layers=...) as a URLSearchParams.
+function hashParams() {
+  return new URLSearchParams(window.location.hash.replace(/^#/, ""));
+}
+
+// Write one hash parameter, keeping the others (the map's own "map" view among them);
+// the route's end points are never written there.
+function setHashParam(name, value) {
+  const params = hashParams();
+  params.set(name, value);
+  const hash = `#${params.toString().replace(/%2F/g, "/").replace(/%2C/g, ",")}`;
+  window.history.replaceState(window.history.state, "", hash);
+}
 
 const ROUTE_COLOURS = ["#525252", "#2171b5", "#6a51a3", "#1a9850"];
 
@@ -82,16 +99,22 @@ function buildLegend(map) {
 
 function buildLayerSwitches(map) {
   const list = document.getElementById("layer-list");
+  const asked = hashParams().get("layers");
+  const shown = asked === null ? null : new Set(asked.split(",").filter(Boolean));
+  const boxes = [];
+  const remember = () => setHashParam("layers", boxes.filter((b) => b.checked).map((b) => b.dataset.key).join(","));
   for (const group of LAYER_GROUPS) {
     const present = group.layers.filter((id) => map.getLayer(id));
     if (!present.length) continue;
     const label = el("label", null, "layer-switch");
     const box = document.createElement("input");
     box.type = "checkbox";
-    box.checked = group.on;
+    box.dataset.key = group.key;
+    box.checked = shown === null ? group.on : shown.has(group.key);
     const apply = () => present.forEach((id) => map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none"));
-    box.addEventListener("change", apply);
+    box.addEventListener("change", () => { apply(); remember(); });
     apply();
+    boxes.push(box);
     label.appendChild(box);
     label.appendChild(el("span", group.name));
     list.appendChild(label);
