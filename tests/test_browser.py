@@ -29,6 +29,7 @@ from tests.webserver import (
     Server,
     grid_node,
     hand_made_views,
+    latlon,
     make_web_atlas,
     running_server,
 )
@@ -354,6 +355,103 @@ def test_the_panel_answers_first_and_names_the_results_it_shows(
         assert "Fields of view" in notice and "reload" in notice
         assert page.errors == []
         page.page.close()
+
+
+def test_keyboard_only_route_whose_gpx_reimports_with_the_same_exposure(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    page = MapPage(browser, server.url)
+    start = grid_node(1, 0)
+    page.page.focus("#route-from")  # from here on, the keyboard alone
+    page.page.keyboard.type(f"{start[1]}, {start[0]}")
+    page.page.keyboard.press("Tab")
+    page.page.keyboard.type("Rua 101-102")  # a street of the atlas, found by name
+    page.page.keyboard.press("Enter")
+    rows = page.until(
+        lambda: page.js(
+            "Array.from(document.querySelectorAll('#route-table tbody tr'))"
+            ".map(r => Array.from(r.cells).map(c => c.textContent))"
+        ),
+        "route alternatives",
+    )
+    assert rows[0][0] == "shortest" and rows[-1][0] == "least watched"
+    colours = page.js(
+        "Array.from(document.querySelectorAll('#route-table tbody .swatch'))"
+        ".map(s => s.style.background)"
+    )
+    assert len(set(colours)) == len(colours)  # each route its own colour
+    # Tab to the first route's GPX link and take it with Enter.
+    page.page.focus("#route-table tbody tr")
+    assert page.js("document.activeElement.matches('#route-table tbody tr')")
+    outline = page.js("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # a visible focus
+    page.page.keyboard.press("Tab")
+    with page.page.expect_download() as download:
+        page.page.keyboard.press("Enter")
+    gpx = tmp_path / "route.gpx"
+    download.value.save_as(gpx)
+    street = httpx.get(f"{server.url}/api/places", params={"q": "Rua 101-102"}).json()
+    end = (street["places"][0]["lon"], street["places"][0]["lat"])
+    route = httpx.post(
+        f"{server.url}/api/route",
+        json={"origin": latlon(start), "destination": latlon(end), "profile": "walk"},
+        timeout=60,
+    ).json()["options"][0]
+    exposure = httpx.post(
+        f"{server.url}/api/exposure",
+        content=gpx.read_bytes(),
+        headers={"Content-Type": "application/gpx+xml"},
+        timeout=60,
+    ).json()
+    assert exposure["length_m"] == pytest.approx(route["length_m"], rel=0.01)
+    assert exposure["watched_m"] == pytest.approx(route["watched_m"], abs=1.0)
+    # The same file through the page: a readable table, no JSON.
+    page.page.set_input_files("#exposure-file", str(gpx))
+    text = page.until(
+        lambda: (lambda t: t if "distinct cameras" in t else "")(
+            page.js("document.getElementById('exposure-result').textContent")
+        ),
+        "the exposure of the track",
+    )
+    assert "In view, by operator" in text and "{" not in text
+    assert page.errors == []
+    page.page.close()
+
+
+def test_stacked_cameras_double_clicks_and_a_phone_screen(browser: Any, server: Server) -> None:
+    page = MapPage(browser, server.url, size=(390, 844))
+    map_box = page.page.locator("#map").bounding_box()
+    panel_box = page.page.locator("#panel").bounding_box()
+    assert map_box["width"] == 390 and panel_box["y"] >= map_box["y"] + map_box["height"] - 1
+    lon, lat = CLUSTER_CENTRE[0] + 0.0004, CLUSTER_CENTRE[1] + 0.0004
+    page.view(lon, lat, 14.5)  # cameras 3 to 4 px apart: one spot
+    page.click_at(lon, lat)
+    count = page.until(
+        lambda: page.js(
+            "(() => { const c = document.querySelector('.maplibregl-popup .popup-count');"
+            " return c ? c.textContent : ''; })()"
+        ),
+        "the list of the cameras at the spot",
+    )
+    listed = page.js("document.querySelectorAll('.maplibregl-popup .popup-title').length")
+    here = int(count.split()[0])
+    assert here >= 2 and listed == min(here, 12)  # each listed, up to 12
+    if here > 12:
+        assert f"and {here - 12} more" in page.js(
+            "document.querySelector('.maplibregl-popup').textContent"
+        )
+    popup = page.page.locator(".maplibregl-popup").bounding_box()
+    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= 390  # not clipped
+    assert popup["y"] >= 0 and popup["y"] + popup["height"] <= 844
+    page.close_popups()
+    page.view(*grid_node(1, 1), 16)
+    zoom = page.js("window.camatlasMap.getZoom()")
+    point = page.js("([lon, lat]) => window.camatlasMap.project([lon, lat])", grid_node(1, 1))
+    page.page.mouse.dblclick(map_box["x"] + point["x"], map_box["y"] + point["y"])
+    page.page.wait_for_timeout(800)
+    assert page.js("window.camatlasMap.getZoom()") > zoom + 0.5
+    assert page.js("document.querySelectorAll('.maplibregl-popup').length") == 0
+    page.page.close()
 
 
 def test_api_docs_render_offline(browser: Any, server: Server) -> None:

@@ -339,6 +339,14 @@ function cameraPopup(record) {
     ["source", record.source], ["record", record.id],
     ["as of", record.source_timestamp],
   ]));
+  const osm = /^osm:(node|way|relation)\/(\d+)$/.exec(record.id || "");
+  if (osm) {
+    const link = el("a", "Open in OpenStreetMap", "osm-link");
+    link.href = `https://www.openstreetmap.org/${osm[1]}/${osm[2]}`;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    box.appendChild(link);
+  }
   const tags = record.tags || {};
   const keys = Object.keys(tags).sort();
   if (keys.length) {
@@ -350,10 +358,24 @@ function cameraPopup(record) {
   return box;
 }
 
+// A value with its unit, from the column's name: metres (_m), degrees (_deg), shares.
+function humanValue(key, value) {
+  if (typeof value !== "number") return value;
+  if (key.endsWith("_m")) return formatMetres(value);
+  if (key.endsWith("_deg")) return `${Math.round(value)}°`;
+  if (key.includes("share")) return `${(100 * value).toFixed(1)} %`;
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function humanLabel(key) {
+  return key.replace(/_(m|deg)$/, "").replace(/_/g, " ");
+}
+
 function propertiesPopup(title, properties) {
   const box = el("div", null, "camera-popup");
   box.appendChild(el("h3", title, "popup-title"));
-  box.appendChild(detailsTable(Object.entries(properties)));
+  box.appendChild(detailsTable(Object.entries(properties)
+    .map(([key, value]) => [humanLabel(key), humanValue(key, value)])));
   return box;
 }
 
@@ -367,6 +389,9 @@ async function fetchJson(url, options) {
   return body;
 }
 
+const DOUBLE_CLICK_MS = 260;
+const STACK_PX = 6;
+
 function setUpInteractions(map) {
   // (a click on an area shows its figures in the panel: see figures.js)
   const clickable = ["cameras", "camera-clusters", "views-fill"].filter((id) => map.getLayer(id));
@@ -374,27 +399,44 @@ function setUpInteractions(map) {
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
   }
+  // A click opens a popup only once it is clear it is no double-click (which zooms).
+  let pending = null;
+  map.on("dblclick", () => { clearTimeout(pending); pending = null; });
   map.on("click", (event) => {
     if (window.camatlas.picking) return; // the route planner takes the click
-    const features = map.queryRenderedFeatures(event.point, { layers: clickable });
-    if (!features.length) return;
-    const feature = features[0];
-    const layer = feature.layer.id;
-    if (layer === "camera-clusters") {
-      map.easeTo({ center: feature.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18) });
-      return;
-    }
-    const popup = new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(event.lngLat);
-    if (layer === "cameras") {
-      const id = feature.properties.id;
-      popup.setDOMContent(el("p", "Loading…")).addTo(map);
-      fetchJson(`/api/cameras/${encodeURIComponent(id)}`)
-        .then((record) => popup.setDOMContent(cameraPopup(record)))
-        .catch((error) => popup.setDOMContent(el("p", `Could not load the camera: ${error.message}`)));
-    } else {
-      popup.setDOMContent(propertiesPopup("Field of view", feature.properties)).addTo(map);
-    }
+    clearTimeout(pending);
+    pending = setTimeout(() => { pending = null; openPopup(map, event, clickable); }, DOUBLE_CLICK_MS);
   });
+}
+
+function openPopup(map, event, clickable) {
+  const { x, y } = event.point;
+  const around = [[x - STACK_PX, y - STACK_PX], [x + STACK_PX, y + STACK_PX]];
+  const features = map.queryRenderedFeatures(around, { layers: clickable });
+  if (!features.length) return;
+  const feature = features[0];
+  const layer = feature.layer.id;
+  if (layer === "camera-clusters") {
+    map.easeTo({ center: feature.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18) });
+    return;
+  }
+  const popup = new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(event.lngLat);
+  if (layer !== "cameras") {
+    popup.setDOMContent(propertiesPopup("Field of view", feature.properties)).addTo(map);
+    return;
+  }
+  // every camera at this spot (several are often mapped on one pole or wall)
+  const ids = [...new Set(features.filter((f) => f.layer.id === "cameras").map((f) => f.properties.id))];
+  popup.setDOMContent(el("p", "Loading…")).addTo(map);
+  Promise.all(ids.slice(0, 12).map((id) => fetchJson(`/api/cameras/${encodeURIComponent(id)}`)))
+    .then((records) => {
+      const box = el("div", null, "camera-popup");
+      if (records.length > 1) box.appendChild(el("p", `${ids.length} cameras here`, "popup-count"));
+      records.forEach((record) => box.appendChild(cameraPopup(record)));
+      if (ids.length > records.length) box.appendChild(el("p", `and ${ids.length - records.length} more: zoom in`, "muted"));
+      popup.setDOMContent(box);
+    })
+    .catch((error) => popup.setDOMContent(el("p", `Could not load the camera: ${error.message}`)));
 }
 
 async function startMap() {

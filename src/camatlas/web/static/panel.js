@@ -31,7 +31,32 @@ function setHashParam(name, value) {
   window.history.replaceState(window.history.state, "", hash);
 }
 
-const ROUTE_COLOURS = ["#525252", "#2171b5", "#6a51a3", "#1a9850"];
+// Shortest in grey, least watched in green, the others in distinct hues between.
+const ROUTE_COLOURS = ["#525252", "#2171b5", "#d95f02", "#7570b3", "#e7298a", "#a6761d", "#1b9e77", "#e6ab02"];
+const LEAST_WATCHED_COLOUR = "#1a9850";
+
+function routeColour(i, count) {
+  return i === count - 1 && count > 1 ? LEAST_WATCHED_COLOUR : ROUTE_COLOURS[i % ROUTE_COLOURS.length];
+}
+
+// A route as a GPX 1.1 file (a track of its points, lat/lon in degrees).
+function routeGpx(option, name) {
+  const coords = option.geometry.type === "MultiLineString"
+    ? option.geometry.coordinates.flat() : option.geometry.coordinates;
+  const points = coords.map(([lon, lat]) => `<trkpt lat="${lat.toFixed(7)}" lon="${lon.toFixed(7)}"/>`);
+  return '<?xml version="1.0" encoding="UTF-8"?>\n'
+    + '<gpx version="1.1" creator="camatlas" xmlns="http://www.topografix.com/GPX/1/1">\n'
+    + `<trk><name>${escapeHtml(name)}</name><trkseg>${points.join("")}</trkseg></trk>\n</gpx>\n`;
+}
+
+function gpxLink(option, name) {
+  const link = el("a", "GPX", "gpx-link");
+  link.href = URL.createObjectURL(new Blob([routeGpx(option, name)], { type: "application/gpx+xml" }));
+  link.download = `camatlas-route-${name.replace(/\s+/g, "-")}.gpx`;
+  link.setAttribute("aria-label", `Download the ${name} route as GPX`);
+  link.addEventListener("click", (event) => event.stopPropagation());
+  return link;
+}
 
 function swatch(colour, shape) {
   const span = el("span", null, `swatch ${shape || ""}`);
@@ -150,7 +175,7 @@ function setUpRoutes(map, config) {
   const drawRoutes = (selected) => map.getSource("routes").setData({
     type: "FeatureCollection",
     features: options.map((o, i) => ({ type: "Feature", geometry: o.geometry,
-      properties: { colour: ROUTE_COLOURS[Math.min(i, ROUTE_COLOURS.length - 1)], selected: i === selected ? 1 : 0 } })),
+      properties: { colour: routeColour(i, options.length), selected: i === selected ? 1 : 0 } })),
   });
   const reset = () => {
     points = []; options = [];
@@ -164,19 +189,23 @@ function setUpRoutes(map, config) {
       row.className = "route-option";
       row.dataset.index = String(i);
       const name = i === 0 ? "shortest" : i === options.length - 1 ? "least watched" : `option ${i + 1}`;
+      row.tabIndex = 0; // chosen from the keyboard too (Enter)
       const cell = row.insertCell();
-      cell.appendChild(swatch(ROUTE_COLOURS[Math.min(i, ROUTE_COLOURS.length - 1)]));
+      cell.appendChild(swatch(routeColour(i, options.length)));
       cell.appendChild(el("span", name));
       row.insertCell().textContent = formatMetres(o.length_m);
       row.insertCell().textContent = i === 0 ? "–" : `+${formatMetres(o.detour_m)} (${Math.round(100 * o.detour_ratio)} %)`;
       const share = o.length_m > 0 ? Math.round((100 * o.watched_m) / o.length_m) : 0;
       row.insertCell().textContent = `${formatMetres(o.watched_m)} (${share} %)`;
       row.insertCell().textContent = String(o.cameras);
-      row.addEventListener("click", () => {
+      row.insertCell().appendChild(gpxLink(o, name));
+      const choose = () => {
         body.querySelectorAll("tr").forEach((r) => r.classList.remove("selected"));
         row.classList.add("selected");
         drawRoutes(i);
-      });
+      };
+      row.addEventListener("click", choose);
+      row.addEventListener("keydown", (event) => { if (event.key === "Enter") choose(); });
     });
     table.hidden = options.length === 0;
     drawRoutes(options.length - 1);
@@ -206,6 +235,29 @@ function setUpRoutes(map, config) {
     status.textContent = "Click the start on the map.";
   });
   clear.addEventListener("click", () => { reset(); status.textContent = ""; window.camatlas.picking = false; });
+  // From the keyboard: a start and an end typed as "lat, lon" or as a name the search finds.
+  const resolve = async (text, what) => {
+    const match = text.trim().match(/^(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)$/);
+    if (match) return [Number(match[2]), Number(match[1])];
+    if (!text.trim()) throw new Error(`give the ${what}`);
+    const answer = await fetchJson(`/api/places?q=${encodeURIComponent(text)}&limit=1`);
+    if (!answer.places.length) throw new Error(`nothing called ${JSON.stringify(text.trim())} for the ${what}`);
+    return [answer.places[0].lon, answer.places[0].lat];
+  };
+  document.getElementById("route-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    reset();
+    window.camatlas.picking = false;
+    try {
+      points = [await resolve(document.getElementById("route-from").value, "start"),
+        await resolve(document.getElementById("route-to").value, "end")];
+    } catch (error) {
+      status.textContent = `No route: ${error.message}.`;
+      return;
+    }
+    drawPoints();
+    plan();
+  });
   map.on("click", (event) => {
     if (!window.camatlas.picking) return;
     points.push([event.lngLat.lng, event.lngLat.lat]);
@@ -237,15 +289,24 @@ function setUpExposure(map, config) {
     const type = /\.gpx$/i.test(file.name) ? "application/gpx+xml" : "application/geo+json";
     try {
       const result = await fetchJson("/api/exposure", { method: "POST", headers: { "Content-Type": type }, body: await file.text() });
+      const share = result.length_m > 0 ? ` (${Math.round((100 * result.watched_m) / result.length_m)} %)` : "";
       out.replaceChildren(detailsTable([
         ["length", formatMetres(result.length_m)],
-        ["in view of cameras", formatMetres(result.watched_m)],
+        ["in view of cameras", `${formatMetres(result.watched_m)}${share}`],
         ["time in view", `${Math.round(result.seconds_in_view)} s`],
         ["distinct cameras", result.cameras],
-        ["by operator", result.by_operator],
-        ["by surveillance", result.by_surveillance],
-        ["by DORI level", result.by_level],
-      ]), el("p", result.note, "muted"));
+      ]));
+      for (const [title, groups] of [["In view, by operator", result.by_operator],
+        ["In view, by what the cameras watch", result.by_surveillance],
+        ["In view, by best DORI level", result.by_level]]) {
+        const entries = Object.entries(groups || {});
+        if (!entries.length) continue;
+        out.appendChild(el("h3", title));
+        out.appendChild(detailsTable(entries.map(([name, g]) => [name,
+          `${formatMetres(g.watched_m)}, ${Math.round(g.seconds_in_view)} s`
+          + (g.cameras === undefined ? "" : `, ${g.cameras} camera${g.cameras === 1 ? "" : "s"}`)])));
+      }
+      out.appendChild(el("p", result.note, "muted"));
       if (result.stretches) map.getSource("exposure").setData(result.stretches);
     } catch (error) {
       out.textContent = `Could not measure the track: ${error.message}`;
