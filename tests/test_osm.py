@@ -897,3 +897,22 @@ def test_a_camera_at_zero_zero_is_refused_as_a_placeholder(tmp_path: Path, write
     refused = {r.where: r.reason for r in found.rejected}
     assert set(refused) == {"node/1", "way/5"}
     assert all("null island" in reason for reason in refused.values())
+
+
+def test_an_area_reaching_no_ring_into_the_box_is_not_decided_by_its_neighbours(
+    tmp_path: Path,
+) -> None:
+    # Nested areas tagged with one level (as London and the City of London): "Whole" lies
+    # in "Around", which has no ring in the box and no marker: it is refused, not thrown
+    # out as lying outside the data because it would overlap "Whole".
+    d = OsmData(bounds=(0.0, 0.0, 0.02, 0.02))
+    d.way(10, d.square(100, 0.002, 0.002, 0.01))  # a quarter of the box
+    _boundary(d, 1, "6", "Whole", [("w", 10, "outer")])
+    d.node(600, 0.03, 0.03)
+    d.node(601, 0.04, 0.03)
+    d.way(60, [600, 601])
+    _boundary(d, 2, "6", "Around", [("w", 60, "outer"), ("w", 61, "outer")])
+    data = read_osm(write_pbf(tmp_path / "nested.osm.pbf", d), layers=("areas",))
+    assert [a.name for a in data.areas] == ["Whole"]
+    (rejected,) = data.rejected
+    assert "none of its rings reach into the data's bounds" in rejected.reason

@@ -307,6 +307,10 @@ def choose_sides(
     """
     n = len(cuts)
     areas = [[float(side.area) for side in cut.sides] for cut in cuts]
+    # An area none of whose rings reach into the data holds all of it or none:
+    # only its own markers tell which, not its neighbours (which may be nested in it
+    # though tagged with the same admin_level, as London and the City of London are).
+    inside = [not (cut.sides[0].is_empty or cut.sides[1].is_empty) for cut in cuts]
     banned: list[set[int]] = [set() for _ in range(n)]
     for k, cut in enumerate(cuts):
         marker = markers[k]
@@ -316,15 +320,11 @@ def choose_sides(
                     banned[k].add(v)
             elif marker is not None and not marker.is_empty and not side.covers(marker):
                 banned[k].add(v)
-            elif neighbours is not None and not neighbours.is_empty:
+            elif inside[k] and neighbours is not None and not neighbours.is_empty:
                 share = shapely.intersection(side, neighbours).area / areas[k][v]
                 if share > CLEAR_OVERLAP:
                     banned[k].add(v)
     clashes: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    # An area none of whose rings reach into the data holds all of it or none:
-    # only its own markers tell which, not its neighbours (which may be nested in it
-    # though tagged with the same admin_level, as London and the City of London are).
-    inside = [not (cut.sides[0].is_empty or cut.sides[1].is_empty) for cut in cuts]
     for k in range(n):
         for m in range(k + 1, n):
             if not (inside[k] and inside[m]):
