@@ -336,6 +336,18 @@ def test_least_watched_on_three_ways_gives_every_trade_off() -> None:
     assert len(graph.least_watched(town.latlon(1), town.latlon(2), max_detour=0.1)) == 1
 
 
+def test_each_route_names_its_main_streets_in_the_order_travelled() -> None:
+    town, views = three_ways()
+    graph = network.graph_from_streets(town.frame(), views=views)
+    low, middle, high = graph.least_watched(town.latlon(1), town.latlon(2))
+    assert [n for n, _ in low.streets] == ["Low Street"]
+    assert low.streets[0][1] == pytest.approx(300.0)
+    # 25 + 300 + 25 m: the lanes, 7 % each, are too short to be main streets
+    assert [(n, round(m, 6)) for n, m in middle.streets] == [("Middle Street", 300.0)]
+    assert [(n, round(m, 6)) for n, m in high.streets] == [("High Street", 300.0)]
+    assert high.to_dict()["streets"] == [{"name": "High Street", "length_m": 300.0}]
+
+
 def test_edge_exposure_by_level_and_cameras() -> None:
     town, views = three_ways()
     graph = network.graph_from_streets(town.frame(), views=views)

@@ -94,6 +94,7 @@ def route_(
     )
     for name in ("#", "length", "detour", "in view", "share in view", "cameras"):
         table.add_column(name, justify="right")
+    table.add_column("via", justify="left")
     for i, o in enumerate(options, 1):
         table.add_row(
             str(i),
@@ -102,6 +103,7 @@ def route_(
             f"{o.watched_m:,.0f} m",
             f"{100 * o.watched_share:.0f}%",
             str(len(o.cameras)),
+            text(", ".join(name for name, _ in o.streets)),
         )
     out.print(table)
     say(

@@ -231,6 +231,9 @@ class RouteOption:
     weight: float
     origin_snap_m: float
     destination_snap_m: float
+    streets: tuple[tuple[str, float], ...] = ()
+    """The main stretches, in the order travelled: (street name, metres), each named
+    stretch of at least :data:`MAIN_STRETCH_SHARE` of the route (the longest one at least)."""
 
     @property
     def watched_share(self) -> float:
@@ -249,6 +252,7 @@ class RouteOption:
             "weight": self.weight,
             "origin_snap_m": round(self.origin_snap_m, 2),
             "destination_snap_m": round(self.destination_snap_m, 2),
+            "streets": [{"name": n, "length_m": round(m, 1)} for n, m in self.streets],
             "geometry": mapping(self.geometry),
         }
 
@@ -666,6 +670,7 @@ class StreetGraph:
                     weight=item.weight,
                     origin_snap_m=start.distance_m,
                     destination_snap_m=end.distance_m,
+                    streets=self._streets_of(item),
                 )
             )
         return options
@@ -756,6 +761,27 @@ class StreetGraph:
             chunk = self._coords_lonlat[lo:hi]
         return chunk if forward else chunk[::-1]
 
+    def _streets_of(self, item: _search.Found) -> tuple[tuple[str, float], ...]:
+        """The route's main named stretches (see :attr:`RouteOption.streets`)."""
+        before, edges, _, after = self._leg_pieces(item)
+        names = self.arrays.columns["name"]
+        travelled = [(e, b - a) for e, a, b, _ in before]
+        travelled += [(int(e), float(self._length[e])) for e in edges]
+        travelled += [(e, b - a) for e, a, b, _ in after]
+        stretches: list[list[Any]] = []
+        for edge, metres in travelled:
+            name = names[edge]
+            if stretches and stretches[-1][0] == name:
+                stretches[-1][1] += metres
+            else:
+                stretches.append([name, metres])
+        named = [(str(n), float(m)) for n, m in stretches if n]
+        if not named:
+            return ()
+        total = sum(m for _, m in travelled)
+        longest = max(m for _, m in named)
+        return tuple((n, m) for n, m in named if m >= MAIN_STRETCH_SHARE * total or m == longest)
+
     def _cameras_of(self, item: _search.Found) -> tuple[str, ...]:
         arrays = self.arrays
         before, edges, _, after = self._leg_pieces(item)
@@ -776,6 +802,9 @@ class StreetGraph:
         found = np.unique(np.concatenate(codes)).tolist()
         return tuple(sorted(arrays.camera_names[c] for c in found))
 
+
+MAIN_STRETCH_SHARE = 0.15
+"""Share of a route's length a named stretch must make up to be among its main streets."""
 
 _NO_EDGES = np.zeros(0, dtype=np.int64)
 _NO_FLAGS = np.zeros(0, dtype=bool)

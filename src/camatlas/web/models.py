@@ -48,6 +48,7 @@ class RouteAnswer(BaseModel):
 
     options: list[dict[str, Any]] = Field(
         description="Alternatives from the shortest (first) to the least watched (last): "
-        "length_m, detour_m, detour_ratio, watched_m, cameras, geometry (GeoJSON, lon/lat)",
+        "length_m, detour_m, detour_ratio, watched_m, cameras, streets (the main named "
+        "stretches, in order: name and length_m), geometry (GeoJSON, lon/lat)",
     )
     note: str

@@ -193,6 +193,9 @@ function setUpRoutes(map, config) {
       const cell = row.insertCell();
       cell.appendChild(swatch(routeColour(i, options.length)));
       cell.appendChild(el("span", name));
+      if (o.streets && o.streets.length) {
+        cell.appendChild(el("div", `via ${o.streets.map((st) => st.name).join(", ")}`, "route-streets"));
+      }
       row.insertCell().textContent = formatMetres(o.length_m);
       row.insertCell().textContent = i === 0 ? "–" : `+${formatMetres(o.detour_m)} (${Math.round(100 * o.detour_ratio)} %)`;
       const share = o.length_m > 0 ? Math.round((100 * o.watched_m) / o.length_m) : 0;
