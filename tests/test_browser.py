@@ -242,6 +242,9 @@ def test_labels_and_the_world_are_drawn_with_what_the_server_holds(
     page.view(-8.625, 41.16, 12)
     areas = page.until(lambda: page.rendered("area-labels"), "area names")
     assert [a["name"] for a in areas] == ["Testville"]  # one label, not one per tile
+    page.view(-8.625, 41.16, 8)
+    places = page.until(lambda: page.rendered("place-labels"), "the town's name")
+    assert [p["name"] for p in places] == ["Testville"]  # admin_level 8: a town
     page.view(-4.0, 40.0, 4)
     countries = {
         f["name"] for f in page.until(lambda: page.rendered("country-labels"), "country names")

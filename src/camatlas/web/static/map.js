@@ -241,6 +241,13 @@ function buildStyle(config) {
                 "text-transform": "uppercase", "text-letter-spacing": 0.08, "text-max-width": 8 },
       paint: { "text-color": "#54278f", "text-halo-color": "#ffffff", "text-halo-width": 2,
                "text-opacity": 0.85 } },
+    // below city zoom, the towns and cities of the atlas (admin levels 6 to 8)
+    { id: "place-labels", type: "symbol", source: "area-labels", minzoom: 6, maxzoom: 11,
+      filter: ["all", [">=", ["coalesce", ["get", "admin_level"], 0], 6],
+        ["<=", ["coalesce", ["get", "admin_level"], 99], 8]],
+      layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT, "text-size": 13,
+                "symbol-sort-key": ["coalesce", ["get", "admin_level"], 99] },
+      paint: { "text-color": "#222222", "text-halo-color": "#ffffff", "text-halo-width": 2 } },
     { id: "country-labels", type: "symbol", source: "world-countries", maxzoom: 7,
       filter: ["has", "name"],
       layout: { "text-field": ["get", "name"], "text-font": LABEL_FONT,

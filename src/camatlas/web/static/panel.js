@@ -12,7 +12,7 @@ const LAYER_GROUPS = [
   { key: "blind", name: "Blind spots", layers: ["blind-spots"], on: false },
   { key: "areas", name: "Areas", layers: ["areas-line"], on: true },
   { key: "streets", name: "Streets and buildings", layers: ["streets-casing", "streets-line", "buildings-fill"], on: true },
-  { key: "names", name: "Names of streets, areas and countries", layers: ["street-labels", "area-labels", "country-labels"], on: true },
+  { key: "names", name: "Names of streets, areas and countries", layers: ["street-labels", "area-labels", "place-labels", "country-labels"], on: true },
   { key: "world", name: "World: land and borders (Natural Earth)", layers: ["world-land", "world-borders"], on: true },
   { key: "raster", name: "Raster base map", layers: ["basemap"], on: true },
 ];
