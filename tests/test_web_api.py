@@ -558,3 +558,22 @@ def test_a_route_from_the_far_side_of_the_globe_is_a_404(client: InProcessClient
     answer = client.post("/api/route", json={"origin": far, "destination": far})
     assert answer.status_code == 404, answer.text
     assert "far from this atlas's streets" in answer.json()["error"]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_route_colours_are_distinct_and_stand_out_from_the_land(client: InProcessClient) -> None:
+    panel = client.get("/static/panel.js").text
+    land = re.search(r'const LAND = "(#[0-9a-f]{6})"', client.get("/static/map.js").text)
+    listed = re.search(r"const ROUTE_COLOURS = \[([^\]]+)\]", panel)
+    least = re.search(r'const LEAST_WATCHED_COLOUR = "(#[0-9a-f]{6})"', panel)
+    assert land and listed and least
+    colours = [*re.findall(r'"(#[0-9a-f]{6})"', listed.group(1)), least.group(1)]
+    assert len(set(colours)) == len(colours) == 9
+    background = _luminance(land.group(1))
+    for colour in colours:  # WCAG 1.4.11: 3:1 for the parts of a graphic one must see
+        assert (background + 0.05) / (_luminance(colour) + 0.05) >= 3.0, colour

@@ -31,8 +31,9 @@ function setHashParam(name, value) {
   window.history.replaceState(window.history.state, "", hash);
 }
 
-// Shortest in grey, least watched in green, the others in distinct hues between.
-const ROUTE_COLOURS = ["#525252", "#2171b5", "#d95f02", "#7570b3", "#e7298a", "#a6761d", "#1b9e77", "#e6ab02"];
+// Shortest in grey, least watched in green, the others in distinct hues between; each at
+// least 3:1 against the land colour (WCAG 1.4.11, non-text contrast).
+const ROUTE_COLOURS = ["#525252", "#2171b5", "#d95f02", "#7570b3", "#e7298a", "#a6761d", "#0e7c5e", "#8a6d00"];
 const LEAST_WATCHED_COLOUR = "#1a9850";
 
 function routeColour(i, count) {
