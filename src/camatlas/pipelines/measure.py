@@ -491,7 +491,9 @@ def measure(
         ``cameras_per_km2``, ``cameras_per_street_km``, ``drivable_length_m`` (the counted
         streets cars use by default) and ``cameras_per_drivable_km``, ``population``,
         ``population_cameras`` (the cameras of the areas, which it divides) and
-        ``cameras_per_1000_residents`` (when every area's population is known),
+        ``cameras_per_1000_residents`` (when every area's population is known and no area
+        is partial), with ``by``: ``cameras_in_no_area`` and ``street_length_m_in_no_area``
+        (what no area holds) and ``partial_areas`` (areas cut by the edge of their file),
         ``completeness`` and the estimated figures, ``assumptions``, ``views`` (where
         the views came from: the stored ones of ``camatlas sight`` when it made them
         with the same parameters, else computed), ``note`` and ``attribution``.
