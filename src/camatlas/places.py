@@ -151,7 +151,10 @@ def _near_groups(group: pd.DataFrame) -> list[pd.DataFrame]:
     grown = np.asarray(shapely.buffer(boxes, STREET_JOIN_DEG, quad_segs=1), dtype=object)
     clusters = shapely.get_parts(shapely.union_all(grown))
     tree = shapely.STRtree(np.asarray(clusters, dtype=object))
-    which = tree.query(shapely.centroid(boxes), predicate="within")
+    middles = shapely.points(
+        (group["west"] + group["east"]) / 2, (group["south"] + group["north"]) / 2
+    )  # the middle of each box
+    which = tree.query(middles, predicate="within")
     label = np.empty(len(group), dtype=np.int64)
     label[which[0]] = which[1]
     return [group[label == k] for k in np.unique(label)]

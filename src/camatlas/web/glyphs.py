@@ -17,6 +17,7 @@ nothing for them).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,12 +193,22 @@ def _glyphs(start: int) -> Iterator[dict[str, Any]]:
             yield glyph
 
 
-@functools.lru_cache(maxsize=64)
+_MAKING = threading.Lock()
+"""One range made at a time: fontTools loads a font's tables lazily, not thread-safely."""
+
+
 def glyph_range(start: int) -> bytes:
     """The glyph file of code points ``start`` .. ``start + 255`` (``start`` a multiple of
-    :data:`RANGE_SIZE`), as MapLibre fetches it. Raises ValueError for any other start."""
+    :data:`RANGE_SIZE`), as MapLibre fetches it; made once per process (thread-safe).
+    Raises ValueError for any other start."""
     if start < 0 or start % RANGE_SIZE or start > 0xFFFF:
         raise ValueError(f"a glyph range starts at a multiple of {RANGE_SIZE} up to 65280")
+    with _MAKING:
+        return _glyph_range(start)
+
+
+@functools.lru_cache(maxsize=64)
+def _glyph_range(start: int) -> bytes:
     label = f"{start}-{start + RANGE_SIZE - 1}"
     stack = _field(1, FONT_NAME.encode()) + _field(2, label.encode())
     stack += b"".join(_field(3, _glyph_message(g)) for g in _glyphs(start))
