@@ -229,7 +229,7 @@ def _admin_areas(atlas: Atlas, arg: str, admin_level: int | None) -> _Areas:
             "name": chosen["name"].to_numpy(),
             "admin_level": chosen["admin_level"].astype("int64").to_numpy(),
             "population": pd.to_numeric(chosen["population"], errors="coerce").to_numpy(),
-            "partial": chosen["partial"].fillna(False).astype(bool).to_numpy(),
+            "partial": chosen["partial"].to_numpy(dtype=bool),
         },
         geometry=chosen.geometry.to_numpy(),
         crs="EPSG:4326",

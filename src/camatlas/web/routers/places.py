@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from camatlas.lazy import pd
+from camatlas.places import find_places
 from camatlas.web.served import ServedAtlas, served_atlas
 
 router = APIRouter(tags=["places"])
@@ -26,29 +27,33 @@ async def places(
     """Areas, streets and cameras of the atlas whose name matches ``q``, best first (case,
     accents and spacing do not matter): each with ``kind``, ``name``, ``detail``, ``id``, a
     point (``lon``, ``lat``) and a box (``west``, ``south``, ``east``, ``north``)."""
-    found: list[dict[str, Any]] = await served.read(lambda a: a.find(q, limit))
-    return {"query": q, "places": found}
+    return {"query": q, "places": find_places(await _index(served), q, limit)}
+
+
+async def _index(served: ServedAtlas) -> pd.DataFrame:
+    """The atlas's place index, made once per version of the atlas (not once per thread)."""
+    index: pd.DataFrame = await served.memo("places", lambda a: a.places())
+    return index
 
 
 @router.get("/api/places/labels")
 async def labels(served: Served) -> dict[str, Any]:
     """The atlas's named admin areas as GeoJSON points (one inside each area), for labels."""
+    index = await _index(served)
 
     def make(atlas: Any) -> dict[str, Any]:
-        areas = atlas.places()
-        areas = areas[areas["kind"] == "area"]
+        areas = index[index["kind"] == "area"]
+        levels = [None if pd.isna(v) else int(v) for v in areas["admin_level"].tolist()]
+        points = zip(areas["lon"].tolist(), areas["lat"].tolist(), strict=True)
         return {
             "type": "FeatureCollection",
             "features": [
                 {
                     "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
-                    "properties": {
-                        "name": r.name,
-                        "admin_level": None if pd.isna(r.admin_level) else int(r.admin_level),
-                    },
+                    "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                    "properties": {"name": name, "admin_level": level},
                 }
-                for r in areas.itertuples()
+                for (x, y), name, level in zip(points, areas["name"].tolist(), levels, strict=True)
             ],
         }
 

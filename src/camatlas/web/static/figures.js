@@ -123,8 +123,8 @@ async function setUpFigures(map) {
   let shown = {};
   const notice = document.getElementById("results-notice");
   try {
-    measured = await fetchJson("/api/measure");
-    const results = await fetchJson("/api/results");
+    measured = await fetchJson("/api/measure"); // its results: the stored ones, by name
+    const results = Object.entries(measured.results).map(([name, r]) => ({ name, ...r }));
     showResults(results);
     shown = Object.fromEntries(results.map((r) => [r.name, r.created_at]));
   } catch (error) {
