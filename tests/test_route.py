@@ -1112,3 +1112,27 @@ def test_route_across_the_city_of_london(shared_data: Path, tmp_path: Path) -> N
     assert graph.unaligned_streets == 0  # the reader keeps node ids aligned with vertices
     assert graph.edges["watched_m"].sum() > 0  # the City's cameras see some streets
     atlas.close()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_subnetwork_chooses_among_parallel_arcs_as_one_built_afresh(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 30, 200
+    tail, head = rng.integers(0, n, m), rng.integers(0, n, m)
+    # Many arcs between the same nodes: some shorter, some less watched, some dominated.
+    tail[100:], head[100:] = tail[:100], head[:100]
+    length = rng.uniform(10, 100, m)
+    watched = length * rng.uniform(0, 1, m) * (rng.random(m) < 0.7)
+    net = search.Network(n, tail, head, np.arange(m), np.ones(m, bool), length, watched)
+    assert len(net.multi.pairs) > 0  # made before the cut: the subnetwork inherits it
+    keep = rng.random(n) < 0.6
+    sub, _, arcs = net.subnetwork(keep)
+    fresh = search.Network(sub.n_nodes, sub.tail, sub.head, sub.edge, sub.forward, sub.length,
+                           sub.watched)  # fmt: skip
+    got, want = sub.multi, fresh.multi
+    assert np.array_equal(got.best, want.best)
+    assert np.array_equal(got.pairs, want.pairs)
+    assert np.array_equal(got.row, want.row)
+    for a, b in zip(got.arcs, want.arcs, strict=True):
+        assert set(a.tolist()) == set(b.tolist())
+    assert np.array_equal(sub.edge, net.edge[arcs])

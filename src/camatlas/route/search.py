@@ -142,10 +142,12 @@ class Network:
     _reverse: _Reverse | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        order = np.lexsort((self.head, self.tail))
-        for name in ("tail", "head", "edge", "forward", "length", "watched"):
-            setattr(self, name, getattr(self, name)[order])
         key = self.tail * (self.n_nodes + 1) + self.head
+        if len(key) > 1 and bool((key[1:] < key[:-1]).any()):
+            order = np.lexsort((self.head, self.tail))
+            for name in ("tail", "head", "edge", "forward", "length", "watched"):
+                setattr(self, name, getattr(self, name)[order])
+            key = key[order]
         new = np.ones(len(key), dtype=bool)
         new[1:] = key[1:] != key[:-1]
         self.pair_start = np.flatnonzero(new).astype(np.int64)
@@ -206,11 +208,8 @@ class Network:
                     choices.append(kept)
             width = max((len(c) for c in choices), default=1)
             padded = np.array([c + c[:1] * (width - len(c)) for c in choices], dtype=np.int64)
-            self._multi = _Parallel(
-                best=best,
-                pairs=np.asarray(pairs, dtype=np.int64),
-                arcs=padded.reshape(len(choices), width),
-                pair_end=ends,
+            self._multi = _Parallel.of(
+                best, np.asarray(pairs, dtype=np.int64), padded.reshape(len(choices), width), ends
             )
         return self._multi
 
@@ -281,7 +280,22 @@ class Network:
             watched=self.watched[arcs],
             node_xy=None if self.node_xy is None else self.node_xy[keep],
         )
-        # Renumbering keeps the order of (tail, head): the new arcs are in the old order.
+        # Renumbering keeps the order of (tail, head): the new arcs are in the old order,
+        # and the arcs between two nodes are all kept or all left out: the subnetwork's
+        # choice among parallel arcs is this network's, renumbered.
+        if self._multi is not None:
+            multi = self._multi
+            new_arc = np.full(len(self.tail), -1, dtype=np.int64)
+            new_arc[arcs] = np.arange(len(arcs))
+            kept_pair = new_arc[self.pair_start] >= 0
+            new_pair = np.cumsum(kept_pair) - 1
+            kept_rows = kept_pair[multi.pairs]
+            sub._multi = _Parallel.of(
+                new_arc[multi.best[kept_pair]],
+                new_pair[multi.pairs[kept_rows]],
+                new_arc[multi.arcs[kept_rows]],
+                np.append(sub.pair_start[1:], len(sub.tail)),
+            )
         return sub, renumber, arcs
 
     def search(
@@ -322,6 +336,13 @@ class _Parallel:
     pairs: IntArray  # the entries whose cheaper arc depends on the weight...
     arcs: IntArray  # ... and their arcs, one row each (padded with the first)
     pair_end: IntArray  # per matrix entry, the end of its arcs
+    row: IntArray  # per matrix entry, its row in ``arcs`` (-1: not among ``pairs``)
+
+    @classmethod
+    def of(cls, best: IntArray, pairs: IntArray, arcs: IntArray, pair_end: IntArray) -> _Parallel:
+        row = np.full(len(best), -1, dtype=np.int64)
+        row[pairs] = np.arange(len(pairs))
+        return cls(best=best, pairs=pairs, arcs=arcs, pair_end=pair_end, row=row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,7 +655,7 @@ class Search:
             return_predecessors=True,
             limit=reduced_limit,
         )
-        return (lambda node: float(dist[node])), (lambda node: int(pred[node]))
+        return dist.item, pred.item
 
     def _run_python(
         self, weight: float, h_origin: float, reduced_limit: float
@@ -678,11 +699,15 @@ class Search:
         pair = np.searchsorted(net.pair_key, keys)
         arcs = net.pair_start[pair]
         if net.parallel:
-            ends = net.multi.pair_end[pair]
-            for i in np.flatnonzero(ends - arcs > 1).tolist():
-                lo, hi = int(arcs[i]), int(ends[i])
-                costs = net.length[lo:hi] + weight * net.watched[lo:hi]
-                arcs[i] = lo + int(np.argmin(costs))
+            # Parallel arcs: the one the run took, the cheaper at its weight.
+            multi = net.multi
+            arcs = multi.best[pair]
+            row = multi.row[pair]
+            some = np.flatnonzero(row >= 0)
+            if len(some):
+                options = multi.arcs[row[some]]
+                costs = net.length[options] + weight * net.watched[options]
+                arcs[some] = options[np.arange(len(some)), np.argmin(costs, axis=1)]
         length = first.length_m + float(net.length[arcs].sum()) + last.length_m
         watched = first.watched_m + float(net.watched[arcs].sum()) + last.watched_m
         if self.parent_arc is not None:
