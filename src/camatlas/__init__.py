@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from camatlas.sources.tracks import parse_track
     from camatlas.stats import AtlasStats
     from camatlas.tags import camera_from_tags, parse_direction
+    from camatlas.vendors import Registry, load_registry
 
 _LAZY = {
     "Atlas": "camatlas.atlas",
@@ -72,6 +73,8 @@ _LAZY = {
     "import_files": "camatlas.atlas",
     "open_atlas": "camatlas.atlas",
     "AtlasStats": "camatlas.stats",
+    "Registry": "camatlas.vendors",
+    "load_registry": "camatlas.vendors",
     "read_file": "camatlas.sources",
     "parse_track": "camatlas.sources.tracks",
     "TableOptions": "camatlas.sources.table",
@@ -113,6 +116,7 @@ __all__ = [
     "MeasureParameters",
     "MeasureResult",
     "NotFoundError",
+    "Registry",
     "RouteOption",
     "RouteParameters",
     "RouteResult",
@@ -128,6 +132,7 @@ __all__ = [
     "fetch_overpass",
     "import_files",
     "least_watched",
+    "load_registry",
     "measure",
     "open_atlas",
     "parse_direction",

@@ -19,6 +19,7 @@ layers (:meth:`Atlas.write_results`) is one transaction too.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -47,6 +48,7 @@ from camatlas.stats import AtlasStats, camera_stats
 from camatlas.store import Store, open_store
 from camatlas.store.copy import CopySummary
 from camatlas.store.copy import copy_atlas as _copy_atlas
+from camatlas.vendors import Registry, as_of_day, load_registry, vendor_frame
 from camatlas.vocab import (
     DATA_ATTRIBUTION,
     DEFAULT_LINK_DISTANCE_M,
@@ -397,12 +399,42 @@ class Atlas:
         """Pairs of cameras from different sources linked as one physical camera."""
         return self._store.links()
 
-    def stats(self, top: int = 20) -> AtlasStats:
-        """Totals and breakdowns of the atlas's cameras (:func:`camatlas.stats.camera_stats`)."""
+    def vendors(
+        self, registry: Registry | None = None, as_of: str | dt.date | None = None
+    ) -> pd.DataFrame:
+        """Each camera record's vendor, model and risk lists as its tags give them.
+
+        Columns ``id``, ``physical_id``, ``kind``, ``operator`` and
+        :data:`camatlas.vendors.VENDOR_COLUMNS`, in the atlas's order; ``registry``
+        defaults to the shipped one (:func:`camatlas.vendors.load_registry`), ``as_of``
+        (a day) to today: a list counts only from its date.
+        """
+        registry = registry if registry is not None else load_registry()
+        cameras = self._store.layer_columns("cameras", ["id", "physical_id", "kind",
+                                                        "operator", "tags"])  # fmt: skip
+        found = vendor_frame(cameras["tags"], registry, as_of)
+        found.index = cameras.index
+        return pd.concat([cameras.drop(columns="tags"), found], axis=1)
+
+    def stats(
+        self,
+        top: int = 20,
+        *,
+        registry: Registry | None = None,
+        as_of: str | dt.date | None = None,
+    ) -> AtlasStats:
+        """Totals and breakdowns of the atlas's cameras (:func:`camatlas.stats.camera_stats`),
+        vendors and risk lists among them (:meth:`vendors`)."""
         report = self.normalization_report()
+        registry = registry if registry is not None else load_registry()
+        cameras = self._store.layer_columns("cameras", [*STATS_COLUMNS, "tags"])
+        found = vendor_frame(cameras["tags"], registry, as_of)
+        found.index = cameras.index
         return camera_stats(
-            self._store.layer_columns("cameras", STATS_COLUMNS),
+            pd.concat([cameras.drop(columns="tags"), found], axis=1),
             atlas=self.url,
+            registry=registry,
+            as_of=as_of_day(as_of),
             counts={
                 name: self._store.count(name)
                 for name in ("streets", "buildings", "areas", "sources")

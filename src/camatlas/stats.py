@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from camatlas.lazy import pd
+from camatlas.vendors import Registry
 
 __all__ = ["BREAKDOWNS", "UNKNOWN", "AtlasStats", "camera_stats", "value_counts"]
 
@@ -71,6 +73,10 @@ class AtlasStats:
         Records with a ``known`` and an ``unknown`` direction.
     tag_problems
         Tag values not interpreted, or defaults assumed (normalization report).
+    as_of
+        The day the risk lists were asked as of (``YYYY-MM-DD``).
+    lists
+        The risk lists of ``by_flag``: each one's id, name, document and date.
     """
 
     atlas: str
@@ -84,6 +90,8 @@ class AtlasStats:
     breakdowns: dict[str, dict[str, int]]
     direction: dict[str, int]
     tag_problems: int
+    as_of: str = ""
+    lists: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with each breakdown as a key of its own (``by_kind``, ...)."""
@@ -99,6 +107,8 @@ class AtlasStats:
             **self.breakdowns,
             "direction": dict(self.direction),
             "tag_problems": self.tag_problems,
+            "as_of": self.as_of,
+            "lists": self.lists,
         }
 
 
@@ -110,12 +120,18 @@ def camera_stats(
     linked_pairs: int,
     tag_problems: int,
     top: int = 20,
+    registry: Registry | None = None,
+    as_of: dt.date | None = None,
 ) -> AtlasStats:
     """Totals and breakdowns from the cameras' :data:`COLUMNS`.
 
     ``counts`` holds the rows of ``streets``, ``buildings``, ``areas`` and ``sources``
-    (missing ones count 0); operators are limited to the ``top`` largest, the others
-    summed in one line.
+    (missing ones count 0); operators and vendors are limited to the ``top`` largest,
+    the others summed in one line. With the vendor columns of
+    :func:`camatlas.vendors.vendor_frame` (and the ``registry`` they came from, asked
+    ``as_of`` a day), the breakdowns include ``by_vendor`` (canonical names; not matched
+    as ``(unknown)``), ``by_vendor_status`` and ``by_flag``: per risk list, the cameras
+    of vendors it names, then those on no list (a camera on two lists counts in both).
     """
     breakdowns = {
         name: value_counts(
@@ -124,6 +140,18 @@ def camera_stats(
         )
         for name, column in BREAKDOWNS.items()
     }
+    lists: list[dict[str, str]] = []
+    if "vendor_status" in cameras:
+        breakdowns["by_vendor"] = value_counts(cameras["vendor_name"], top)
+        breakdowns["by_vendor_status"] = value_counts(cameras["vendor_status"])
+        flags = cameras["flags"].tolist()
+        by_flag = {}
+        for risk in registry.lists.values() if registry is not None else ():
+            by_flag[risk.id] = sum(1 for f in flags if risk.id in f)
+            lists.append({"id": risk.id, "name": risk.name, "document": risk.document,
+                          "date": risk.date.text})  # fmt: skip
+        by_flag["(on no list)"] = sum(1 for f in flags if not f)
+        breakdowns["by_flag"] = by_flag
     known = int(cameras["direction_known"].astype(bool).sum()) if len(cameras) else 0
     return AtlasStats(
         atlas=atlas,
@@ -137,4 +165,6 @@ def camera_stats(
         breakdowns=breakdowns,
         direction={"known": known, "unknown": len(cameras) - known},
         tag_problems=tag_problems,
+        as_of=as_of.isoformat() if as_of is not None else "",
+        lists=lists,
     )

@@ -8,6 +8,7 @@ command loads the analysis libraries only when it runs, so ``--help`` is quick.
 - :mod:`~camatlas.cli.data`: ``import``, ``validate``, ``fetch``, ``stats``, ``export``, ``copy``;
 - :mod:`~camatlas.cli.analyses`: ``sight``, ``measure``;
 - :mod:`~camatlas.cli.routes`: ``route``, ``graph``, ``exposure``;
+- :mod:`~camatlas.cli.vendors`: ``vendors``;
 - :mod:`~camatlas.cli.server`: ``serve``.
 """
 
@@ -17,7 +18,7 @@ import sys
 
 import click
 
-from camatlas.cli import analyses, data, routes, server
+from camatlas.cli import analyses, data, routes, server, vendors
 from camatlas.cli.app import app
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -28,6 +29,7 @@ COMMANDS: dict[str, click.Command] = {
     "fetch": data.fetch,
     "stats": data.stats,
     "export": data.export,
+    "vendors": vendors.vendors,
     "copy": data.copy_,
     "sight": analyses.sight,
     "measure": analyses.measure,

@@ -202,11 +202,15 @@ def validate(files: tuple[Path, ...], reading: opt.Reading, as_json: bool) -> No
 
 @click.command("stats")
 @opt.atlas_option
+@opt.registry_option
+@opt.as_of_option
 @opt.json_option
-def stats(atlas: str, as_json: bool) -> None:
-    """Totals and breakdowns: by kind, type, surveillance, zone, mount, operator, source."""
+def stats(atlas: str, registries: tuple[Path, ...], as_of: str | None, as_json: bool) -> None:
+    """Totals and breakdowns: by kind, type, surveillance, zone, mount, operator, source,
+    vendor, and the risk lists naming the vendors (see `camatlas vendors`)."""
     with errors(), camatlas.open_atlas(atlas, create=False, read_only=True) as at:
-        result = at.stats().to_dict()
+        registry = camatlas.load_registry(registries)
+        result = at.stats(registry=registry, as_of=as_of).to_dict()
     result["atlas"] = shown(atlas)
     if as_json:
         print_json(result)
@@ -220,9 +224,16 @@ def stats(atlas: str, as_json: bool) -> None:
         f"from {result['sources']} imports"
     )
     for name in ("by_kind", "by_camera_type", "by_surveillance", "by_zone", "by_mount",
-                 "by_operator", "by_source"):  # fmt: skip
+                 "by_operator", "by_source", "by_vendor", "by_vendor_status"):  # fmt: skip
         title = name.replace("by_", "by ").replace("_", " ")
         out.print(breakdown(title, result[name], total, "camera records"))
+    lists = {item["id"]: item for item in result["lists"]}
+    flagged = {
+        (f"{lists[key]['name']} ({lists[key]['date']})" if key in lists else key): n
+        for key, n in result["by_flag"].items()
+    }
+    out.print(breakdown(f"by flag: risk lists naming the vendor, as of {result['as_of']}",
+                        flagged, total, "camera records"))  # fmt: skip
     out.print(breakdown("direction", result["direction"], total, "camera records"))
     say(
         f"Tag values not interpreted, or defaults assumed: {result['tag_problems']} "

@@ -239,3 +239,22 @@ def sight_parameters(
         include_indoor=include_indoor,
         resolution_px=resolution,
     )
+
+
+# --- vendors ------------------------------------------------------------------------------
+
+registry_option = click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A vendor registry file of your own (JSON, the form of camatlas's shipped "
+    "vendors.json): its vendors and risk lists add to the shipped ones, or replace those "
+    "with the same id. Repeat for several.",
+)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Count risk lists as of this day (default today): a list counts only from its date.",
+)
