@@ -74,6 +74,7 @@ bench: setup
 	$(PY) bench/coverage.py
 	$(PY) bench/route.py
 	$(PY) bench/store.py
+	$(PY) bench/vendors.py
 
 # `make fuzz`: the fuzzing properties of tests/test_fuzz.py with FUZZ_EXAMPLES examples each
 # and random seeds (over a million inputs at the default; two processes, about half an hour on

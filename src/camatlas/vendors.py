@@ -93,6 +93,7 @@ VENDOR_STATUSES = ("matched", "unmatched", "conflict", "none")
 tags naming several vendors; no vendor tag at all."""
 
 _READ_KEYS = (*VENDOR_NAME_KEYS, *VENDOR_WIKIDATA_KEYS, *MODEL_KEYS)
+_READ_RANK = {key: rank for rank, key in enumerate(_READ_KEYS)}
 
 LEGAL_SUFFIXES = frozenset(
     ("co", "ltd", "inc", "llc", "gmbh", "ag", "ab", "sa", "se", "spa", "bv", "nv", "oy", "as",
@@ -305,19 +306,23 @@ class Registry:
 
     def match(self, tags: Mapping[str, str]) -> VendorMatch:
         """The vendor and model of a camera from its tags (see the module)."""
-        # Keys are read without regard to case (``Manufacturer``), under their own name.
-        by_key = {k.strip().casefold(): k for k in tags if isinstance(k, str)}
-        relevant = tuple(
-            (key, tags[by_key[key]])
-            for key in _READ_KEYS
-            if key in by_key and isinstance(tags[by_key[key]], str) and tags[by_key[key]].strip()
-        )
-        found = self._cache.get(relevant)
-        if found is None:
-            found = self._match(relevant)
+        # Keys are read without regard to case (``Manufacturer``), in the order of
+        # _READ_KEYS (the first of a key written twice in two cases).
+        found: list[tuple[int, str, str]] = []
+        for key, value in tags.items():
+            rank = _READ_RANK.get(key)
+            if rank is None and isinstance(key, str) and not key.islower():
+                rank = _READ_RANK.get(key.strip().casefold())
+            if rank is not None and isinstance(value, str) and value.strip():
+                found.append((rank, _READ_KEYS[rank], value))
+        found.sort()
+        relevant = tuple((key, value) for _, key, value in found)
+        match = self._cache.get(relevant)
+        if match is None:
+            match = self._match(relevant)
             if len(self._cache) < 100_000:
-                self._cache[relevant] = found
-        return found
+                self._cache[relevant] = match
+        return match
 
     def _match(self, relevant: Sequence[tuple[str, str]]) -> VendorMatch:
         if not relevant:
@@ -680,22 +685,25 @@ def vendor_frame(
     atlas stores it), in order. Cameras with the same tags are matched once."""
     on = as_of_day(as_of)
     rows: list[tuple[Any, ...]] = []
-    seen: dict[object, tuple[Any, ...]] = {}
+    seen: dict[object, tuple[Any, ...]] = {}  # by JSON text, and by match
     for item in tags:
         key: object = item if isinstance(item, str) or item is None else None
         row = seen.get(key) if key is not None else None
         if row is None:
-            mapping = _tags_of(item)
-            match = registry.match(mapping)
-            vendor = registry.vendors.get(match.vendor) if match.vendor else None
-            row = (
-                match.vendor,
-                vendor.name if vendor else None,
-                match.model,
-                match.status,
-                match.note,
-                registry.flags(match.vendor, on),
-            )
+            match = registry.match(_tags_of(item))
+            row = seen.get(match)
+            if row is None:
+                vendor = registry.vendors.get(match.vendor) if match.vendor else None
+                row = (
+                    match.vendor,
+                    vendor.name if vendor else None,
+                    match.model,
+                    match.status,
+                    match.note,
+                    registry.flags(match.vendor, on),
+                )
+                if len(seen) < 200_000:
+                    seen[match] = row
             if key is not None and len(seen) < 200_000:
                 seen[key] = row
         rows.append(row)
