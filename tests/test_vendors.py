@@ -413,3 +413,56 @@ def test_the_command_line_refuses_a_bad_registry_and_a_bad_day(tmp_path: Path) -
     proc = run_camatlas("stats", "--atlas", atlas_path, "--as-of", "spring 2019", check=False)
     assert proc.returncode != 0 and "spring 2019" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- measure: the street metres watched by cameras of listed vendors ---------------------------
+
+
+def vendor_town(path: Path) -> Path:
+    """The small city of the tests, its dome by Hikvision, its fixed camera by Axis."""
+    from tests.osmfiles import small_city_osm
+
+    data = small_city_osm()
+    brands = {1: {"manufacturer": "Hikvision"}, 2: {"brand": "Axis Communications"}}
+    data.nodes = [
+        (nid, lon, lat, {**tags, **brands.get(nid, {})}, ts)
+        for nid, lon, lat, tags, ts in data.nodes
+    ]
+    return write_xml(path, data)
+
+
+def test_measure_counts_only_the_cameras_of_listed_vendors_as_of_a_day(tmp_path: Path) -> None:
+    with camatlas.open_atlas(tmp_path / "a.gpkg") as atlas:
+        atlas.import_file(vendor_town(tmp_path / "town.osm"))
+        every = camatlas.measure(atlas, write=False).summary
+        listed = camatlas.measure(atlas, flags=["fcc"], as_of="2022-01-01", write=False)
+        hikvision = camatlas.measure(atlas, vendors=["Hikvision"], write=False).summary
+        axis = camatlas.measure(atlas, vendors=["axis"], write=False).summary
+        before = camatlas.measure(atlas, flags=["FCC"], as_of="2021-03-11", write=False).summary
+    summary = listed.summary
+    assert (every["camera_records"], summary["camera_records"]) == (3, 1)
+    assert axis["camera_records"] == 1 and before["camera_records"] == 0
+    assert 0 < summary["watched_length_m"] < every["watched_length_m"]
+    assert summary["watched_length_m"] == pytest.approx(hikvision["watched_length_m"], abs=1e-9)
+    assert before["watched_length_m"] == 0
+    # Each vendor's cameras watch part of what all cameras watch.
+    assert 0 < axis["watched_length_m"] <= every["watched_length_m"] + 1e-9
+    assert "FCC Covered List (2021-03-12), as of 2022-01-01" in summary["selection"]
+    assert listed.parameters["flags"] == ["FCC"] and listed.parameters["as_of"] == "2022-01-01"
+    assert every["selection"] == ""
+
+
+def test_measure_refuses_an_unknown_vendor_or_list(tmp_path: Path) -> None:
+    with camatlas.open_atlas(tmp_path / "a.gpkg") as atlas:
+        atlas.import_file(vendor_town(tmp_path / "town.osm"))
+        with pytest.raises(InputError, match="no such vendor") as info:
+            camatlas.measure(atlas, vendors=["Acme"], write=False)
+        assert info.value.value == "Acme"
+        with pytest.raises(InputError, match="no such risk list"):
+            camatlas.measure(atlas, flags=["FCC-1999"], write=False)
+    atlas_path = tmp_path / "b.gpkg"
+    run_camatlas("import", vendor_town(tmp_path / "t.osm"), "--atlas", atlas_path)
+    out = run_camatlas("measure", "--atlas", atlas_path, "--flag", "FCC", "--as-of", "2022-01-01")
+    assert "Selection: only cameras of vendors on FCC Covered List (2021-03-12)" in out.stdout
+    proc = run_camatlas("measure", "--atlas", atlas_path, "--flag", "NOPE", check=False)
+    assert proc.returncode != 0 and "NOPE" in proc.stderr and "Traceback" not in proc.stderr

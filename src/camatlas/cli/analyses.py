@@ -161,6 +161,18 @@ def sight(
     help="Count streets below ground or indoors (tunnels, layer or level below 0, indoor=yes, "
     "location=underground), which street cameras do not see (default: left out, and reported).",
 )
+@click.option(
+    "--vendor",
+    help="Count only the cameras of these vendors, comma-separated registry ids or names "
+    "(see `camatlas vendors`), e.g. hikvision,dahua.",
+)
+@click.option(
+    "--flag",
+    help="Count only the cameras of vendors on these risk lists, comma-separated list ids "
+    "(see `camatlas vendors --lists`), e.g. FCC or NDAA-889,ENTITY-LIST.",
+)
+@opt.as_of_option
+@opt.registry_option
 @click.option("--top", type=int, default=15, help="Areas shown in the ranking (text output).")
 @opt.json_option
 def measure(
@@ -181,6 +193,10 @@ def measure(
     rank_by: str,
     min_blind: float,
     include_underground: bool,
+    vendor: str | None,
+    flag: str | None,
+    as_of: str | None,
+    registries: tuple[Path, ...],
     top: int,
     as_json: bool,
 ) -> None:
@@ -190,7 +206,9 @@ def measure(
     cameras per km², per km of street and per 1,000 residents, by area, blind
     spots, and an uncertainty range over unknown view parameters. Results are
     written into the atlas as layers street_coverage, measure_by_area and
-    blind_spots.
+    blind_spots. With --vendor or --flag, only the cameras of those vendors (or of
+    vendors on those risk lists, as of --as-of) count: the street metres watched by
+    cameras of listed vendors.
     """
     with errors():
         params = opt.sight_parameters(
@@ -213,6 +231,10 @@ def measure(
                 rank_by=rank_by,
                 min_blind_m=min_blind,
                 include_underground=include_underground,
+                vendors=opt.comma_list(vendor),
+                flags=opt.comma_list(flag),
+                as_of=as_of,
+                registries=registries,
                 progress=bar,
             )
     if as_json:
@@ -225,6 +247,8 @@ def measure(
         f"({s['camera_records']} records; records of different sources linked as one camera "
         f"count once; kinds: {', '.join(s['kinds']) or 'none'})."
     )
+    if s.get("selection"):
+        say(f"Selection: {s['selection']}.")
     say(
         f"Streets: {s['streets']} ways, {s['street_length_m'] / 1000:.1f} km; watched "
         f"{s['watched_length_m'] / 1000:.2f} km"

@@ -70,6 +70,7 @@ from camatlas.lazy import gpd, pd, pyproj
 from camatlas.pipelines import json_ready
 from camatlas.pipelines.sight import buildings_near, shared_views, view_reach_m, views_in_zone
 from camatlas.sources.polygons import read_polygons
+from camatlas.vendors import Registry, as_of_day, load_registry, vendor_frame
 from camatlas.vocab import (
     AREA_BUFFER_M,
     COUNTED_HIGHWAYS,
@@ -124,6 +125,12 @@ class MeasureParameters:
         Figure the areas are ranked by (largest first), one of :data:`camatlas.vocab.RANK_BY`.
     min_blind_m
         Shortest unwatched stretch reported as a blind spot, metres.
+    vendors, flags, as_of, registries
+        Count only the cameras of these vendors (registry ids), or of vendors on these
+        risk lists (list ids, e.g. ``FCC``) as of the day ``as_of`` (default today; a list
+        counts from its date); ``registries``: user registry files over the shipped one
+        (:func:`camatlas.vendors.load_registry`). A camera whose vendor is unknown or in
+        conflict is not counted by either.
     """
 
     by: str | None = None
@@ -138,6 +145,14 @@ class MeasureParameters:
     rank_by: str = RANK_BY[0]
     min_blind_m: float = DEFAULT_MIN_BLIND_M
     include_underground: bool = False
+    vendors: tuple[str, ...] | None = None
+    flags: tuple[str, ...] | None = None
+    as_of: str | None = None
+    registries: tuple[str, ...] = ()
+
+    def registry(self) -> Registry:
+        """The vendor registry the selection by vendor or risk list reads."""
+        return load_registry(self.registries)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.completeness <= 1.0:
@@ -167,6 +182,33 @@ class MeasureParameters:
                 )
         if self.by is not None:
             _parse_by(self.by)
+        if self.as_of is not None or self.flags is not None:
+            # The day is kept with the result (today's when not given): the same result again.
+            object.__setattr__(self, "as_of", as_of_day(self.as_of).isoformat())
+        if self.vendors is not None or self.flags is not None:
+            registry = self.registry()
+            if self.flags is not None:
+                if not self.flags:
+                    raise InputError("choose at least one risk list", element="--flag")
+                object.__setattr__(self, "flags", tuple(registry.check_lists(self.flags)))
+            if self.vendors is not None:
+                if not self.vendors:
+                    raise InputError("choose at least one vendor", element="--vendor")
+                by_case = {v.casefold(): v for v in registry.vendors}
+                chosen = []
+                for given in self.vendors:
+                    known = by_case.get(given.strip().casefold())
+                    if known is None:
+                        found = sorted(registry.find(given))
+                        if len(found) != 1:
+                            raise InputError(
+                                "no such vendor in the registry (see `camatlas vendors`)",
+                                element="--vendor",
+                                value=given,
+                            )
+                        known = found[0]
+                    chosen.append(known)
+                object.__setattr__(self, "vendors", tuple(chosen))
         if self.population is not None and (self.by is None or not self.by.startswith("geojson:")):
             raise InputError("--population joins to user polygons: use it with --by geojson:FILE")
 
@@ -175,6 +217,9 @@ class MeasureParameters:
         out = asdict(self)
         out["kinds"] = None if self.kinds is None else sorted(self.kinds)
         out["surveillance"] = None if self.surveillance is None else sorted(self.surveillance)
+        out["vendors"] = None if self.vendors is None else sorted(self.vendors)
+        out["flags"] = None if self.flags is None else list(self.flags)
+        out["registries"] = list(self.registries)
         return out
 
 
@@ -453,6 +498,10 @@ def measure(
     rank_by: str = RANK_BY[0],
     min_blind_m: float = DEFAULT_MIN_BLIND_M,
     include_underground: bool = False,
+    vendors: Sequence[str] | None = None,
+    flags: Sequence[str] | None = None,
+    as_of: str | None = None,
+    registries: Sequence[str | Path] = (),
     write: bool = True,
     progress: Progress | None = None,
 ) -> MeasureResult:
@@ -469,6 +518,9 @@ def measure(
     rank_by, min_blind_m, include_underground
         How to rank the areas, the shortest blind spot, and whether to count streets below
         ground: see :class:`MeasureParameters`.
+    vendors, flags, as_of, registries
+        Count only the cameras of these vendors, or of vendors on these risk lists as of a
+        day: see :class:`MeasureParameters`.
     sight
         View parameters (:class:`camatlas.assumptions.SightParameters`): overrides of
         range and width, occlusion, indoor cameras.
@@ -517,11 +569,17 @@ def measure(
         rank_by=rank_by,
         min_blind_m=min_blind_m,
         include_underground=include_underground,
+        vendors=None if vendors is None else tuple(vendors),
+        flags=None if flags is None else tuple(flags),
+        as_of=as_of,
+        registries=tuple(str(r) for r in registries),
     )
     params = sight if sight is not None else SightParameters()
     records = atlas.cameras()
     if options.kinds is not None:
         records = records[records["kind"].isin(list(options.kinds))]
+    if options.vendors is not None or options.flags is not None:
+        records = records[_of_vendors(records, options)]
     if options.surveillance is not None:
         records = records[np.isin(surveillance_scope(records), list(options.surveillance))]
     # Density counts every kind asked for, gunshot detectors too, but indoor cameras only
@@ -745,6 +803,7 @@ def _summary(
         counting = "street-facing cameras: every camera not tagged surveillance=indoor"
     else:
         counting = f"cameras of surveillance scopes {', '.join(sorted(options.surveillance))}"
+    selection = _vendor_selection(options)
     summary = {
         "note": KNOWN_CAMERAS_ONLY,
         "attribution": DATA_ATTRIBUTION,
@@ -756,6 +815,7 @@ def _summary(
         **{f"watched_m_{lv}": totals[f"watched_m_{lv}"] for lv in DORI_LEVELS},
         "cameras": counted_in_land,
         "counted": counting,
+        "selection": selection,
         "cameras_street_facing": int(np.count_nonzero(near & ~indoor)),
         "cameras_indoor": int(np.count_nonzero(near & indoor)),
         "cameras_total": len(physical),
@@ -780,6 +840,33 @@ def _summary(
         "cameras_per_drivable_km": ratio(counted_in_land, drivable_m / 1000.0),
     }
     return summary, land
+
+
+def _of_vendors(records: gpd.GeoDataFrame, options: MeasureParameters) -> npt.NDArray[np.bool_]:
+    """Which camera records are of the vendors, or of vendors on the lists, asked for."""
+    registry = options.registry()
+    found = vendor_frame(records["tags"], registry, options.as_of)
+    keep = np.ones(len(records), dtype=bool)
+    if options.vendors is not None:
+        keep &= found["vendor"].isin(list(options.vendors)).to_numpy()
+    if options.flags is not None:
+        wanted = set(options.flags)
+        keep &= np.fromiter((bool(wanted & set(f)) for f in found["flags"]), bool, len(found))
+    return keep
+
+
+def _vendor_selection(options: MeasureParameters) -> str:
+    """The selection by vendor or risk list in words, or ""."""
+    parts = []
+    if options.vendors is not None:
+        parts.append(f"only cameras of the vendors {', '.join(options.vendors)}")
+    if options.flags is not None:
+        registry = options.registry()
+        named = ", ".join(
+            f"{registry.lists[f].name} ({registry.lists[f].date.text})" for f in options.flags
+        )
+        parts.append(f"only cameras of vendors on {named}, as of {options.as_of}")
+    return "; ".join(parts)
 
 
 def _areas_for(
