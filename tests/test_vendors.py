@@ -11,13 +11,13 @@ import jsonschema
 import pytest
 
 import camatlas
+from camatlas.dates import parse_period
 from camatlas.errors import InputError
 from camatlas.vendors import (
     VENDOR_STATUSES,
     Registry,
     load_registry,
     name_key,
-    parse_period,
     read_registry,
     shipped_registry_path,
     vendor_frame,

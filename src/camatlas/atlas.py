@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from camatlas.dates import as_of_day
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import gpd, pd
@@ -48,7 +49,7 @@ from camatlas.stats import AtlasStats, camera_stats
 from camatlas.store import Store, open_store
 from camatlas.store.copy import CopySummary
 from camatlas.store.copy import copy_atlas as _copy_atlas
-from camatlas.vendors import Registry, as_of_day, load_registry, vendor_frame
+from camatlas.vendors import Registry, load_registry, vendor_frame
 from camatlas.vocab import (
     DATA_ATTRIBUTION,
     DEFAULT_LINK_DISTANCE_M,

@@ -39,6 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
+from camatlas.dates import Period, as_of_day, parse_period
 from camatlas.errors import InputError
 from camatlas.lazy import pd
 
@@ -49,15 +50,12 @@ __all__ = [
     "VENDOR_STATUSES",
     "VENDOR_WIKIDATA_KEYS",
     "ListEntry",
-    "Period",
     "Registry",
     "RiskList",
     "Vendor",
     "VendorMatch",
-    "as_of_day",
     "load_registry",
     "name_key",
-    "parse_period",
     "read_registry",
     "shipped_registry_path",
     "vendor_frame",
@@ -107,72 +105,7 @@ REGISTRY_VERSION = 1
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 _WORD = re.compile(r"[^\W_]+(?:\+\+)?", re.UNICODE)
-
-
-# --- dates ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A date as precisely as it was written: a day, a month or a year."""
-
-    text: str
-    first: dt.date
-    last: dt.date
-
-    @property
-    def effective(self) -> dt.date:
-        """The first day a list of this date is surely in force: the day itself, or the
-        day after a month or a year (never earlier than it may have been)."""
-        if self.first == self.last:
-            return self.first
-        return self.last + dt.timedelta(days=1)
-
-    def in_force(self, on: dt.date) -> bool:
-        return on >= self.effective
-
-
-def parse_period(text: str) -> Period:
-    """``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` as a :class:`Period`.
-
-    Raises
-    ------
-    ValueError
-        For anything else (``2023-13-45``, ``spring 2019``), saying why.
-    """
-    match = _DATE.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise ValueError("not a date: write YYYY-MM-DD, YYYY-MM or YYYY")
-    year, month, day = (int(g) if g else None for g in match.groups())
-    assert year is not None
-    try:
-        if month is None:
-            return Period(text.strip(), dt.date(year, 1, 1), dt.date(year, 12, 31))
-        first = dt.date(year, month, 1)
-        if day is None:
-            following = dt.date(year + month // 12, month % 12 + 1, 1)
-            return Period(text.strip(), first, following - dt.timedelta(days=1))
-        day_date = dt.date(year, month, day)
-    except ValueError:
-        raise ValueError("no such date") from None
-    return Period(text.strip(), day_date, day_date)
-
-
-def as_of_day(on: str | dt.date | None) -> dt.date:
-    """The day a question is asked as of: ``on`` (a day, ``YYYY-MM-DD``), or today."""
-    if on is None:
-        return dt.date.today()
-    if isinstance(on, dt.date):
-        return on
-    try:
-        period = parse_period(on)
-    except ValueError as exc:
-        raise InputError(str(exc), element="as of", value=on) from None
-    if period.first != period.last:
-        raise InputError("give a day (YYYY-MM-DD) to ask as of", element="as of", value=on)
-    return period.first
 
 
 # --- names ------------------------------------------------------------------------------

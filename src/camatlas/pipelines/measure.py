@@ -39,6 +39,7 @@ from camatlas.coverage import (
     street_land,
     stretches,
 )
+from camatlas.dates import as_of_day
 from camatlas.density import (
     assumptions_summary,
     cameras_per_area,
@@ -70,7 +71,7 @@ from camatlas.lazy import gpd, pd, pyproj
 from camatlas.pipelines import json_ready
 from camatlas.pipelines.sight import buildings_near, shared_views, view_reach_m, views_in_zone
 from camatlas.sources.polygons import read_polygons
-from camatlas.vendors import Registry, as_of_day, load_registry, vendor_frame
+from camatlas.vendors import Registry, load_registry, vendor_frame
 from camatlas.vocab import (
     AREA_BUFFER_M,
     COUNTED_HIGHWAYS,
