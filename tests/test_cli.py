@@ -49,7 +49,7 @@ def atlas_content(path: Path) -> tuple[object, ...]:
 
 
 EVERY_COMMAND = (
-    "import", "validate", "fetch", "stats", "export", "vendors", "copy",
+    "import", "validate", "fetch", "stats", "export", "vendors", "todo", "copy",
     "sight", "measure", "route", "graph", "exposure", "serve",
 )  # fmt: skip
 

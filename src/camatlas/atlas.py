@@ -37,6 +37,7 @@ import numpy as np
 
 from camatlas.dates import as_of_day
 from camatlas.errors import AtlasError, CamatlasError, InputError, NotFoundError
+from camatlas.freshness import freshness_frame
 from camatlas.geo import ZONE_WIDTH_DEG, Zoning, expand_bbox
 from camatlas.lazy import gpd, pd
 from camatlas.merge import check_link_distance, find_links, physical_ids
@@ -417,6 +418,17 @@ class Atlas:
         found.index = cameras.index
         return pd.concat([cameras.drop(columns="tags"), found], axis=1)
 
+    def freshness(self, as_of: str | dt.date | None = None) -> pd.DataFrame:
+        """When each camera record was last checked, as its tags say: columns ``id``,
+        ``source``, ``source_id``, ``source_timestamp`` and
+        :data:`camatlas.freshness.FRESHNESS_COLUMNS`, as of a day (default today)."""
+        cameras = self._store.layer_columns(
+            "cameras", ["id", "source", "source_id", "source_timestamp", "tags"]
+        )
+        found = freshness_frame(cameras["tags"], as_of)
+        found.index = cameras.index
+        return pd.concat([cameras.drop(columns="tags"), found], axis=1)
+
     def stats(
         self,
         top: int = 20,
@@ -430,9 +442,10 @@ class Atlas:
         registry = registry if registry is not None else load_registry()
         cameras = self._store.layer_columns("cameras", [*STATS_COLUMNS, "tags"])
         found = vendor_frame(cameras["tags"], registry, as_of)
-        found.index = cameras.index
+        fresh = freshness_frame(cameras["tags"], as_of)
+        found.index = fresh.index = cameras.index
         return camera_stats(
-            pd.concat([cameras.drop(columns="tags"), found], axis=1),
+            pd.concat([cameras.drop(columns="tags"), found, fresh], axis=1),
             atlas=self.url,
             registry=registry,
             as_of=as_of_day(as_of),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -282,3 +283,14 @@ class Link:
     camera_a: str
     camera_b: str
     distance_m: float
+
+
+def decode_tags(item: str | Mapping[str, str] | None) -> Mapping[str, str]:
+    """A record's tags from what holds them: a mapping, the JSON text an atlas stores
+    (``""`` or None: no tags), or None."""
+    if item is None or item == "":
+        return {}
+    if isinstance(item, str):
+        value = json.loads(item)
+        return value if isinstance(value, dict) else {}
+    return item

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from camatlas.freshness import AGE_CLASSES
 from camatlas.lazy import pd
 from camatlas.vendors import Registry
 
@@ -132,6 +133,8 @@ def camera_stats(
     ``as_of`` a day), the breakdowns include ``by_vendor`` (canonical names; not matched
     as ``(unknown)``), ``by_vendor_status`` and ``by_flag``: per risk list, the cameras
     of vendors it names, then those on no list (a camera on two lists counts in both).
+    With the columns of :func:`camatlas.freshness.freshness_frame`, ``by_check_age``
+    counts the cameras by how long ago they were last checked (:data:`AGE_CLASSES`).
     """
     breakdowns = {
         name: value_counts(
@@ -152,6 +155,9 @@ def camera_stats(
                           "date": risk.date.text})  # fmt: skip
         by_flag["(on no list)"] = sum(1 for f in flags if not f)
         breakdowns["by_flag"] = by_flag
+    if "age_class" in cameras:
+        ages = cameras["age_class"].value_counts()
+        breakdowns["by_check_age"] = {name: int(ages.get(name, 0)) for name in AGE_CLASSES}
     known = int(cameras["direction_known"].astype(bool).sum()) if len(cameras) else 0
     return AtlasStats(
         atlas=atlas,

@@ -42,6 +42,7 @@ from typing import Any, NoReturn
 from camatlas.dates import Period, as_of_day, parse_period
 from camatlas.errors import InputError
 from camatlas.lazy import pd
+from camatlas.records import decode_tags
 
 __all__ = [
     "MODEL_KEYS",
@@ -623,7 +624,7 @@ def vendor_frame(
         key: object = item if isinstance(item, str) or item is None else None
         row = seen.get(key) if key is not None else None
         if row is None:
-            match = registry.match(_tags_of(item))
+            match = registry.match(decode_tags(item))
             row = seen.get(match)
             if row is None:
                 vendor = registry.vendors.get(match.vendor) if match.vendor else None
@@ -641,17 +642,6 @@ def vendor_frame(
                 seen[key] = row
         rows.append(row)
     return pd.DataFrame(rows, columns=list(VENDOR_COLUMNS))
-
-
-def _tags_of(item: str | Mapping[str, str] | None) -> Mapping[str, str]:
-    if item is None:
-        return {}
-    if isinstance(item, str):
-        if not item:
-            return {}
-        value = json.loads(item)
-        return value if isinstance(value, dict) else {}
-    return item
 
 
 def vendor_summary(

@@ -8,7 +8,7 @@ command loads the analysis libraries only when it runs, so ``--help`` is quick.
 - :mod:`~camatlas.cli.data`: ``import``, ``validate``, ``fetch``, ``stats``, ``export``, ``copy``;
 - :mod:`~camatlas.cli.analyses`: ``sight``, ``measure``;
 - :mod:`~camatlas.cli.routes`: ``route``, ``graph``, ``exposure``;
-- :mod:`~camatlas.cli.vendors`: ``vendors``;
+- :mod:`~camatlas.cli.vendors`: ``vendors``, ``todo``;
 - :mod:`~camatlas.cli.server`: ``serve``.
 """
 
@@ -30,6 +30,7 @@ COMMANDS: dict[str, click.Command] = {
     "stats": data.stats,
     "export": data.export,
     "vendors": vendors.vendors,
+    "todo": vendors.todo,
     "copy": data.copy_,
     "sight": analyses.sight,
     "measure": analyses.measure,

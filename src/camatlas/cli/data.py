@@ -224,7 +224,8 @@ def stats(atlas: str, registries: tuple[Path, ...], as_of: str | None, as_json: 
         f"from {result['sources']} imports"
     )
     for name in ("by_kind", "by_camera_type", "by_surveillance", "by_zone", "by_mount",
-                 "by_operator", "by_source", "by_vendor", "by_vendor_status"):  # fmt: skip
+                 "by_operator", "by_source", "by_vendor", "by_vendor_status",
+                 "by_check_age"):  # fmt: skip
         title = name.replace("by_", "by ").replace("_", " ")
         out.print(breakdown(title, result[name], total, "camera records"))
     lists = {item["id"]: item for item in result["lists"]}

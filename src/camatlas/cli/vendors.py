@@ -1,4 +1,5 @@
-"""The ``vendors`` command: the vendor registry and its risk lists, or an atlas's vendors."""
+"""Who makes the cameras and how fresh their data is: ``vendors`` (the registry, its risk
+lists, an atlas's cameras by vendor) and ``todo`` (tasks for mappers)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,62 @@ def vendors(
         out.print(report)
         say(f"Risk lists as of {summary['as_of']}; a list counts only from its date.")
         footer()
+
+
+@click.command("todo")
+@opt.atlas_option
+@click.option(
+    "--older-than",
+    metavar="SPAN",
+    help="Cameras last checked longer ago than this (5y, 18m, 90d), by check_date, "
+    "survey:date or source:date; a camera with no check date counts when its OSM element "
+    "was last edited longer ago.",
+)
+@click.option(
+    "--missing",
+    metavar="FIELDS",
+    help="Cameras lacking any of these, comma-separated: direction, type, height, mount, "
+    "surveillance, zone, operator, manufacturer.",
+)
+@opt.as_of_option
+@click.option(
+    "--output", "-o", required=True, type=opt.PATH,
+    help="GeoJSON file of the tasks (replaced when present): MapRoulette reads it as a "
+    "challenge, one task per camera.",
+)  # fmt: skip
+@opt.json_option
+def todo(
+    atlas: str,
+    older_than: str | None,
+    missing: str | None,
+    as_of: str | None,
+    output: Path,
+    as_json: bool,
+) -> None:
+    """Tasks for mappers: the atlas's OpenStreetMap cameras not checked for a long time, or
+    missing what the analyses need, each with its OSM link and what to check.
+
+    Cameras of other sources are left out (they are not OSM's to edit).
+    """
+    from camatlas.pipelines.todo import todo as make_tasks
+    from camatlas.pipelines.todo import write_tasks
+
+    with errors(), camatlas.open_atlas(atlas, create=False, read_only=True) as at:
+        result = make_tasks(
+            at, older_than=older_than, missing=opt.comma_list(missing) or (), as_of=as_of
+        )
+        written = write_tasks(result, output, protected=[atlas])
+    summary = {
+        "tasks": written,
+        "output": str(output),
+        "osm_cameras": result.cameras_checked,
+        "left_out_not_osm": result.left_out_not_osm,
+        "as_of": result.as_of,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    say(
+        f"Wrote {written} tasks of {result.cameras_checked} OpenStreetMap cameras to {output} "
+        f"(as of {result.as_of}; {result.left_out_not_osm} cameras of other sources left out)."
+    )
