@@ -30,6 +30,7 @@ the registry says one vendor is part of the other.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
@@ -333,6 +334,27 @@ class Registry:
                 return line
             line.append(parent)
 
+    def vendor_id(self, given: str, element: str = "--vendor") -> str:
+        """The registry id of a vendor given by its id (any case) or one of its names.
+
+        Raises
+        ------
+        InputError
+            When no vendor, or more than one, answers to ``given``.
+        """
+        by_case = {v.casefold(): v for v in self.vendors}
+        known = by_case.get(given.strip().casefold())
+        if known is not None:
+            return known
+        found = sorted(self.find(given))
+        if len(found) != 1:
+            raise InputError(
+                "no such vendor in the registry (see `camatlas vendors`)",
+                element=element,
+                value=given,
+            )
+        return found[0]
+
     # -- lists ---------------------------------------------------------------------------
 
     def check_lists(self, ids: Iterable[str]) -> list[str]:
@@ -443,9 +465,23 @@ def load_registry(paths: Sequence[str | Path] = (), *, shipped: bool = True) -> 
     """The shipped registry with each user file in ``paths`` over it: a vendor or a list
     of a file replaces the one with the same id, others are added. Every list entry must
     name a vendor of the result, and every relabel lead a maker of it."""
+    files = [shipped_registry_path(), *paths] if shipped else list(paths)
+    # Read once per process while the files stay as they were (their sizes and times).
+    stamp = []
+    for path in files:
+        try:
+            info = Path(path).stat()
+            stamp.append((str(path), info.st_mtime_ns, info.st_size))
+        except OSError:
+            stamp.append((str(path), -1, -1))  # read_registry names what is wrong
+    return _load(tuple(stamp))
+
+
+@functools.lru_cache(maxsize=16)
+def _load(stamp: tuple[tuple[str, int, int], ...]) -> Registry:
     vendors: dict[str, Vendor] = {}
     lists: dict[str, RiskList] = {}
-    files = [shipped_registry_path(), *paths] if shipped else list(paths)
+    files = [path for path, _, _ in stamp]
     for path in files:
         more_vendors, more_lists = read_registry(path)
         vendors.update((v.id, v) for v in more_vendors)

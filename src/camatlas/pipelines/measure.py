@@ -195,20 +195,7 @@ class MeasureParameters:
             if self.vendors is not None:
                 if not self.vendors:
                     raise InputError("choose at least one vendor", element="--vendor")
-                by_case = {v.casefold(): v for v in registry.vendors}
-                chosen = []
-                for given in self.vendors:
-                    known = by_case.get(given.strip().casefold())
-                    if known is None:
-                        found = sorted(registry.find(given))
-                        if len(found) != 1:
-                            raise InputError(
-                                "no such vendor in the registry (see `camatlas vendors`)",
-                                element="--vendor",
-                                value=given,
-                            )
-                        known = found[0]
-                    chosen.append(known)
+                chosen = [registry.vendor_id(given) for given in self.vendors]
                 object.__setattr__(self, "vendors", tuple(chosen))
         if self.population is not None and (self.by is None or not self.by.startswith("geojson:")):
             raise InputError("--population joins to user polygons: use it with --by geojson:FILE")
